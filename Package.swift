@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "GMPTL",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gmptl", targets: ["gmptl"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages; pkg-config supplies the flags).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+
+        // CPU kernels over raw buffers.
+        .target(name: "Kernels", dependencies: ["CBLAS"]),
+
+        // The command line.
+        .executableTarget(
+            name: "gmptl",
+            dependencies: [
+                "Kernels", "CYAML", "CSndFile", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Test support: counts heap allocations made by the calling thread.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
+    ]
+)

@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A counter-based random generator (Philox-4x32-10, Salmon et al., SC 2011) keyed by (seed, step, node).
+///
+/// Element `i` of a stream is a pure function of (seed, step, node, i): the same mask comes out whatever the
+/// thread count or the order of evaluation, and a backward pass regenerates a dropout mask instead of storing it.
+public struct Philox: Sendable, Hashable {
+    public let key0: UInt32
+    public let key1: UInt32
+    public let step0: UInt32
+    public let step1: UInt32
+    public let node: UInt32
+
+    /// A stream for one use of randomness: the run's seed, the training step and the graph node (or any other
+    /// stable id of the consumer).
+    public init(seed: UInt64, step: UInt64 = 0, node: UInt32 = 0) {
+        key0 = UInt32(truncatingIfNeeded: seed)
+        key1 = UInt32(truncatingIfNeeded: seed >> 32)
+        step0 = UInt32(truncatingIfNeeded: step)
+        step1 = UInt32(truncatingIfNeeded: step >> 32)
+        self.node = node
+    }
+
+    /// The four 32-bit words of block `index` (elements 4 * index ..< 4 * index + 4).
+    @inlinable
+    public func block(_ index: UInt32) -> SIMD4<UInt32> {
+        var c0 = index, c1 = step0, c2 = step1, c3 = node
+        var k0 = key0, k1 = key1
+        for _ in 0..<10 {
+            let product0 = UInt64(0xD251_1F53) &* UInt64(c0)
+            let product1 = UInt64(0xCD9E_8D57) &* UInt64(c2)
+            let hi0 = UInt32(truncatingIfNeeded: product0 >> 32), lo0 = UInt32(truncatingIfNeeded: product0)
+            let hi1 = UInt32(truncatingIfNeeded: product1 >> 32), lo1 = UInt32(truncatingIfNeeded: product1)
+            c0 = hi1 ^ c1 ^ k0
+            c1 = lo1
+            c2 = hi0 ^ c3 ^ k1
+            c3 = lo0
+            k0 = k0 &+ 0x9E37_79B9
+            k1 = k1 &+ 0xBB67_AE85
+        }
+        return SIMD4(c0, c1, c2, c3)
+    }
+
+    /// Element `index` as a uniform Float in [0, 1) (24 random bits).
+    @inlinable
+    public func uniform(at index: Int) -> Float {
+        Self.unit(block(UInt32(truncatingIfNeeded: index >> 2))[index & 3])
+    }
+
+    /// A 32-bit word mapped to [0, 1).
+    @inlinable @inline(__always)
+    public static func unit(_ word: UInt32) -> Float {
+        Float(word >> 8) * 0x1p-24
+    }
+
+    /// Fills `out[0..<count]` with elements `offset ..< offset + count` of the stream as uniforms in [low, high).
+    public func fillUniform(_ out: UnsafeMutablePointer<Float>, count: Int, low: Float = 0, high: Float = 1, offset: Int = 0) {
+        let width = high - low
+        Parallel.forChunks(count, grain: 16_384) { range in
+            for i in range { out[i] = low + width * uniform(at: offset + i) }
+        }
+    }
+
+    /// Fills `out[0..<count]` with normal samples (Box-Muller over pairs of stream elements).
+    public func fillNormal(_ out: UnsafeMutablePointer<Float>, count: Int, mean: Float = 0, std: Float = 1) {
+        Parallel.forChunks(count, grain: 16_384) { range in
+            for i in range {
+                let pair = i >> 1
+                let u1 = Double(uniform(at: 2 * pair)) + 0x1p-25
+                let u2 = Double(uniform(at: 2 * pair + 1))
+                let radius = (-2 * log(u1)).squareRoot()
+                let angle = 2 * Double.pi * u2
+                let sample = (i & 1) == 0 ? radius * cos(angle) : radius * sin(angle)
+                out[i] = mean + std * Float(sample)
+            }
+        }
+    }
+}

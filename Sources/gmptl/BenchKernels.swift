@@ -1,0 +1,2 @@
+import ArgumentParser
+struct BenchKernels: ParsableCommand { static let configuration = CommandConfiguration(commandName: "kernels"); func run() {} }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct GMPTL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gmptl",
+        abstract: "GMP-TL: speech emotion recognition by transfer learning from HuBERT, as a model-graph compiler.",
+        subcommands: [Bench.self, Info.self]
+    )
+}
