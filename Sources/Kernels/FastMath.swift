@@ -3,7 +3,7 @@
 /// Accuracy, checked by the tests against Float64 libm: `exp` within 2 ulp over [-87, 88], `erf` within 1e-6
 /// absolute, `tanh` and `sigmoid` within 2e-7 absolute.
 public enum FastMath {
-    /// e^x for Float32 (Cephes polynomial after range reduction by ln 2); 0 below -87.3, clamped above 88.3.
+    /// e^x for Float32 (Cephes polynomial after range reduction by ln 2); 0 below -87.34, clamped above 88.37.
     @inlinable @inline(__always)
     public static func exp(_ value: Float) -> Float {
         let x0 = min(max(value, -87.33654), 88.37626)
@@ -19,7 +19,7 @@ public enum FastMath {
         y = y * x + 5.0000001201e-1
         y = y * z + x + 1
         let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) &+ 127) << 23)
-        return y * scale
+        return value < -87.33654 ? 0 : y * scale
     }
 
     /// The error function for Float32 (a rational minimax approximation on [-4, 4]; ±1 outside).

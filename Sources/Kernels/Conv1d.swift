@@ -1,0 +1,264 @@
+/// 1-D convolution over channels-last sequences, as PyTorch's `Conv1d` with stride, zero padding and groups.
+///
+/// Layouts: input `x: [batch, inLength, inChannels]`, output `y: [batch, outLength, outChannels]` (channels last,
+/// as the transformer downstream wants them), weight in PyTorch's layout `[outChannels, inChannels / groups,
+/// kernel]` (as checkpoints store it), bias `[outChannels]`.
+///
+/// The product is GEMM: with the weight repacked tap-major into the workspace (`[out, kernel, in / groups]`), each
+/// output frame is one row of patches times the packed weight. When there is no padding and one group, a patch of
+/// `s` consecutive taps is a contiguous slice of the input, so the input itself is the patch matrix (row stride
+/// `stride * inChannels`) and the convolution is `ceil(kernel / stride)` GEMMs with no copy at all — the case of
+/// every layer of HuBERT's feature encoder. Otherwise patches are gathered into the workspace (im2col), one
+/// sequence and group at a time.
+public enum Conv1d {
+    /// Sizes of one convolution.
+    public struct Geometry: Sendable, Hashable {
+        public var batch: Int
+        public var inChannels: Int
+        public var outChannels: Int
+        public var inLength: Int
+        public var kernel: Int
+        public var stride: Int
+        public var padding: Int
+        public var groups: Int
+
+        public init(batch: Int, inChannels: Int, outChannels: Int, inLength: Int, kernel: Int, stride: Int = 1,
+                    padding: Int = 0, groups: Int = 1) {
+            self.batch = batch
+            self.inChannels = inChannels
+            self.outChannels = outChannels
+            self.inLength = inLength
+            self.kernel = kernel
+            self.stride = stride
+            self.padding = padding
+            self.groups = groups
+        }
+
+        /// `floor((inLength + 2 padding - kernel) / stride) + 1`, or 0 when the input is shorter than the kernel.
+        public var outLength: Int {
+            let span = inLength + 2 * padding - kernel
+            return span < 0 ? 0 : span / stride + 1
+        }
+
+        public var inPerGroup: Int { inChannels / groups }
+        public var outPerGroup: Int { outChannels / groups }
+        /// The GEMM's inner dimension: taps times input channels of a group.
+        public var patchSize: Int { kernel * inPerGroup }
+
+        /// Whether the sizes are consistent (positive, divisible by groups); the kernels do nothing otherwise.
+        public var isValid: Bool {
+            batch >= 0 && inChannels > 0 && outChannels > 0 && inLength >= 0 && kernel > 0 && stride > 0
+                && padding >= 0 && groups > 0 && inChannels % groups == 0 && outChannels % groups == 0
+        }
+
+        /// Whether the input serves as its own patch matrix (no padding, one group, wide enough rows).
+        public var readsInputInPlace: Bool { groups == 1 && padding == 0 && inChannels >= 16 }
+
+        /// Floats of workspace `forward` and `backward` need: the packed weight, its gradient, and the patch
+        /// matrix when the input cannot serve as one.
+        public var workspaceCount: Int {
+            let packed = outChannels * patchSize
+            return 2 * packed + (readsInputInPlace ? 0 : outLength * patchSize)
+        }
+
+        /// Multiply-adds of the forward pass, counted as two operations.
+        public var flops: Double {
+            Gemm.flops(m: batch * outLength, n: outChannels, k: patchSize)
+        }
+    }
+
+    /// `y = conv(x, weight) + bias`.
+    public static func forward(
+        _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+    ) {
+        let shape = geometry
+        guard shape.isValid else { return }
+        let outLength = shape.outLength, outChannels = shape.outChannels
+        guard shape.batch > 0, outLength > 0 else { return }
+        let packed = workspace
+        pack(shape, weight: weight, into: packed)
+        let outputRows = shape.batch * outLength
+        if let bias {
+            for row in 0..<outputRows { (y + row * outChannels).update(from: bias, count: outChannels) }
+        }
+        let biasBeta: Float = bias == nil ? 0 : 1
+        let inSequence = shape.inLength * shape.inChannels, outSequence = outLength * outChannels
+        if shape.readsInputInPlace {
+            let rowStride = shape.stride * shape.inChannels
+            for b in 0..<shape.batch {
+                forEachTapChunk(shape) { firstTap, taps, isFirst in
+                    Gemm.multiply(
+                        transB: true, m: outLength, n: outChannels, k: taps * shape.inChannels,
+                        a: x + b * inSequence + firstTap * shape.inChannels, lda: rowStride,
+                        b: packed + firstTap * shape.inChannels, ldb: shape.patchSize,
+                        beta: isFirst ? biasBeta : 1, c: y + b * outSequence, ldc: outChannels)
+                }
+            }
+            return
+        }
+        let patches = workspace + 2 * outChannels * shape.patchSize
+        for b in 0..<shape.batch {
+            for g in 0..<shape.groups {
+                gatherPatches(shape, x: x + b * inSequence, group: g, into: patches)
+                Gemm.multiply(
+                    transB: true, m: outLength, n: shape.outPerGroup, k: shape.patchSize,
+                    a: patches, lda: shape.patchSize,
+                    b: packed + g * shape.outPerGroup * shape.patchSize, ldb: shape.patchSize,
+                    beta: biasBeta, c: y + b * outSequence + g * shape.outPerGroup, ldc: outChannels)
+            }
+        }
+    }
+
+    /// Gradients of `forward`. `dx` is overwritten; `dWeight` and `dBias` are overwritten, or added to with
+    /// `accumulate`. Any of the three may be nil.
+    public static func backward(
+        _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?, dBias: UnsafeMutablePointer<Float>?,
+        workspace: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
+        let shape = geometry
+        guard shape.isValid else { return }
+        let outLength = shape.outLength, outChannels = shape.outChannels
+        let inSequence = shape.inLength * shape.inChannels, outSequence = outLength * outChannels
+        if let dx { dx.update(repeating: 0, count: shape.batch * inSequence) }
+        if let dBias {
+            Reduce.sumRows(dy, rows: shape.batch * outLength, columns: outChannels, into: dBias, accumulate: accumulate)
+        }
+        if let dWeight, !accumulate { dWeight.update(repeating: 0, count: outChannels * shape.patchSize) }
+        guard shape.batch > 0, outLength > 0 else { return }
+        let packed = workspace, packedGradient = workspace + outChannels * shape.patchSize
+        pack(shape, weight: weight, into: packed)
+        packedGradient.update(repeating: 0, count: outChannels * shape.patchSize)
+
+        if shape.readsInputInPlace {
+            let rowStride = shape.stride * shape.inChannels
+            for b in 0..<shape.batch {
+                forEachTapChunk(shape) { firstTap, taps, _ in
+                    let offset = firstTap * shape.inChannels, width = taps * shape.inChannels
+                    if dWeight != nil {
+                        // dW[:, chunk] += dy^T (outChannels x outLength) * patches (outLength x width)
+                        Gemm.multiply(
+                            transA: true, m: outChannels, n: width, k: outLength,
+                            a: dy + b * outSequence, lda: outChannels,
+                            b: x + b * inSequence + offset, ldb: rowStride,
+                            beta: 1, c: packedGradient + offset, ldc: shape.patchSize)
+                    }
+                    if let dx {
+                        // The chunk's patches of different frames do not overlap (taps <= stride), so the product
+                        // can be added straight into dx through the same strided view.
+                        Gemm.multiply(
+                            m: outLength, n: width, k: outChannels,
+                            a: dy + b * outSequence, lda: outChannels,
+                            b: packed + offset, ldb: shape.patchSize,
+                            beta: 1, c: dx + b * inSequence + offset, ldc: rowStride)
+                    }
+                }
+            }
+        } else {
+            let patches = workspace + 2 * outChannels * shape.patchSize
+            let groupWeights = shape.outPerGroup * shape.patchSize
+            for b in 0..<shape.batch {
+                for g in 0..<shape.groups {
+                    let gradient = dy + b * outSequence + g * shape.outPerGroup
+                    if dWeight != nil {
+                        gatherPatches(shape, x: x + b * inSequence, group: g, into: patches)
+                        Gemm.multiply(
+                            transA: true, m: shape.outPerGroup, n: shape.patchSize, k: outLength,
+                            a: gradient, lda: outChannels, b: patches, ldb: shape.patchSize,
+                            beta: 1, c: packedGradient + g * groupWeights, ldc: shape.patchSize)
+                    }
+                    if let dx {
+                        Gemm.multiply(
+                            m: outLength, n: shape.patchSize, k: shape.outPerGroup,
+                            a: gradient, lda: outChannels, b: packed + g * groupWeights, ldb: shape.patchSize,
+                            c: patches, ldc: shape.patchSize)
+                        scatterPatches(shape, patches, group: g, into: dx + b * inSequence)
+                    }
+                }
+            }
+        }
+        if let dWeight { unpackAdding(shape, packedGradient, into: dWeight) }
+    }
+
+    // MARK: - Weight packing
+
+    /// `packed[o, k, c] = weight[o, c, k]`.
+    static func pack(_ shape: Geometry, weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let taps = shape.kernel, channels = shape.inPerGroup
+        Parallel.forChunks(shape.outChannels, grain: 64) { range in
+            for o in range {
+                let source = weight + o * shape.patchSize, target = packed + o * shape.patchSize
+                for c in 0..<channels {
+                    for k in 0..<taps { target[k * channels + c] = source[c * taps + k] }
+                }
+            }
+        }
+    }
+
+    /// `weight[o, c, k] += packed[o, k, c]`.
+    static func unpackAdding(_ shape: Geometry, _ packed: UnsafePointer<Float>, into weight: UnsafeMutablePointer<Float>) {
+        let taps = shape.kernel, channels = shape.inPerGroup
+        Parallel.forChunks(shape.outChannels, grain: 64) { range in
+            for o in range {
+                let source = packed + o * shape.patchSize, target = weight + o * shape.patchSize
+                for c in 0..<channels {
+                    for k in 0..<taps { target[c * taps + k] += source[k * channels + c] }
+                }
+            }
+        }
+    }
+
+    // MARK: - In-place patches
+
+    /// Calls `body(firstTap, tapCount, isFirst)` for consecutive chunks of at most `stride` taps.
+    @inline(__always)
+    static func forEachTapChunk(_ shape: Geometry, _ body: (Int, Int, Bool) -> Void) {
+        var firstTap = 0
+        while firstTap < shape.kernel {
+            let taps = min(shape.stride, shape.kernel - firstTap)
+            body(firstTap, taps, firstTap == 0)
+            firstTap += taps
+        }
+    }
+
+    // MARK: - im2col
+
+    /// `patches[t, k, c] = x[t * stride + k - padding, group * inPerGroup + c]`, zero outside the sequence.
+    static func gatherPatches(_ shape: Geometry, x: UnsafePointer<Float>, group: Int, into patches: UnsafeMutablePointer<Float>) {
+        let channels = shape.inPerGroup, firstChannel = group * channels
+        Parallel.forChunks(shape.outLength, grain: max(1, 16_384 / shape.patchSize)) { range in
+            for t in range {
+                let row = patches + t * shape.patchSize
+                for k in 0..<shape.kernel {
+                    let position = t * shape.stride + k - shape.padding
+                    let target = row + k * channels
+                    if position >= 0 && position < shape.inLength {
+                        target.update(from: x + position * shape.inChannels + firstChannel, count: channels)
+                    } else {
+                        target.update(repeating: 0, count: channels)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds `patches[t, k, c]` back into `dx[t * stride + k - padding, group * inPerGroup + c]`: for each input
+    /// frame, the taps that read it, in tap order (parallel over frames, deterministic).
+    static func scatterPatches(_ shape: Geometry, _ patches: UnsafePointer<Float>, group: Int, into dx: UnsafeMutablePointer<Float>) {
+        let channels = shape.inPerGroup, firstChannel = group * channels, outLength = shape.outLength
+        Parallel.forChunks(shape.inLength, grain: max(1, 4_096 / max(1, channels))) { range in
+            for position in range {
+                let target = dx + position * shape.inChannels + firstChannel
+                for k in 0..<shape.kernel {
+                    let shifted = position + shape.padding - k
+                    guard shifted >= 0, shifted % shape.stride == 0 else { continue }
+                    let t = shifted / shape.stride
+                    guard t < outLength else { continue }
+                    let source = patches + t * shape.patchSize + k * channels
+                    for c in 0..<channels { target[c] += source[c] }
+                }
+            }
+        }
+    }
+}
