@@ -95,7 +95,7 @@ public enum Reduce {
         guard let layout = StridedLayout(output: xShape, input: outShape) else { return false }
         if !accumulate {
             var outCount = 1
-            for size in outShape { outCount *= size }
+            for axis in 0..<outShape.count { outCount *= outShape[axis] }
             out.update(repeating: 0, count: outCount)
         }
         let rank = layout.rank

@@ -27,7 +27,8 @@ public enum TimeMask {
             if startCount < spanCount { spanCount = max(startCount, 0) }
             guard spanCount > 0 else { continue }
             // Floyd's sampling of `spanCount` distinct starts in 0..<startCount, marked in the row itself.
-            for (draw, j) in ((startCount - spanCount)..<startCount).enumerated() {
+            for draw in 0..<spanCount {
+                let j = startCount - spanCount + draw
                 let pick = min(Int(stream.uniform(at: drawBase + 1 + draw) * Float(j + 1)), j)
                 if row[pick] == startMarker { row[j] = startMarker } else { row[pick] = startMarker }
             }

@@ -13,3 +13,9 @@ func allocations(_ body: () -> Void) -> Int {
     body()
     return allocation_counter_stop()
 }
+
+/// Expects `body` (kernel calls whose arguments are prepared outside it) to make no heap allocation.
+func expectNoAllocations(_ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () -> Void) {
+    let count = allocations(body)
+    #expect(count == 0, "\(what): \(count) allocations", sourceLocation: sourceLocation)
+}
