@@ -1,0 +1,79 @@
+import Kernels
+
+/// Buffers for benchmarks, filled with uniform noise; freed with the object.
+final class BenchBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(_ count: Int, seed: UInt64 = 1) {
+        pointer = .allocate(capacity: max(1, count))
+        Philox(seed: seed).fillUniform(pointer, count: max(1, count), low: -1, high: 1)
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// One row of `gmptl bench kernels`: a kernel call on prepared buffers and its floating-point operations.
+struct KernelBenchmark {
+    var name: String
+    var shape: String
+    var flops: Double
+    /// Runs the kernel once; the buffers it uses are captured, allocated before timing.
+    var run: () -> Void
+}
+
+enum KernelBenchmarks {
+    static func all(quick: Bool) -> [KernelBenchmark] {
+        var list = [gemm(1024)]
+        if !quick { list.append(gemm(4096)) }
+        list += hubertConvolutions()
+        return list
+    }
+
+    static func gemm(_ size: Int) -> KernelBenchmark {
+        let a = BenchBuffer(size * size, seed: 1), b = BenchBuffer(size * size, seed: 2), c = BenchBuffer(size * size, seed: 3)
+        return KernelBenchmark(name: "sgemm", shape: "\(size)^3", flops: Gemm.flops(m: size, n: size, k: size)) {
+            Gemm.multiply(m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size, c: c.pointer, ldc: size)
+        }
+    }
+
+    /// HuBERT base's feature encoder and positional conv on 4 s of 16 kHz audio, batch 1.
+    static func hubertConvolutions() -> [KernelBenchmark] {
+        var list = [KernelBenchmark]()
+        var length = 64_000
+        var channels = 1
+        for (layer, (kernel, stride)) in zip([10, 3, 3, 3, 3, 2, 2], [5, 2, 2, 2, 2, 2, 2]).enumerated() {
+            let geometry = Conv1d.Geometry(batch: 1, inChannels: channels, outChannels: 512, inLength: length, kernel: kernel, stride: stride)
+            list.append(convolution("conv1d L\(layer)", geometry))
+            if layer == 1 { list.append(convolutionBackward("conv1d L1 backward", geometry)) }
+            length = geometry.outLength
+            channels = 512
+        }
+        let positional = Conv1d.Geometry(batch: 1, inChannels: 768, outChannels: 768, inLength: length, kernel: 128, stride: 1, padding: 64, groups: 16)
+        list.append(convolution("pos conv", positional))
+        list.append(convolutionBackward("pos conv backward", positional))
+        return list
+    }
+
+    static func describe(_ g: Conv1d.Geometry) -> String {
+        "\(g.inChannels)->\(g.outChannels) k\(g.kernel) s\(g.stride)\(g.padding > 0 ? " p\(g.padding)" : "")\(g.groups > 1 ? " g\(g.groups)" : "") T=\(g.outLength)"
+    }
+
+    static func convolution(_ name: String, _ g: Conv1d.Geometry) -> KernelBenchmark {
+        let x = BenchBuffer(g.batch * g.inLength * g.inChannels), w = BenchBuffer(g.outChannels * g.patchSize, seed: 2)
+        let y = BenchBuffer(g.batch * g.outLength * g.outChannels), workspace = BenchBuffer(g.workspaceCount)
+        return KernelBenchmark(name: name, shape: describe(g), flops: g.flops) {
+            Conv1d.forward(g, x: x.pointer, weight: w.pointer, bias: nil, y: y.pointer, workspace: workspace.pointer)
+        }
+    }
+
+    /// Input and weight gradients: two GEMMs of the forward's size.
+    static func convolutionBackward(_ name: String, _ g: Conv1d.Geometry) -> KernelBenchmark {
+        let x = BenchBuffer(g.batch * g.inLength * g.inChannels), w = BenchBuffer(g.outChannels * g.patchSize, seed: 2)
+        let dy = BenchBuffer(g.batch * g.outLength * g.outChannels, seed: 3), workspace = BenchBuffer(g.workspaceCount)
+        let dx = BenchBuffer(g.batch * g.inLength * g.inChannels), dw = BenchBuffer(g.outChannels * g.patchSize)
+        return KernelBenchmark(name: name, shape: describe(g), flops: 2 * g.flops) {
+            Conv1d.backward(g, x: x.pointer, weight: w.pointer, dy: dy.pointer, dx: dx.pointer, dWeight: dw.pointer, dBias: nil,
+                            workspace: workspace.pointer)
+        }
+    }
+}
