@@ -1,0 +1,158 @@
+/// Multi-head scaled dot-product attention over padded sequences, with a key padding mask.
+///
+/// Layouts (Float32, row-major; `T` is `sequenceLength`, `H` is `heads`, `d` is `headDim`):
+/// - `q`, `k`, `v`, `out` and their gradients: `[batch, T, H * d]`, heads interleaved as PyTorch's
+///   `view(batch, T, H, d)`: head `h` of a row is columns `h * d ..< (h + 1) * d`. Heads are read and written in
+///   place through strided GEMMs (leading dimension `H * d`), never copied.
+/// - `lengths`: Int32 `[batch]`; key `j` of sequence `b` is valid iff `j < lengths[b]`. Lengths are clamped into
+///   `0...T`, so any value is safe.
+/// - `probabilities`: `[batch, H, T, T]`; row `(b, h, i)` holds query `i`'s attention over the keys, 0 at masked
+///   keys. Written by `forward`, read by `backward`.
+///
+/// Semantics: per `(b, h)`, `S = scale * Q K^T` over the valid keys, `P = softmax(S)` per query row,
+/// `out = P V`. Only keys are masked: queries at padded positions attend to the valid keys like the others (as
+/// PyTorch's `key_padding_mask`). A sequence of length 0 has no valid key: its probabilities, outputs and
+/// gradients are all zero (never NaN).
+///
+/// The GEMMs run one `(b, h)` at a time (OpenBLAS threads them); softmax rows and the softmax gradient run in
+/// parallel over rows, each row in a fixed order, so results do not depend on the thread count.
+public enum Attention {
+    /// Floats of the `probabilities` buffer: `batch * heads * sequenceLength^2`.
+    public static func probabilitiesCount(batch: Int, heads: Int, sequenceLength: Int) -> Int {
+        batch * heads * sequenceLength * sequenceLength
+    }
+
+    /// Floats of `backward`'s scratch `workspace`: one `[T, T]` matrix, reused for every `(b, h)`.
+    public static func backwardWorkspaceCount(sequenceLength: Int) -> Int {
+        sequenceLength * sequenceLength
+    }
+
+    /// `out = softmax(scale * Q K^T, masked) V` per head; saves the probabilities.
+    public static func forward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, lengths: UnsafePointer<Int32>,
+        probabilities: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+        batch: Int, sequenceLength: Int, heads: Int, headDim: Int, scale: Float
+    ) {
+        let length = sequenceLength
+        guard batch > 0, length > 0, heads > 0 else { return }
+        let width = heads * headDim
+        let plane = length * length
+
+        // Scores over the valid keys of each sequence.
+        for b in 0..<batch {
+            let valid = validLength(lengths, b, length)
+            for h in 0..<heads {
+                let offset = b * length * width + h * headDim
+                Gemm.multiply(
+                    transB: true, m: length, n: valid, k: headDim, alpha: scale,
+                    a: q + offset, lda: width, b: k + offset, ldb: width,
+                    c: probabilities + (b * heads + h) * plane, ldc: length)
+            }
+        }
+
+        // Softmax over the valid keys; masked keys get probability 0.
+        let rowsPerSequence = heads * length
+        Parallel.forChunks(batch * rowsPerSequence, grain: max(1, 8_192 / length)) { range in
+            for row in range {
+                let valid = validLength(lengths, row / rowsPerSequence, length)
+                softmaxRow(probabilities + row * length, valid: valid, count: length)
+            }
+        }
+
+        // out = P V (an empty sum, hence zeros, for a sequence of length 0).
+        for b in 0..<batch {
+            let valid = validLength(lengths, b, length)
+            for h in 0..<heads {
+                let offset = b * length * width + h * headDim
+                Gemm.multiply(
+                    m: length, n: headDim, k: valid,
+                    a: probabilities + (b * heads + h) * plane, lda: length, b: v + offset, ldb: width,
+                    c: out + offset, ldc: width)
+            }
+        }
+    }
+
+    /// Gradients of `forward` from `dOut`: `dV = P^T dO`, `dP = dO V^T`, `dS = P * (dP - rowsum(dP * P))`,
+    /// `dQ = scale dS K`, `dK = scale dS^T Q`. `dQ`, `dK` and `dV` are overwritten (zeros at masked keys and for
+    /// sequences of length 0). `workspace` holds `backwardWorkspaceCount(sequenceLength:)` floats.
+    public static func backward(
+        dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        probabilities: UnsafePointer<Float>, lengths: UnsafePointer<Int32>,
+        dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
+        workspace: UnsafeMutablePointer<Float>,
+        batch: Int, sequenceLength: Int, heads: Int, headDim: Int, scale: Float
+    ) {
+        let length = sequenceLength
+        guard batch > 0, length > 0, heads > 0 else { return }
+        let width = heads * headDim
+        let plane = length * length
+        let scores = workspace
+
+        for b in 0..<batch {
+            let valid = validLength(lengths, b, length)
+            for h in 0..<heads {
+                let offset = b * length * width + h * headDim
+                let p = probabilities + (b * heads + h) * plane
+
+                // dV = P^T dO for the valid keys; masked keys get nothing.
+                Gemm.multiply(
+                    transA: true, m: valid, n: headDim, k: length, a: p, lda: length, b: dOut + offset, ldb: width,
+                    c: dV + offset, ldc: width)
+                zeroRows(dV + offset, from: valid, to: length, columns: headDim, stride: width)
+
+                // dP = dO V^T over the valid keys, then dS = P * (dP - <dP, P>) row by row, in place.
+                Gemm.multiply(
+                    transB: true, m: length, n: valid, k: headDim, a: dOut + offset, lda: width, b: v + offset,
+                    ldb: width, c: scores, ldc: length)
+                if valid > 0 {
+                    Parallel.forChunks(length, grain: max(1, 8_192 / valid)) { range in
+                        for i in range {
+                            let pRow = p + i * length
+                            let dRow = scores + i * length
+                            let centre = Reduce.dot(dRow, pRow, count: valid)
+                            for j in 0..<valid { dRow[j] = pRow[j] * (dRow[j] - centre) }
+                        }
+                    }
+                }
+
+                // dQ = scale dS K (zeros when no key is valid), dK = scale dS^T Q for the valid keys.
+                Gemm.multiply(
+                    m: length, n: headDim, k: valid, alpha: scale, a: scores, lda: length, b: k + offset, ldb: width,
+                    c: dQ + offset, ldc: width)
+                Gemm.multiply(
+                    transA: true, m: valid, n: headDim, k: length, alpha: scale, a: scores, lda: length,
+                    b: q + offset, ldb: width, c: dK + offset, ldc: width)
+                zeroRows(dK + offset, from: valid, to: length, columns: headDim, stride: width)
+            }
+        }
+    }
+
+    /// `lengths[b]` clamped into `0...limit`.
+    @inline(__always)
+    static func validLength(_ lengths: UnsafePointer<Int32>, _ b: Int, _ limit: Int) -> Int {
+        min(max(Int(lengths[b]), 0), limit)
+    }
+
+    /// Softmax of the first `valid` entries of a row in place; entries `valid..<count` become 0.
+    @inline(__always)
+    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, valid: Int, count: Int) {
+        if valid > 0 {
+            let peak = Reduce.max(row, count: valid)
+            for j in 0..<valid { row[j] = FastMath.exp(row[j] - peak) }
+            let inverse = 1 / Reduce.sum(row, count: valid)
+            for j in 0..<valid { row[j] *= inverse }
+        }
+        if valid < count { (row + valid).update(repeating: 0, count: count - valid) }
+    }
+
+    /// Zeroes rows `from..<to` (each `columns` wide, `stride` apart) of a strided matrix.
+    @inline(__always)
+    static func zeroRows(_ base: UnsafeMutablePointer<Float>, from: Int, to: Int, columns: Int, stride: Int) {
+        guard columns > 0 else { return }
+        var row = from
+        while row < to {
+            (base + row * stride).update(repeating: 0, count: columns)
+            row += 1
+        }
+    }
+}
