@@ -55,7 +55,7 @@ public enum CrossEntropy {
         guard rows > 0 else { return Result(loss: 0, denominator: 0, invalidTargets: 0) }
         Parallel.forChunks(rows, grain: max(1, 4_096 / max(1, classes))) { range in
             for row in range {
-                logSumExp[row] = rowLogSumExp(logits + row * classes, count: classes)
+                logSumExp[row] = classes > 0 ? Softmax.logSumExp(logits + row * classes, count: classes) : 0
             }
         }
         var numerator = 0.0
@@ -126,15 +126,5 @@ public enum CrossEntropy {
         guard target >= 0, Int(target) < classes else { return (0, true) }
         let classWeight = classWeights?[Int(target)] ?? 1
         return (classWeight * mask, false)
-    }
-
-    /// `log sum_c exp(z_c)` of one row, with the maximum subtracted first.
-    @inline(__always)
-    static func rowLogSumExp(_ z: UnsafePointer<Float>, count: Int) -> Float {
-        guard count > 0 else { return 0 }
-        let peak = Reduce.max(z, count: count)
-        var total: Float = 0
-        for c in 0..<count { total += FastMath.exp(z[c] - peak) }
-        return Float(Double(peak) + log(Double(total)))
     }
 }
