@@ -26,6 +26,7 @@ enum KernelBenchmarks {
         var list = [gemm(1024)]
         if !quick { list.append(gemm(4096)) }
         list += hubertConvolutions()
+        list += attention(batch: 1)
         return list
     }
 
@@ -75,5 +76,32 @@ enum KernelBenchmarks {
             Conv1d.backward(g, x: x.pointer, weight: w.pointer, dy: dy.pointer, dx: dx.pointer, dWeight: dw.pointer, dBias: nil,
                             workspace: workspace.pointer)
         }
+    }
+
+    /// One HuBERT base attention: 12 heads of 64 over 199 frames (4 s), forward and backward.
+    static func attention(batch: Int) -> [KernelBenchmark] {
+        let (frames, heads, headDim) = (199, 12, 64)
+        let width = heads * headDim, count = batch * frames * width
+        let q = BenchBuffer(count, seed: 1), k = BenchBuffer(count, seed: 2), v = BenchBuffer(count, seed: 3)
+        let out = BenchBuffer(count), dq = BenchBuffer(count), dk = BenchBuffer(count), dv = BenchBuffer(count)
+        let probabilities = BenchBuffer(Attention.probabilitiesCount(batch: batch, heads: heads, sequenceLength: frames))
+        let workspace = BenchBuffer(Attention.backwardWorkspaceCount(sequenceLength: frames))
+        let lengths = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+        lengths.initialize(repeating: Int32(frames), count: batch)
+        let scale = 1 / Float(headDim).squareRoot()
+        // Q K^T and P V: two products of T x T x d per head.
+        let flops = 2 * Double(batch * heads) * Gemm.flops(m: frames, n: frames, k: headDim)
+        let shape = "B=\(batch) T=\(frames) \(heads)x\(headDim)"
+        let forward = KernelBenchmark(name: "attention", shape: shape, flops: flops) {
+            Attention.forward(q: q.pointer, k: k.pointer, v: v.pointer, lengths: lengths, probabilities: probabilities.pointer,
+                              out: out.pointer, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim, scale: scale)
+        }
+        let backward = KernelBenchmark(name: "attention backward", shape: shape, flops: 2 * flops) {
+            Attention.backward(dOut: out.pointer, q: q.pointer, k: k.pointer, v: v.pointer, probabilities: probabilities.pointer,
+                               lengths: lengths, dQ: dq.pointer, dK: dk.pointer, dV: dv.pointer, workspace: workspace.pointer,
+                               batch: batch, sequenceLength: frames, heads: heads, headDim: headDim, scale: scale)
+            _ = lengths  // kept alive with the closures; freed with the process
+        }
+        return [forward, backward]
     }
 }
