@@ -27,6 +27,7 @@ enum KernelBenchmarks {
         if !quick { list.append(gemm(4096)) }
         list += hubertConvolutions()
         list += attention(batch: 1)
+        list += lstm(batch: 8)
         return list
     }
 
@@ -101,6 +102,44 @@ enum KernelBenchmarks {
                                lengths: lengths, dQ: dq.pointer, dK: dk.pointer, dV: dv.pointer, workspace: workspace.pointer,
                                batch: batch, sequenceLength: frames, heads: heads, headDim: headDim, scale: scale)
             _ = lengths  // kept alive with the closures; freed with the process
+        }
+        return [forward, backward]
+    }
+
+    /// The GMP-TL BiLSTM: 768 -> 2 x 256 over a batch of 4 s utterances (199 frames).
+    static func lstm(batch: Int) -> [KernelBenchmark] {
+        let shape = LSTM.Shape(batch: batch, steps: 199, inputSize: 768, hiddenSize: 256)
+        let (gates, hidden, input) = (4 * shape.hiddenSize, shape.hiddenSize, shape.inputSize)
+        let x = BenchBuffer(batch * shape.steps * input, seed: 1), y = BenchBuffer(batch * shape.steps * 2 * hidden)
+        let dx = BenchBuffer(batch * shape.steps * input), saved = BenchBuffer(LSTM.savedCount(shape))
+        let workspace = BenchBuffer(LSTM.backwardWorkspaceCount(shape))
+        let sizes: [Int] = [gates * input, gates * hidden, gates, gates]
+        let parameters: [[BenchBuffer]] = [0, 1].map { direction in
+            sizes.indices.map { index in BenchBuffer(sizes[index], seed: UInt64(10 + 4 * direction + index)) }
+        }
+        let gradients: [[BenchBuffer]] = [0, 1].map { _ in sizes.map { BenchBuffer($0) } }
+        func weights(_ d: Int) -> LSTM.Weights {
+            LSTM.Weights(weightIH: parameters[d][0].pointer, weightHH: parameters[d][1].pointer,
+                         biasIH: parameters[d][2].pointer, biasHH: parameters[d][3].pointer)
+        }
+        func gradient(_ d: Int) -> LSTM.Gradients {
+            LSTM.Gradients(weightIH: gradients[d][0].pointer, weightHH: gradients[d][1].pointer,
+                           biasIH: gradients[d][2].pointer, biasHH: gradients[d][3].pointer)
+        }
+        let lengths = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+        lengths.initialize(repeating: Int32(shape.steps), count: batch)
+        // Input projections and recurrent products of both directions.
+        let rows = batch * shape.steps
+        let flops = 2 * (Gemm.flops(m: rows, n: gates, k: input) + Gemm.flops(m: rows, n: gates, k: hidden))
+        let description = "B=\(batch) T=\(shape.steps) \(input)->2x\(hidden)"
+        let forward = KernelBenchmark(name: "BiLSTM", shape: description, flops: flops) {
+            LSTM.forward(x: x.pointer, lengths: lengths, weights: weights(0), reverseWeights: weights(1), y: y.pointer,
+                         saved: saved.pointer, shape: shape)
+        }
+        let backward = KernelBenchmark(name: "BiLSTM backward", shape: description, flops: 2 * flops) {
+            LSTM.backward(x: x.pointer, lengths: lengths, weights: weights(0), reverseWeights: weights(1), y: y.pointer,
+                          saved: saved.pointer, dy: y.pointer, dx: dx.pointer, gradients: gradient(0), reverseGradients: gradient(1),
+                          workspace: workspace.pointer, shape: shape)
         }
         return [forward, backward]
     }
