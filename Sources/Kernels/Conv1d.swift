@@ -9,7 +9,11 @@
 /// `s` consecutive taps is a contiguous slice of the input, so the input itself is the patch matrix (row stride
 /// `stride * inChannels`) and the convolution is `ceil(kernel / stride)` GEMMs with no copy at all — the case of
 /// every layer of HuBERT's feature encoder. Otherwise patches are gathered into the workspace (im2col), one
-/// sequence and group at a time.
+/// sequence, group and block of taps at a time: a block is sized to stay in cache (about 512 KiB), and the blocks'
+/// GEMMs accumulate into the output. For the positional conv (48 channels a group, 128 taps, 200 frames) a whole
+/// patch matrix would be 4.9 MB a group, written and read back from memory. When the patches are tiny (HuBERT's
+/// first layer: 1 channel, 10 taps) the forward pass is a direct vectorised loop instead, since a GEMM with an
+/// inner dimension of 10 mostly waits on its output writes.
 public enum Conv1d {
     /// Sizes of one convolution.
     public struct Geometry: Sendable, Hashable {
@@ -54,11 +58,19 @@ public enum Conv1d {
         /// Whether the input serves as its own patch matrix (no padding, one group, wide enough rows).
         public var readsInputInPlace: Bool { groups == 1 && padding == 0 && inChannels >= 16 }
 
-        /// Floats of workspace `forward` and `backward` need: the packed weight, its gradient, and the patch
-        /// matrix when the input cannot serve as one.
+        /// Whether the forward pass runs as a direct loop: one group and patches of at most 32 values.
+        public var usesDirectForward: Bool { groups == 1 && patchSize <= 32 }
+
+        /// Taps gathered at a time on the im2col path: as many as keep a block of patches near 512 KiB.
+        public var tapsPerBlock: Int {
+            max(1, min(kernel, 131_072 / max(1, outLength * inPerGroup)))
+        }
+
+        /// Floats of workspace `forward` and `backward` need: the packed weight, its gradient (or, in the direct
+        /// forward, its transpose), and a block of patches when the input cannot serve as the patch matrix.
         public var workspaceCount: Int {
             let packed = outChannels * patchSize
-            return 2 * packed + (readsInputInPlace ? 0 : outLength * patchSize)
+            return 2 * packed + (readsInputInPlace ? 0 : outLength * tapsPerBlock * inPerGroup)
         }
 
         /// Multiply-adds of the forward pass, counted as two operations.
@@ -84,6 +96,10 @@ public enum Conv1d {
         }
         let biasBeta: Float = bias == nil ? 0 : 1
         let inSequence = shape.inLength * shape.inChannels, outSequence = outLength * outChannels
+        if shape.usesDirectForward {
+            directForward(shape, x: x, packed: packed, hasBias: bias != nil, y: y)
+            return
+        }
         if shape.readsInputInPlace {
             let rowStride = shape.stride * shape.inChannels
             for b in 0..<shape.batch {
@@ -100,12 +116,16 @@ public enum Conv1d {
         let patches = workspace + 2 * outChannels * shape.patchSize
         for b in 0..<shape.batch {
             for g in 0..<shape.groups {
-                gatherPatches(shape, x: x + b * inSequence, group: g, into: patches)
-                Gemm.multiply(
-                    transB: true, m: outLength, n: shape.outPerGroup, k: shape.patchSize,
-                    a: patches, lda: shape.patchSize,
-                    b: packed + g * shape.outPerGroup * shape.patchSize, ldb: shape.patchSize,
-                    beta: biasBeta, c: y + b * outSequence + g * shape.outPerGroup, ldc: outChannels)
+                forEachTapBlock(shape) { taps in
+                    let width = taps.count * shape.inPerGroup, offset = taps.lowerBound * shape.inPerGroup
+                    gatherPatches(shape, x: x + b * inSequence, group: g, taps: taps, into: patches)
+                    Gemm.multiply(
+                        transB: true, m: outLength, n: shape.outPerGroup, k: width,
+                        a: patches, lda: width,
+                        b: packed + g * shape.outPerGroup * shape.patchSize + offset, ldb: shape.patchSize,
+                        beta: taps.lowerBound == 0 ? biasBeta : 1, c: y + b * outSequence + g * shape.outPerGroup,
+                        ldc: outChannels)
+                }
             }
         }
     }
@@ -161,24 +181,109 @@ public enum Conv1d {
             for b in 0..<shape.batch {
                 for g in 0..<shape.groups {
                     let gradient = dy + b * outSequence + g * shape.outPerGroup
-                    if dWeight != nil {
-                        gatherPatches(shape, x: x + b * inSequence, group: g, into: patches)
-                        Gemm.multiply(
-                            transA: true, m: shape.outPerGroup, n: shape.patchSize, k: outLength,
-                            a: gradient, lda: outChannels, b: patches, ldb: shape.patchSize,
-                            beta: 1, c: packedGradient + g * groupWeights, ldc: shape.patchSize)
-                    }
-                    if let dx {
-                        Gemm.multiply(
-                            m: outLength, n: shape.patchSize, k: shape.outPerGroup,
-                            a: gradient, lda: outChannels, b: packed + g * groupWeights, ldb: shape.patchSize,
-                            c: patches, ldc: shape.patchSize)
-                        scatterPatches(shape, patches, group: g, into: dx + b * inSequence)
+                    forEachTapBlock(shape) { taps in
+                        let width = taps.count * shape.inPerGroup, offset = taps.lowerBound * shape.inPerGroup
+                        if dWeight != nil {
+                            gatherPatches(shape, x: x + b * inSequence, group: g, taps: taps, into: patches)
+                            Gemm.multiply(
+                                transA: true, m: shape.outPerGroup, n: width, k: outLength,
+                                a: gradient, lda: outChannels, b: patches, ldb: width,
+                                beta: 1, c: packedGradient + g * groupWeights + offset, ldc: shape.patchSize)
+                        }
+                        if let dx {
+                            Gemm.multiply(
+                                m: outLength, n: width, k: shape.outPerGroup,
+                                a: gradient, lda: outChannels, b: packed + g * groupWeights + offset, ldb: shape.patchSize,
+                                c: patches, ldc: width)
+                            scatterPatches(shape, patches, group: g, taps: taps, into: dx + b * inSequence)
+                        }
                     }
                 }
             }
         }
         if let dWeight { unpackAdding(shape, packedGradient, into: dWeight) }
+    }
+
+    // MARK: - Direct forward
+
+    /// `y[b, t, :] (+)= sum over (k, c) of x[b, t * stride + k - padding, c] * weight[:, c, k]`, 64 output channels
+    /// at a time in vector registers, parallel over frames. Reads the packed weight transposed (`[patch, out]`),
+    /// which it builds in the second packed slot of the workspace.
+    static func directForward(
+        _ shape: Geometry, x: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>, hasBias: Bool,
+        y: UnsafeMutablePointer<Float>
+    ) {
+        let outChannels = shape.outChannels, patch = shape.patchSize, channels = shape.inChannels
+        let transposed = packed + outChannels * patch
+        for o in 0..<outChannels {
+            for j in 0..<patch { transposed[j * outChannels + o] = packed[o * patch + j] }
+        }
+        let outLength = shape.outLength
+        let vectorChannels = outChannels / 64 * 64
+        let rawWeights = UnsafeRawPointer(transposed)
+        Parallel.forChunks(shape.batch * outLength, grain: max(1, 4_096 / outChannels)) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { edge in
+                for row in range {
+                    let b = row / outLength, t = row % outLength
+                    let out = y + row * outChannels
+                    // The patch of this frame: a contiguous slice of the input, or a zero-padded copy at the edges.
+                    let first = t * shape.stride - shape.padding
+                    let values: UnsafePointer<Float>
+                    if first >= 0 && first + shape.kernel <= shape.inLength {
+                        values = x + (b * shape.inLength + first) * channels
+                    } else {
+                        for k in 0..<shape.kernel {
+                            let position = first + k
+                            let inside = position >= 0 && position < shape.inLength
+                            for c in 0..<channels {
+                                edge[k * channels + c] = inside ? x[(b * shape.inLength + position) * channels + c] : 0
+                            }
+                        }
+                        values = UnsafePointer(edge.baseAddress!)
+                    }
+                    var o = 0
+                    while o < vectorChannels {
+                        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                        for j in 0..<patch {
+                            let v = SIMD16<Float>(repeating: values[j])
+                            let base = (j * outChannels + o) * 4
+                            a0.addProduct(v, rawWeights.loadUnaligned(fromByteOffset: base, as: SIMD16<Float>.self))
+                            a1.addProduct(v, rawWeights.loadUnaligned(fromByteOffset: base + 64, as: SIMD16<Float>.self))
+                            a2.addProduct(v, rawWeights.loadUnaligned(fromByteOffset: base + 128, as: SIMD16<Float>.self))
+                            a3.addProduct(v, rawWeights.loadUnaligned(fromByteOffset: base + 192, as: SIMD16<Float>.self))
+                        }
+                        store(a0, a1, a2, a3, to: out + o, adding: hasBias)
+                        o += 64
+                    }
+                    while o < outChannels {
+                        var total: Float = hasBias ? out[o] : 0
+                        for j in 0..<patch { total += values[j] * transposed[j * outChannels + o] }
+                        out[o] = total
+                        o += 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stores (or adds, when the output already holds the bias) 64 accumulated outputs.
+    @inline(__always)
+    static func store(
+        _ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>, _ a3: SIMD16<Float>,
+        to out: UnsafeMutablePointer<Float>, adding: Bool
+    ) {
+        let raw = UnsafeMutableRawPointer(out)
+        var vectors = (a0, a1, a2, a3)
+        if adding {
+            vectors.0 += raw.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+            vectors.1 += raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+            vectors.2 += raw.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+            vectors.3 += raw.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+        }
+        raw.storeBytes(of: vectors.0, toByteOffset: 0, as: SIMD16<Float>.self)
+        raw.storeBytes(of: vectors.1, toByteOffset: 64, as: SIMD16<Float>.self)
+        raw.storeBytes(of: vectors.2, toByteOffset: 128, as: SIMD16<Float>.self)
+        raw.storeBytes(of: vectors.3, toByteOffset: 192, as: SIMD16<Float>.self)
     }
 
     // MARK: - Weight packing
@@ -224,38 +329,58 @@ public enum Conv1d {
 
     // MARK: - im2col
 
-    /// `patches[t, k, c] = x[t * stride + k - padding, group * inPerGroup + c]`, zero outside the sequence.
-    static func gatherPatches(_ shape: Geometry, x: UnsafePointer<Float>, group: Int, into patches: UnsafeMutablePointer<Float>) {
-        let channels = shape.inPerGroup, firstChannel = group * channels
-        Parallel.forChunks(shape.outLength, grain: max(1, 16_384 / shape.patchSize)) { range in
+    /// Calls `body` for consecutive blocks of `tapsPerBlock` taps.
+    @inline(__always)
+    static func forEachTapBlock(_ shape: Geometry, _ body: (Range<Int>) -> Void) {
+        var first = 0
+        while first < shape.kernel {
+            let end = min(shape.kernel, first + shape.tapsPerBlock)
+            body(first..<end)
+            first = end
+        }
+    }
+
+    /// `patches[t, k - taps.lowerBound, c] = x[t * stride + k - padding, group * inPerGroup + c]` for `k` in
+    /// `taps`, zero outside the sequence.
+    static func gatherPatches(
+        _ shape: Geometry, x: UnsafePointer<Float>, group: Int, taps: Range<Int>, into patches: UnsafeMutablePointer<Float>
+    ) {
+        let channels = shape.inPerGroup, firstChannel = group * channels, width = taps.count * channels
+        Parallel.forChunks(shape.outLength, grain: max(1, 16_384 / max(1, width))) { range in
             for t in range {
-                let row = patches + t * shape.patchSize
-                for k in 0..<shape.kernel {
+                let row = patches + t * width
+                for k in taps {
                     let position = t * shape.stride + k - shape.padding
-                    let target = row + k * channels
+                    let target = row + (k - taps.lowerBound) * channels
                     if position >= 0 && position < shape.inLength {
-                        target.update(from: x + position * shape.inChannels + firstChannel, count: channels)
+                        // An inline loop, not memmove: the segments are short (48 floats for HuBERT's pos conv).
+                        let source = x + position * shape.inChannels + firstChannel
+                        for c in 0..<channels { target[c] = source[c] }
                     } else {
-                        target.update(repeating: 0, count: channels)
+                        for c in 0..<channels { target[c] = 0 }
                     }
                 }
             }
         }
     }
 
-    /// Adds `patches[t, k, c]` back into `dx[t * stride + k - padding, group * inPerGroup + c]`: for each input
-    /// frame, the taps that read it, in tap order (parallel over frames, deterministic).
-    static func scatterPatches(_ shape: Geometry, _ patches: UnsafePointer<Float>, group: Int, into dx: UnsafeMutablePointer<Float>) {
+    /// Adds `patches[t, k - taps.lowerBound, c]` back into `dx[t * stride + k - padding, group * inPerGroup + c]`:
+    /// for each input frame, the taps of the block that read it, in tap order (parallel over frames,
+    /// deterministic).
+    static func scatterPatches(
+        _ shape: Geometry, _ patches: UnsafePointer<Float>, group: Int, taps: Range<Int>, into dx: UnsafeMutablePointer<Float>
+    ) {
         let channels = shape.inPerGroup, firstChannel = group * channels, outLength = shape.outLength
+        let width = taps.count * channels
         Parallel.forChunks(shape.inLength, grain: max(1, 4_096 / max(1, channels))) { range in
             for position in range {
                 let target = dx + position * shape.inChannels + firstChannel
-                for k in 0..<shape.kernel {
+                for k in taps {
                     let shifted = position + shape.padding - k
                     guard shifted >= 0, shifted % shape.stride == 0 else { continue }
                     let t = shifted / shape.stride
                     guard t < outLength else { continue }
-                    let source = patches + t * shape.patchSize + k * channels
+                    let source = patches + t * width + (k - taps.lowerBound) * channels
                     for c in 0..<channels { target[c] += source[c] }
                 }
             }

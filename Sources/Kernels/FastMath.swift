@@ -4,10 +4,15 @@
 /// absolute, `tanh` and `sigmoid` within 2e-7 absolute.
 public enum FastMath {
     /// e^x for Float32 (Cephes polynomial after range reduction by ln 2); 0 below -87.34, clamped above 88.37.
+    ///
+    /// The integer part is found with the 1.5 * 2^23 rounding trick instead of `floor` and a Float-to-Int
+    /// conversion, which would be a libm call or a trapping conversion and stop the loop from vectorising.
     @inlinable @inline(__always)
     public static func exp(_ value: Float) -> Float {
         let x0 = min(max(value, -87.33654), 88.37626)
-        let n = (x0 * 1.44269504088896341 + 0.5).rounded(.down)
+        let magic: Float = 12_582_912  // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits
+        let shifted = x0 * 1.44269504088896341 + magic
+        let n = shifted - magic
         var x = x0 - n * 0.693359375
         x = x + n * 2.12194440e-4
         let z = x * x
@@ -18,7 +23,8 @@ public enum FastMath {
         y = y * x + 1.6666665459e-1
         y = y * x + 5.0000001201e-1
         y = y * z + x + 1
-        let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) &+ 127) << 23)
+        let exponent = (shifted.bitPattern &- magic.bitPattern) &+ 127
+        let scale = Float(bitPattern: exponent << 23)
         return value < -87.33654 ? 0 : y * scale
     }
 

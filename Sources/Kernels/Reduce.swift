@@ -61,11 +61,22 @@ public enum Reduce {
         return total
     }
 
-    /// Largest of `count` (at least 1) contiguous elements.
+    /// Largest of `count` (at least 1) contiguous elements (NaN is not propagated).
     @inlinable
     public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var best = -Float.infinity
-        for index in 0..<count { best = Swift.max(best, x[index]) }
+        var partial = SIMD16<Float>(repeating: -.infinity)
+        var index = 0
+        let raw = UnsafeRawPointer(x)
+        while index + 16 <= count {
+            let value = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            partial.replace(with: value, where: value .> partial)
+            index += 16
+        }
+        var best = partial.max()
+        while index < count {
+            best = Swift.max(best, x[index])
+            index += 1
+        }
         return best
     }
 

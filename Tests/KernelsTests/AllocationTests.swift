@@ -27,10 +27,11 @@ struct AllocationTests {
 
 @Suite("No allocation in the other kernels")
 struct KernelAllocationTests {
-    @Test("conv1d forward and backward, in-place and im2col paths")
+    @Test("conv1d forward and backward, in-place, im2col and direct paths")
     func conv1d() {
         for shape in [Conv1d.Geometry(batch: 2, inChannels: 16, outChannels: 8, inLength: 21, kernel: 3, stride: 2),
-                      Conv1d.Geometry(batch: 2, inChannels: 8, outChannels: 8, inLength: 9, kernel: 4, padding: 2, groups: 2)] {
+                      Conv1d.Geometry(batch: 2, inChannels: 8, outChannels: 8, inLength: 9, kernel: 4, padding: 2, groups: 2),
+                      Conv1d.Geometry(batch: 2, inChannels: 1, outChannels: 70, inLength: 30, kernel: 10, stride: 5, padding: 1)] {
             let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 1)
             let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 2), bias = TestBuffer(count: shape.outChannels)
             let y = TestBuffer(count: shape.batch * shape.outLength * shape.outChannels), workspace = TestBuffer(count: shape.workspaceCount)

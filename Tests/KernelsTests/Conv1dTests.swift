@@ -27,8 +27,10 @@ struct Conv1dTests {
     }
 
     static let shapes: [Conv1d.Geometry] = [
-        // HuBERT's first layer in small: one input channel, kernel 10, stride 5 (im2col path).
+        // HuBERT's first layer in small: one input channel, kernel 10, stride 5 (direct forward, im2col backward).
         .init(batch: 2, inChannels: 1, outChannels: 8, inLength: 63, kernel: 10, stride: 5),
+        // The direct forward's vector path (64 output channels at a time) with a scalar tail and zero padding.
+        .init(batch: 2, inChannels: 2, outChannels: 70, inLength: 11, kernel: 5, stride: 2, padding: 2),
         // Layers 1-4 in small: kernel 3, stride 2, the input read in place (two tap chunks).
         .init(batch: 2, inChannels: 16, outChannels: 12, inLength: 23, kernel: 3, stride: 2),
         // Layers 5-6: kernel 2, stride 2 (one chunk).
