@@ -42,16 +42,27 @@ struct BenchKernels: ParsableCommand {
         var table = TextTable(header: ["kernel", "shape", "GFLOP"] + threadCounts.flatMap { ["ms (\($0)t)", "GFLOP/s (\($0)t)"] })
         let saved = KernelThreads.count
         defer { KernelThreads.set(saved) }
+        // GFLOP/s by (row name + shape, thread count), for the ratios printed under the table.
+        var rates = [String: [Int: Double]]()
         for benchmark in KernelBenchmarks.all(quick: quick) {
             var row = [benchmark.name, benchmark.shape, String(format3(benchmark.flops / 1e9))]
             for count in threadCounts {
                 KernelThreads.set(count)
                 let seconds = timing.median(benchmark.run)
-                row += [format1(seconds * 1e3), format1(benchmark.flops / seconds / 1e9)]
+                let rate = benchmark.flops / seconds / 1e9
+                rates[benchmark.name + " " + benchmark.shape, default: [:]][count] = rate
+                row += [format1(seconds * 1e3), format1(rate)]
             }
             table.add(row)
         }
         print(table.render())
+        if let gemm = rates["sgemm 4096^3"], let conv = rates.first(where: { $0.key.hasPrefix("conv1d L1 512") })?.value {
+            let ratios = threadCounts.compactMap { count -> String? in
+                guard let g = gemm[count], let c = conv[count], g > 0 else { return nil }
+                return "\(formatFixed(100 * c / g, digits: 0)) % with \(count) thread\(count == 1 ? "" : "s")"
+            }
+            print("\nconv1d L1 (512->512 k3 s2, 6,399 frames) against sgemm 4096^3: " + ratios.joined(separator: ", "))
+        }
     }
 }
 
