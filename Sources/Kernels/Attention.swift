@@ -40,7 +40,7 @@ public enum Attention {
 
         // Scores over the valid keys of each sequence.
         for b in 0..<batch {
-            let valid = validLength(lengths, b, length)
+            let valid = Lengths.valid(lengths, b, frames: length)
             for h in 0..<heads {
                 let offset = b * length * width + h * headDim
                 Gemm.multiply(
@@ -54,14 +54,14 @@ public enum Attention {
         let rowsPerSequence = heads * length
         Parallel.forChunks(batch * rowsPerSequence, grain: max(1, 8_192 / length)) { range in
             for row in range {
-                let valid = validLength(lengths, row / rowsPerSequence, length)
+                let valid = Lengths.valid(lengths, row / rowsPerSequence, frames: length)
                 softmaxRow(probabilities + row * length, valid: valid, count: length)
             }
         }
 
         // out = P V (an empty sum, hence zeros, for a sequence of length 0).
         for b in 0..<batch {
-            let valid = validLength(lengths, b, length)
+            let valid = Lengths.valid(lengths, b, frames: length)
             for h in 0..<heads {
                 let offset = b * length * width + h * headDim
                 Gemm.multiply(
@@ -89,7 +89,7 @@ public enum Attention {
         let scores = workspace
 
         for b in 0..<batch {
-            let valid = validLength(lengths, b, length)
+            let valid = Lengths.valid(lengths, b, frames: length)
             for h in 0..<heads {
                 let offset = b * length * width + h * headDim
                 let p = probabilities + (b * heads + h) * plane
@@ -125,12 +125,6 @@ public enum Attention {
                 zeroRows(dK + offset, from: valid, to: length, columns: headDim, stride: width)
             }
         }
-    }
-
-    /// `lengths[b]` clamped into `0...limit`.
-    @inline(__always)
-    static func validLength(_ lengths: UnsafePointer<Int32>, _ b: Int, _ limit: Int) -> Int {
-        min(max(Int(lengths[b]), 0), limit)
     }
 
     /// Softmax of the first `valid` entries of a row in place; entries `valid..<count` become 0.

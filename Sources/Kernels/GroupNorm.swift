@@ -21,7 +21,7 @@ public enum GroupNorm {
         // Per channel: the group mean broadcast to the channel, then rstd * gamma.
         let channelMean = workspace, channelScale = workspace + channels
         for b in 0..<batch {
-            let valid = validFrames(lengths, b, frames)
+            let valid = Lengths.valid(lengths, b, frames: frames)
             let input = x + b * frames * channels, output = y + b * frames * channels
             let count = Float(valid * perGroup)
             let groupMean = mean + b * groups, groupRstd = rstd + b * groups
@@ -78,7 +78,7 @@ public enum GroupNorm {
             dBeta?.update(repeating: 0, count: channels)
         }
         for b in 0..<batch {
-            let valid = validFrames(lengths, b, frames)
+            let valid = Lengths.valid(lengths, b, frames: frames)
             let input = x + b * frames * channels, gradient = dy + b * frames * channels
             let groupMean = mean + b * groups, groupRstd = rstd + b * groups
             let count = Float(valid * perGroup)
@@ -133,11 +133,5 @@ public enum GroupNorm {
         var total: Float = 0
         for c in group * perGroup..<(group + 1) * perGroup { total += values[c] }
         return total
-    }
-
-    @inline(__always)
-    static func validFrames(_ lengths: UnsafePointer<Int32>?, _ b: Int, _ frames: Int) -> Int {
-        guard let lengths else { return frames }
-        return min(max(Int(lengths[b]), 0), frames)
     }
 }

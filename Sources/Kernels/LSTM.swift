@@ -103,7 +103,7 @@ public enum LSTM {
         // Padded frames: zero outputs (read as the reverse direction's initial state) and zero saved values.
         var maxLength = 0
         for b in 0..<batch {
-            let length = clampedLength(lengths, b, steps)
+            let length = Lengths.valid(lengths, b, frames: steps)
             maxLength = max(maxLength, length)
             let padded = steps - length
             guard padded > 0 else { continue }
@@ -153,7 +153,7 @@ public enum LSTM {
         }
         var maxLength = 0
         for b in 0..<batch {
-            let length = clampedLength(lengths, b, steps)
+            let length = Lengths.valid(lengths, b, frames: steps)
             maxLength = max(maxLength, length)
             if let dx, length < steps {
                 (dx + (b * steps + length) * input).update(repeating: 0, count: (steps - length) * input)
@@ -194,7 +194,7 @@ public enum LSTM {
             // dW_hh = sum_t dG_t^T h_prev_t: per sequence, the gate gradients of frames that have a previous
             // state against the shifted view of the outputs.
             for b in 0..<batch {
-                let length = clampedLength(lengths, b, steps)
+                let length = Lengths.valid(lengths, b, frames: steps)
                 guard length >= 2 else { continue }
                 let row = b * steps
                 let dGRow = reverse ? row : row + 1
@@ -245,7 +245,7 @@ public enum LSTM {
             Parallel.forChunks(span.count, grain: rowGrain(hidden)) { range in
                 for index in range {
                     let b = span.lowerBound + index
-                    let length = clampedLength(lengths, b, steps)
+                    let length = Lengths.valid(lengths, b, frames: steps)
                     let row = b * steps + t
                     guard t < length else {
                         // A padded frame inside the span: undo what the recurrent product added.
@@ -283,7 +283,7 @@ public enum LSTM {
             Parallel.forChunks(span.count, grain: rowGrain(hidden)) { range in
                 for index in range {
                     let b = span.lowerBound + index
-                    let length = clampedLength(lengths, b, steps)
+                    let length = Lengths.valid(lengths, b, frames: steps)
                     guard t < length else { continue }
                     let row = b * steps + t
                     // The first frame of this recursion (the forward recursion's last) starts with zero
@@ -378,16 +378,10 @@ public enum LSTM {
         func cells(_ direction: Int) -> Int { 8 * cellsCount + direction * cellsCount }
     }
 
-    /// `lengths[b]` clamped into `0...steps`.
-    @inline(__always)
-    private static func clampedLength(_ lengths: UnsafePointer<Int32>, _ b: Int, _ steps: Int) -> Int {
-        min(max(Int(lengths[b]), 0), steps)
-    }
-
     /// The smallest range of sequences that holds every sequence with frame `frame` valid.
     private static func activeSpan(_ lengths: UnsafePointer<Int32>, batch: Int, steps: Int, frame: Int) -> Range<Int> {
         var first = batch, end = batch
-        for b in 0..<batch where clampedLength(lengths, b, steps) > frame {
+        for b in 0..<batch where Lengths.valid(lengths, b, frames: steps) > frame {
             if first == batch { first = b }
             end = b + 1
         }
@@ -402,7 +396,7 @@ public enum LSTM {
     ) {
         var start = 0, end = 0
         for b in 0..<batch {
-            let length = clampedLength(lengths, b, steps)
+            let length = Lengths.valid(lengths, b, frames: steps)
             guard length > 0 else { continue }
             let rowStart = b * steps
             if rowStart != end {

@@ -15,7 +15,7 @@ public enum MaskedMeanPool {
     ) {
         guard channels > 0 else { return }
         for b in 0..<max(0, batch) {
-            let valid = validLength(lengths, b, sequenceLength)
+            let valid = Lengths.valid(lengths, b, frames: sequenceLength)
             // Zero rows write zeros, so an empty sequence pools to 0.
             Reduce.sumRows(
                 x + b * sequenceLength * channels, rows: valid, columns: channels, into: out + b * channels,
@@ -33,7 +33,7 @@ public enum MaskedMeanPool {
             for row in range {
                 let b = row / sequenceLength
                 let t = row - b * sequenceLength
-                let valid = validLength(lengths, b, sequenceLength)
+                let valid = Lengths.valid(lengths, b, frames: sequenceLength)
                 let target = dx + row * channels
                 if t < valid {
                     let inverse = 1 / Float(valid)
@@ -44,11 +44,5 @@ public enum MaskedMeanPool {
                 }
             }
         }
-    }
-
-    /// `lengths[b]` clamped into `0...limit`.
-    @inline(__always)
-    static func validLength(_ lengths: UnsafePointer<Int32>, _ b: Int, _ limit: Int) -> Int {
-        min(max(Int(lengths[b]), 0), max(0, limit))
     }
 }

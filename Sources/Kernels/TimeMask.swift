@@ -16,7 +16,7 @@ public enum TimeMask {
         guard spanLength > 0, frames > 0 else { return }
         let startMarker: Float = 2
         for b in 0..<batch {
-            let valid = lengths.map { min(max(Int($0[b]), 0), frames) } ?? frames
+            let valid = Lengths.valid(lengths, b, frames: frames)
             let row = mask + b * frames
             let drawBase = b * (frames + 2)
             let epsilon = stream.uniform(at: drawBase)
