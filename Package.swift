@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "gmptl", targets: ["gmptl"]),
         .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "GraphIR", targets: ["GraphIR"]),
+        .library(name: "GraphSpec", targets: ["GraphSpec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,11 +28,17 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
         ),
 
+        // The graph IR: values, ops, symbolic shapes, verifier, text and DOT; diagnostics shared by every stage.
+        .target(name: "GraphIR"),
+
+        // The YAML graph language: reader over libyaml with source marks, spec types, lowering to GraphIR.
+        .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR"]),
+
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,5 +46,7 @@ let package = Package(
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR"], resources: [.copy("Specs")]),
     ]
 )
