@@ -1,0 +1,87 @@
+/// Names and inputs of ops, as the graph language and error messages spell them.
+extension Op {
+    /// The op's name in specs, text dumps and DOT (`conv1d`, `layer_norm`, `gelu`).
+    public var name: String {
+        switch self {
+        case .input: "input"
+        case .parameter: "parameter"
+        case .linear: "linear"
+        case .matmul: "matmul"
+        case .conv1d: "conv1d"
+        case .layerNorm: "layer_norm"
+        case .groupNorm: "group_norm"
+        case .weightNorm: "weight_norm"
+        case let .unary(function): function.rawValue
+        case let .binary(function): function.rawValue
+        case .scale: "scale"
+        case .softmax: "softmax"
+        case .logSoftmax: "log_softmax"
+        case let .reduce(function, _, _): "reduce_\(function.rawValue)"
+        case .reshape: "reshape"
+        case .transpose: "transpose"
+        case .slice: "slice"
+        case .concat: "concat"
+        case .attention: "attention"
+        case .lstm: "lstm"
+        case .maskedMeanPool: "masked_mean_pool"
+        case .maskPadding: "mask_padding"
+        case .windowLengths: "window_lengths"
+        case .dropout: "dropout"
+        case .timeMask: "time_mask"
+        case .crossEntropy: "cross_entropy"
+        case .amSoftmax: "am_softmax"
+        case .cosineSimilarity: "cosine_similarity"
+        }
+    }
+
+    /// The names of the op's inputs in order; a trailing `?` marks an optional one (it may be left out, and only
+    /// from the end), a leading `*` a list of any length (concat).
+    public var inputNames: [String] {
+        switch self {
+        case .input, .parameter: []
+        case .linear: ["x", "weight", "bias?"]
+        case .matmul: ["a", "b"]
+        case .conv1d: ["x", "weight", "bias?"]
+        case .layerNorm: ["x", "weight", "bias"]
+        case .groupNorm: ["x", "weight", "bias", "lengths"]
+        case .weightNorm: ["v", "g"]
+        case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout: ["x"]
+        case .binary: ["a", "b"]
+        case .concat: ["*x"]
+        case .attention: ["q", "k", "v", "lengths"]
+        case .lstm:
+            ["x", "lengths", "weight_ih", "weight_hh", "bias_ih", "bias_hh",
+             "weight_ih_reverse", "weight_hh_reverse", "bias_ih_reverse", "bias_hh_reverse"]
+        case .maskedMeanPool, .maskPadding: ["x", "lengths"]
+        case .windowLengths: ["lengths"]
+        case .timeMask: ["x", "lengths", "embedding"]
+        case .crossEntropy: ["logits", "targets", "mask?", "class_weights?"]
+        case .amSoftmax: ["features", "weight", "targets"]
+        case .cosineSimilarity: ["features", "weight"]
+        }
+    }
+
+    /// How many inputs the op takes.
+    public var arity: ClosedRange<Int> {
+        let names = inputNames
+        if names.first?.hasPrefix("*") == true { return 1...Int.max }
+        let required = names.filter { !$0.hasSuffix("?") }.count
+        return required...names.count
+    }
+
+    /// Whether the op draws random numbers in training (and needs a (seed, step, node) stream).
+    public var isRandom: Bool {
+        switch self {
+        case .dropout, .timeMask: true
+        default: false
+        }
+    }
+
+    /// Whether the op is a loss (a scalar to minimise).
+    public var isLoss: Bool {
+        switch self {
+        case .crossEntropy, .amSoftmax: true
+        default: false
+        }
+    }
+}

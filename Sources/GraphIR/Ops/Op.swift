@@ -1,0 +1,114 @@
+/// The operations of the graph IR: a closed set, each with its attributes.
+///
+/// Every concern that depends on the op is one exhaustive `switch` in its own file (`Op+Shape.swift` here, the
+/// gradient rules in the compiler, the kernel calls in the runtime), so that adding a case makes the compiler point
+/// at every place that must learn it. Each op maps onto the kernels of the `Kernels` module; the layouts are the
+/// kernels' (row-major, channels last, PyTorch parameter layouts).
+public enum Op: Hashable, Sendable {
+    // MARK: Sources
+
+    /// A graph input, bound per call (`wave: f32[B, S]`).
+    case input(name: String)
+    /// A parameter or buffer from the parameter store, by its full name (`encoder.layers.3.attention.q_proj.weight`).
+    case parameter(name: String, shape: [Dim])
+
+    // MARK: Linear algebra
+
+    /// `x W^T + b`: x `[..., in]`, weight `[out, in]`, optional bias `[out]` -> `[..., out]`.
+    case linear
+    /// Batched matrix product over equal leading dimensions, optionally transposing the last two axes.
+    case matmul(transposeA: Bool, transposeB: Bool)
+    /// 1-D convolution, channels last: x `[B, T, Cin]`, weight `[Cout, Cin / groups, K]`, optional bias `[Cout]`
+    /// -> `[B, floor((T + 2 padding - K) / stride) + 1, Cout]`.
+    case conv1d(stride: Int, padding: Int, groups: Int)
+
+    // MARK: Normalisation
+
+    /// Over the last axis: x `[..., C]`, weight `[C]`, bias `[C]`.
+    case layerNorm(eps: Float)
+    /// Over time and each group's channels, valid frames only: x `[B, T, C]`, weight `[C]`, bias `[C]`, lengths
+    /// i32 `[B]`.
+    case groupNorm(groups: Int, eps: Float)
+    /// `g * v / ||v||`, the norm over every axis but `axis`: v, g (`axis`'s length elements, any shape with that
+    /// many) -> v's shape.
+    case weightNorm(axis: Int)
+
+    // MARK: Pointwise
+
+    case unary(UnaryFunction)
+    /// Broadcasting binary arithmetic (NumPy rules).
+    case binary(BinaryFunction)
+    /// `x * factor`.
+    case scale(Float)
+    /// Over the last axis.
+    case softmax
+    case logSoftmax
+
+    // MARK: Shapes and reductions
+
+    /// Sum or mean over axes (negative axes count from the end).
+    case reduce(ReduceFunction, axes: [Int], keepDims: Bool)
+    /// The same elements in a new shape with the same element count.
+    case reshape([Dim])
+    /// Axes permuted: output axis i is input axis `permutation[i]`.
+    case transpose([Int])
+    /// Elements `start ..< end` of `axis`; a negative `end` counts from the end (`-1` drops the last frame).
+    case slice(axis: Int, start: Int, end: Int)
+    /// Along `axis`; the other axes must agree.
+    case concat(axis: Int)
+
+    // MARK: Sequences
+
+    /// Multi-head scaled dot-product attention with a key padding mask: q, k, v `[B, T, heads * d]`, lengths i32
+    /// `[B]` -> `[B, T, heads * d]`; scores scaled by `d^-1/2`.
+    case attention(heads: Int)
+    /// Bidirectional one-layer LSTM over padded sequences: x `[B, T, In]`, lengths, then per direction
+    /// (forward, reverse) weight_ih `[4H, In]`, weight_hh `[4H, H]`, bias_ih `[4H]`, bias_hh `[4H]` -> `[B, T, 2H]`.
+    case lstm(hidden: Int)
+    /// Mean over valid frames: x `[B, T, C]`, lengths -> `[B, C]`.
+    case maskedMeanPool
+    /// Frames at or beyond each sequence's length set to 0: x `[B, T, ...]`, lengths -> x's shape.
+    case maskPadding
+    /// Output lengths of a window over each sequence: lengths i32 `[B]` -> i32 `[B]`
+    /// (`floor((n + 2 padding - kernel) / stride) + 1`, at least 0).
+    case windowLengths(kernel: Int, stride: Int, padding: Int)
+
+    // MARK: Training-time randomness (identity in evaluation)
+
+    case dropout(probability: Float)
+    /// HuBERT's time-span masking: x `[B, T, C]`, lengths, embedding `[C]` -> x's shape.
+    case timeMask(probability: Float, spanLength: Int, minimumSpans: Int)
+
+    // MARK: Losses (scalar `f32[]` outputs)
+
+    /// Weighted mean cross-entropy: logits `[..., C]`, targets i32 `[...]`, optional frame mask f32 `[...]`,
+    /// optional class weights f32 `[C]`.
+    case crossEntropy(ignoreIndex: Int)
+    /// Additive-margin softmax: features `[N, D]`, class weights `[C, D]`, targets i32 `[N]`.
+    case amSoftmax(scale: Float, margin: Float)
+    /// Cosine similarities of L2-normalised rows (AM-Softmax's prediction scores): features `[N, D]`, class
+    /// weights `[C, D]` -> `[N, C]`.
+    case cosineSimilarity
+}
+
+/// Pointwise functions of one argument.
+public enum UnaryFunction: String, Hashable, Sendable, CaseIterable {
+    /// The exact GELU x Φ(x).
+    case gelu
+    case tanh
+    case relu
+    case sigmoid
+}
+
+/// Broadcasting functions of two arguments.
+public enum BinaryFunction: String, Hashable, Sendable, CaseIterable {
+    case add
+    case subtract
+    case multiply
+}
+
+/// Reductions over axes.
+public enum ReduceFunction: String, Hashable, Sendable, CaseIterable {
+    case sum
+    case mean
+}
