@@ -46,7 +46,7 @@ let package = Package(
         // Test support: counts heap allocations made by the calling thread.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
-        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"], exclude: ["Snapshots"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR"], resources: [.copy("Specs")]),
     ]
 )
