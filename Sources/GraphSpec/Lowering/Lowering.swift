@@ -1,0 +1,317 @@
+import GraphIR
+
+/// Turns a decoded spec into a typed graph: evaluates expressions against the config, expands blocks and repeats,
+/// makes parameters with their full names and inferred shapes, and checks every op's inputs. Problems are
+/// collected in the sink; lowering goes on past them, so that independent errors are reported together.
+struct Lowering {
+    let spec: Spec
+    let config: ConfigTable
+    let sink: DiagnosticSink
+    var builder: GraphBuilder
+    /// Dimension symbols declared by the inputs (`B`, `S`).
+    var symbols: Set<String> = []
+    var taps: [NamedValue] = []
+    /// Nesting of block instantiations, to refuse a block that contains itself.
+    var blockStack: [String] = []
+
+    init(spec: Spec, config: ConfigTable, sink: DiagnosticSink) {
+        self.spec = spec
+        self.config = config
+        self.sink = sink
+        builder = GraphBuilder(name: spec.name)
+    }
+
+    /// The values a body can refer to by name: inputs and nodes, each with its named outputs.
+    struct Frame {
+        var values: [String: [(name: String, value: ValueID)]] = [:]
+        var locals: [String: ConfigValue] = [:]
+        var paramPrefix = ""
+        var scope: [String] = []
+        var namePrefix = ""
+    }
+
+    mutating func run() -> Graph? {
+        var frame = Frame()
+        for input in spec.inputs {
+            for dim in input.shape where dim.isPlain {
+                if let text = dim.scalar, SpecDecoder.isIdentifier(text) { symbols.insert(text) }
+            }
+        }
+        for input in spec.inputs {
+            let shape = input.shape.enumerated().compactMap { index, node in
+                dimension(node, keyPath: "\(input.keyPath).shape[\(index)]", frame: frame)
+            }
+            guard shape.count == input.shape.count else { continue }
+            frame.values[input.name] = [("", builder.input(input.name, TensorType(input.dtype, shape), at: input.node.location))]
+        }
+        let outputs = instantiate(spec.model, frame: frame)
+        var named = [NamedValue]()
+        for (index, output) in spec.model.outputs.enumerated() where index < outputs.values.count {
+            if let value = outputs.values[index] { named.append(NamedValue(output.name, value, at: output.reference.yaml.location)) }
+        }
+        builder.setOutputs(named, taps: taps)
+        for diagnostic in builder.diagnostics { sink.report(diagnostic) }
+        guard sink.isEmpty else { return nil }
+        return builder.graph
+    }
+
+    // MARK: - Bodies
+
+    /// Instantiates a block body (or the model) in `frame`, whose values hold the block's inputs; returns the
+    /// block's outputs in order (nil where an output could not be made) and the frame with every node's values.
+    mutating func instantiate(_ block: BlockSpec, frame initial: Frame) -> (values: [ValueID?], frame: Frame) {
+        var frame = initial
+        let order = dependencyOrder(block, known: Set(initial.values.keys))
+        let byName = Dictionary(block.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for name in order {
+            guard let node = byName[name] else { continue }
+            let inputs = node.inputs.map { resolve($0, in: frame, keyPath: "\(node.keyPath).in") }
+            let made = lowerNode(node, inputs: inputs, frame: frame)
+            frame.values[node.name] = made
+        }
+        for tap in block.taps {
+            if let value = resolve(tap.reference, in: frame, keyPath: "\(block.keyPath).taps.\(tap.name)") {
+                taps.append(NamedValue(frame.namePrefix + tap.name, value, at: tap.node.location))
+            }
+        }
+        let outputs = block.outputs.map { resolve($0.reference, in: frame, keyPath: "\(block.keyPath).outputs") }
+        return (outputs, frame)
+    }
+
+    /// Node names in an order where every node comes after the nodes it reads; a cycle is reported once, at the
+    /// first node on it, with the path.
+    func dependencyOrder(_ block: BlockSpec, known: Set<String>) -> [String] {
+        let byName = Dictionary(block.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var state = [String: Int]()  // 1 visiting, 2 done
+        var order = [String]()
+        var stack = [String]()
+        var reported = false
+        func visit(_ name: String) {
+            guard let node = byName[name] else { return }
+            if state[name] == 2 { return }
+            if state[name] == 1 {
+                guard !reported, let start = stack.firstIndex(of: name) else { return }
+                reported = true
+                let cycle = stack[start...] + [name]
+                sink.error("cycle: \(cycle.joined(separator: " -> "))", at: node.node, keyPath: node.keyPath,
+                           hint: "a node cannot depend on its own output; break the loop")
+                return
+            }
+            state[name] = 1
+            stack.append(name)
+            for input in node.inputs where byName[input.node] != nil && !known.contains(input.node) { visit(input.node) }
+            stack.removeLast()
+            state[name] = 2
+            order.append(name)
+        }
+        for node in block.nodes { visit(node.name) }
+        return order
+    }
+
+    /// The value a reference names, or nil after reporting why not.
+    mutating func resolve(_ reference: Reference, in frame: Frame, keyPath: String) -> ValueID? {
+        guard let outputs = frame.values[reference.node] else {
+            // (A node that failed is present with no outputs: its error is already reported.)
+            sink.error("unknown value '\(reference.node)'", at: reference.yaml, keyPath: keyPath,
+                       hint: Suggestion.hint(for: reference.node, in: frame.values.keys.sorted())
+                           ?? "values here: \(frame.values.keys.sorted().joined(separator: ", "))")
+            return nil
+        }
+        if outputs.isEmpty { return nil }
+        if let output = reference.output {
+            guard let match = outputs.first(where: { $0.name == output }) else {
+                let names = outputs.map(\.name).filter { !$0.isEmpty }
+                sink.error("'\(reference.node)' has no output '\(output)'", at: reference.yaml, keyPath: keyPath,
+                           hint: Suggestion.hint(for: output, in: names) ?? (names.isEmpty ? "'\(reference.node)' has one output; refer to it as '\(reference.node)'" : "its outputs: \(names.joined(separator: ", "))"))
+                return nil
+            }
+            return match.value
+        }
+        guard outputs.count == 1, let only = outputs.first else {
+            let names = outputs.map(\.name)
+            sink.error("'\(reference.node)' has several outputs; name one", at: reference.yaml, keyPath: keyPath,
+                       hint: "for example '\(reference.node).\(names.first ?? "")' (outputs: \(names.joined(separator: ", ")))")
+            return nil
+        }
+        return only.value
+    }
+
+    // MARK: - Nodes
+
+    /// Lowers one node; returns its named outputs (empty when it failed).
+    mutating func lowerNode(_ node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
+        switch node.kind {
+        case let .op(name, opNode):
+            guard let op = LayerOp.named(name) else {
+                sink.error("unknown op '\(name)'", at: opNode, keyPath: "\(node.keyPath).op",
+                           hint: Suggestion.hint(for: name, in: LayerOp.names + spec.blockOrder.map { "block: \($0)" })
+                               ?? (spec.blocks[name] != nil ? "'\(name)' is a block: write 'block: \(name)'" : nil))
+                return []
+            }
+            return lowerOp(op, node: node, inputs: inputs, frame: frame)
+        case let .block(name, blockNode):
+            guard let block = spec.blocks[name] else {
+                sink.error("unknown block '\(name)'", at: blockNode, keyPath: "\(node.keyPath).block",
+                           hint: Suggestion.hint(for: name, in: spec.blockOrder)
+                               ?? (LayerOp.named(name) != nil ? "'\(name)' is an op: write 'op: \(name)'" : nil))
+                return []
+            }
+            return lowerBlock(block, node: node, inputs: inputs, frame: frame)
+        }
+    }
+
+    mutating func lowerOp(_ op: LayerOp, node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
+        var reader = MappingReader(node.node, keyPath: node.keyPath, sink: sink, what: "node")
+        reader?.allow(["op", "in", "doc"] + op.attributes + (op.needsParams ? ["params"] : []))
+        reader?.finish(context: "op '\(op.name)'")
+        if !op.needsParams, let params = node.params {
+            sink.error("op '\(op.name)' has no parameters; remove 'params'", at: params, keyPath: "\(node.keyPath).params")
+        }
+        let variadic = op.inputs.first?.hasPrefix("*") == true
+        let required = op.inputs.filter { !$0.hasSuffix("?") }.count
+        if !variadic, !(required...op.inputs.count).contains(node.inputs.count) {
+            let list = op.inputs.joined(separator: ", ")
+            sink.error("op '\(op.name)' takes \(op.inputs.isEmpty ? "no inputs" : "in: [\(list)]"), got \(node.inputs.count)",
+                       at: node.node.value(forKey: "in") ?? node.node, keyPath: "\(node.keyPath).in")
+            return []
+        }
+        let given = inputs.compactMap { $0 }
+        guard given.count == inputs.count, !given.contains(where: builder.isFailed) else { return failed(node) }
+        let attributes = NodeAttributes(node: node.node, keyPath: node.keyPath, scope: scope(frame), sink: sink)
+        guard let lowered = op.lower(given.map { builder.type(of: $0) }, attributes) else { return failed(node) }
+        var prefix = frame.paramPrefix
+        if op.needsParams {
+            guard let params = node.params else {
+                sink.error("op '\(op.name)' needs 'params': the scope of its parameters, such as 'encoder.layers.{i}.attention.q_proj'",
+                           at: node.node, keyPath: node.keyPath)
+                return failed(node)
+            }
+            guard let expanded = template(params, keyPath: "\(node.keyPath).params", frame: frame) else { return failed(node) }
+            prefix = join(prefix, expanded)
+        }
+        let location = node.node.location
+        let nodeName = frame.namePrefix + node.name
+        let parameterValues = lowered.parameters.map {
+            builder.parameter(join(prefix, $0.suffix), shape: $0.shape, scope: frame.scope, at: location, keyPath: node.keyPath)
+        }
+        if case let .parameter(_, shape) = lowered.op {
+            return [("", builder.parameter(prefix, shape: shape, scope: frame.scope, at: location, keyPath: node.keyPath))]
+        }
+        var weights = parameterValues
+        if let norm = lowered.weightNorm {
+            let v = builder.parameter(join(prefix, norm.v.suffix), shape: norm.v.shape, scope: frame.scope, at: location, keyPath: node.keyPath)
+            let g = builder.parameter(join(prefix, norm.g.suffix), shape: norm.g.shape, scope: frame.scope, at: location, keyPath: node.keyPath)
+            let weight = builder.add(.weightNorm(axis: norm.axis), [v, g], name: nodeName + ".weight", scope: frame.scope,
+                                     at: location, keyPath: node.keyPath)[0]
+            weights.insert(weight, at: 0)
+        }
+        let irInputs = op.parametersAfterFirstInput
+            ? [given[0]] + weights + given.dropFirst()
+            : given + weights
+        let outputs = builder.add(lowered.op, irInputs, name: nodeName, scope: frame.scope, at: location, keyPath: node.keyPath)
+        return outputs.map { ("", $0) }
+    }
+
+    mutating func lowerBlock(_ block: BlockSpec, node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
+        var reader = MappingReader(node.node, keyPath: node.keyPath, sink: sink, what: "node")
+        reader?.allow(["block", "in", "params", "repeat", "taps", "doc"])
+        reader?.finish(context: "block node '\(node.name)'")
+        guard !blockStack.contains(block.name) else {
+            sink.error("block '\(block.name)' contains itself (\((blockStack + [block.name]).joined(separator: " -> ")))",
+                       at: node.node, keyPath: node.keyPath)
+            return []
+        }
+        guard inputs.count == block.inputs.count else {
+            sink.error("block '\(block.name)' takes in: [\(block.inputs.joined(separator: ", "))], got \(inputs.count)",
+                       at: node.node.value(forKey: "in") ?? node.node, keyPath: "\(node.keyPath).in",
+                       notes: [.init("block '\(block.name)' is defined here", at: block.node.location)])
+            return []
+        }
+        var count = 1, first = 0
+        let repeats = node.repeatCount != nil
+        if let countNode = node.repeatCount {
+            guard let value = integer(countNode, keyPath: "\(node.keyPath).repeat", frame: frame), value >= 0 else {
+                if let value = integer(countNode, keyPath: "\(node.keyPath).repeat", frame: frame, report: false), value < 0 {
+                    sink.error("repeat count must be at least 0, got \(value)", at: countNode, keyPath: "\(node.keyPath).repeat")
+                }
+                return []
+            }
+            count = value
+            if let fromNode = node.repeatFrom {
+                guard let value = integer(fromNode, keyPath: "\(node.keyPath).repeat.from", frame: frame) else { return [] }
+                first = value
+            }
+        }
+        var current = inputs
+        var last: [ValueID?] = []
+        blockStack.append(block.name)
+        defer { blockStack.removeLast() }
+        for index in first..<(first + count) {
+            var child = Frame()
+            child.locals = frame.locals
+            if repeats { child.locals["i"] = .int(index) }
+            var instance = node.name
+            if let params = node.params {
+                guard let expanded = template(params, keyPath: "\(node.keyPath).params", frame: Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "")) else { return [] }
+                child.paramPrefix = join(frame.paramPrefix, expanded)
+                instance = expanded
+            } else {
+                child.paramPrefix = frame.paramPrefix
+                if repeats { instance = "\(node.name).\(index)" }
+            }
+            // DOT draws a cluster per block instance, named by its parameter scope (`encoder.layers.3`).
+            child.scope = frame.scope + [child.paramPrefix.isEmpty ? frame.namePrefix + instance : child.paramPrefix]
+            child.namePrefix = frame.namePrefix + (repeats ? "\(node.name).\(index)." : "\(node.name).")
+            for (position, name) in block.inputs.enumerated() {
+                if let value = current[position] { child.values[name] = [("", value)] }
+            }
+            let (outputs, inner) = instantiate(block, frame: child)
+            for tap in node.taps {
+                let tapFrame = Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "")
+                guard let name = template(tap.template, keyPath: "\(node.keyPath).taps", frame: tapFrame),
+                      let value = resolve(tap.reference, in: inner, keyPath: "\(node.keyPath).taps.\(name)") else { continue }
+                taps.append(NamedValue(frame.namePrefix + name, value, at: tap.template.location))
+            }
+            last = outputs
+            // The outputs feed the next repetition's first inputs; the remaining inputs are shared.
+            for position in 0..<min(outputs.count, current.count) { current[position] = outputs[position] }
+        }
+        if count == 0 { last = Array(inputs.prefix(block.outputs.count)) }
+        guard last.count == block.outputs.count, last.allSatisfy({ $0 != nil }) else { return [] }
+        return zip(block.outputs, last).compactMap { output, value in value.map { (output.name, $0) } }
+    }
+
+    /// The outputs of a node that could not be lowered: none. Later references to it resolve to nothing without
+    /// a second message.
+    func failed(_ node: NodeSpec) -> [(name: String, value: ValueID)] { [] }
+
+    // MARK: - Values
+
+    func scope(_ frame: Frame) -> LoweringScope { LoweringScope(config: config, locals: frame.locals, symbols: symbols) }
+
+    func template(_ node: YAMLNode, keyPath: String, frame: Frame) -> String? {
+        guard let text = node.scalar else {
+            sink.error("expected a name template such as 'encoder.layers.{i}', got \(node.kindDescription)", at: node, keyPath: keyPath)
+            return nil
+        }
+        do {
+            return try Interpolation.expandTemplate(text, at: node.location, scope: scope(frame))
+        } catch {
+            sink.absorb(error)
+            return nil
+        }
+    }
+
+    func integer(_ node: YAMLNode, keyPath: String, frame: Frame, report: Bool = true) -> Int? {
+        let reader = NodeAttributes(node: node, keyPath: keyPath, scope: scope(frame), sink: report ? sink : DiagnosticSink())
+        return reader.intValue(node, key: keyPath)
+    }
+
+    func dimension(_ node: YAMLNode, keyPath: String, frame: Frame) -> Dim? {
+        NodeAttributes(node: node, keyPath: keyPath, scope: scope(frame), sink: sink).dimValue(node, key: keyPath)
+    }
+
+    func join(_ prefix: String, _ suffix: String) -> String {
+        prefix.isEmpty ? suffix : suffix.isEmpty ? prefix : "\(prefix).\(suffix)"
+    }
+}
