@@ -1,3 +1,0 @@
-import Testing
-import GraphSpec
-@Test func specErrorRenders() { #expect(SpecError("x").description == "error: x") }
