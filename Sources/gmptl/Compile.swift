@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import GraphIR
+import GraphSpec
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Compiles a spec for a command; on a spec error prints every diagnostic to stderr and exits with 1.
+func compileOrExit(_ path: String, overrides: [String]) throws -> Graph {
+    do {
+        return try SpecCompiler.compile(path: path, overrides: overrides)
+    } catch {
+        printError(Diagnostic.render(error))
+        let count = error.diagnostics.count
+        printError("\(count) error\(count == 1 ? "" : "s") in \(path)")
+        throw ExitCode(1)
+    }
+}
+
+/// `gmptl compile FILE`: checks a spec and prints its graph or a summary.
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile a YAML graph spec: check it and print the typed IR or a summary.",
+        discussion: "Exit status 0 when the spec compiles, 1 when it has errors (printed on stderr with file:line:column).")
+
+    @Argument(help: "The spec file (YAML).")
+    var file: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, key=value (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "What to print: ir (the typed graph) or summary.")
+    var emit: Emit = .summary
+
+    @Flag(help: "Print a table of parameters per scope and the total.")
+    var params = false
+
+    enum Emit: String, ExpressibleByArgument, CaseIterable {
+        case ir, summary
+    }
+
+    func run() throws {
+        let graph = try compileOrExit(file, overrides: overrides)
+        switch emit {
+        case .ir: print(graph.text, terminator: "")
+        case .summary: print(GraphSummary(graph).text)
+        }
+        if params { print(ParameterTable(graph).text) }
+    }
+}
+
+/// `gmptl dot FILE`: the graph as Graphviz DOT.
+struct Dot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw a YAML graph spec as Graphviz DOT (render with `dot -Tsvg`).")
+
+    @Argument(help: "The spec file (YAML).")
+    var file: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, key=value (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Fold repeated layers into one box (layers) or every block into a box (blocks).")
+    var collapse: DOTOptions.Collapse = .none
+
+    @Flag(name: .customLong("hide-parameters"), help: "Leave parameters out of the drawing.")
+    var hideParameters = false
+
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let graph = try compileOrExit(file, overrides: overrides)
+        let text = graph.dot(DOTOptions(collapse: collapse, showParameters: !hideParameters))
+        if let output {
+            do {
+                // Written to a temporary file and renamed: a reader never sees half a file.
+                try text.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                printError("error: cannot write '\(output)': \(error)")
+                throw ExitCode(1)
+            }
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+extension DOTOptions.Collapse: ExpressibleByArgument {}
