@@ -49,7 +49,8 @@ struct Lowering {
         for (index, output) in spec.model.outputs.enumerated() where index < outputs.values.count {
             if let value = outputs.values[index] { named.append(NamedValue(output.name, value, at: output.reference.yaml.location)) }
         }
-        builder.setOutputs(named, taps: taps)
+        // Taps in the order their values are made (hidden.0 before hidden.1).
+        builder.setOutputs(named, taps: taps.enumerated().sorted { ($0.element.value, $0.offset) < ($1.element.value, $1.offset) }.map(\.element))
         for diagnostic in builder.diagnostics { sink.report(diagnostic) }
         guard sink.isEmpty else { return nil }
         return builder.graph
@@ -61,6 +62,15 @@ struct Lowering {
     /// block's outputs in order (nil where an output could not be made) and the frame with every node's values.
     mutating func instantiate(_ block: BlockSpec, frame initial: Frame) -> (values: [ValueID?], frame: Frame) {
         var frame = initial
+        for node in block.nodes {
+            if initial.values[node.name] != nil {
+                sink.error("node '\(node.name)' has the name of an input of \(block.keyPath == "model" ? "the model" : "block '\(block.name)'")",
+                           at: node.node, keyPath: node.keyPath, hint: "rename the node")
+            } else {
+                // Present but empty until lowered: a reference along a reported cycle resolves to nothing quietly.
+                frame.values[node.name] = []
+            }
+        }
         let order = dependencyOrder(block, known: Set(initial.values.keys))
         let byName = Dictionary(block.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for name in order {
@@ -297,7 +307,7 @@ struct Lowering {
         do {
             return try Interpolation.expandTemplate(text, at: node.location, scope: scope(frame))
         } catch {
-            sink.absorb(error)
+            sink.absorb(error, keyPath: keyPath)
             return nil
         }
     }

@@ -39,7 +39,7 @@ struct NodeAttributes: AttributeReader {
         do {
             return try ConfigTable.literal(yaml, scope: scope)
         } catch {
-            sink.absorb(error)
+            sink.absorb(error, keyPath: keyPath)
             return nil
         }
     }

@@ -13,7 +13,13 @@ final class DiagnosticSink {
         diagnostics.append(Diagnostic(message, at: node?.location, keyPath: keyPath, hint: hint, notes: notes))
     }
 
-    func absorb(_ error: SpecError) { diagnostics += error.diagnostics }
+    /// Adds an error's diagnostics, giving those without a key path this one.
+    func absorb(_ error: SpecError, keyPath: String? = nil) {
+        for var diagnostic in error.diagnostics {
+            if diagnostic.keyPath == nil { diagnostic.keyPath = keyPath }
+            diagnostics.append(diagnostic)
+        }
+    }
 
     /// Throws everything collected, if anything.
     func check() throws(SpecError) {

@@ -17,7 +17,7 @@ struct SpecDecoder {
                            hint: "this gmptl reads version \(Self.supportedVersions.map(String.init).joined(separator: ", "))")
             }
         }
-        let name = top.optional("name").flatMap { name($0, keyPath: "name", what: "the graph name") } ?? file
+        let graphName = top.optional("name").flatMap { self.name($0, keyPath: "name", what: "the graph name") } ?? file
         _ = top.optional("description")
         let config = top.optional("config")
         let inputs = top.optional("inputs").map { decodeInputs($0) } ?? []
@@ -35,7 +35,7 @@ struct SpecDecoder {
             reader.finish(context: "blocks")
         }
         let modelNode = top.required("model", what: "the model's nodes and outputs")
-        let model = modelNode.flatMap { decodeBlock($0, name: name, keyPath: "model", isModel: true) }
+        let model = modelNode.flatMap { decodeBlock($0, name: graphName, keyPath: "model", isModel: true) }
         var stages = [YAMLNode]()
         if let node = top.optional("stages") {
             if let items = node.items { stages = items } else {
@@ -45,7 +45,7 @@ struct SpecDecoder {
         _ = top.optional("imports")
         top.finish(context: "the spec")
         guard let model else { return nil }
-        return Spec(file: file, version: version, name: name, root: root, config: config, inputs: inputs, blocks: blocks,
+        return Spec(file: file, version: version, name: graphName, root: root, config: config, inputs: inputs, blocks: blocks,
                     blockOrder: blockOrder, model: model, stages: stages)
     }
 
