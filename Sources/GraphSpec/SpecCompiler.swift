@@ -20,7 +20,7 @@ public enum SpecCompiler {
         let spec = SpecDecoder(sink: sink).decode(root, file: file)
         let config = ConfigTable(spec?.config, sink: sink)
         config.apply(overrides: overrides, sink: sink)
-        guard let spec else { try sink.check(); throw SpecError("the spec could not be read") }
+        guard let spec, spec.inputsComplete else { try sink.check(); throw SpecError("the spec could not be read") }
         var lowering = Lowering(spec: spec, config: config, sink: sink)
         let graph = lowering.run()
         try sink.check()

@@ -62,8 +62,10 @@ struct Lowering {
     /// block's outputs in order (nil where an output could not be made) and the frame with every node's values.
     mutating func instantiate(_ block: BlockSpec, frame initial: Frame) -> (values: [ValueID?], frame: Frame) {
         var frame = initial
+        var shadowing = Set<String>()
         for node in block.nodes {
             if initial.values[node.name] != nil {
+                shadowing.insert(node.name)
                 sink.error("node '\(node.name)' has the name of an input of \(block.keyPath == "model" ? "the model" : "block '\(block.name)'")",
                            at: node.node, keyPath: node.keyPath, hint: "rename the node")
             } else {
@@ -73,7 +75,7 @@ struct Lowering {
         }
         let order = dependencyOrder(block, known: Set(initial.values.keys))
         let byName = Dictionary(block.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for name in order {
+        for name in order where !shadowing.contains(name) {
             guard let node = byName[name] else { continue }
             let inputs = node.inputs.map { resolve($0, in: frame, keyPath: "\(node.keyPath).in") }
             let made = lowerNode(node, inputs: inputs, frame: frame)
@@ -159,6 +161,8 @@ struct Lowering {
                 return []
             }
             return lowerOp(op, node: node, inputs: inputs, frame: frame)
+        case .invalid:
+            return []
         case let .block(name, blockNode):
             guard let block = spec.blocks[name] else {
                 sink.error("unknown block '\(name)'", at: blockNode, keyPath: "\(node.keyPath).block",
@@ -172,10 +176,14 @@ struct Lowering {
 
     mutating func lowerOp(_ op: LayerOp, node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
         var reader = MappingReader(node.node, keyPath: node.keyPath, sink: sink, what: "node")
-        reader?.allow(["op", "in", "doc"] + op.attributes + (op.needsParams ? ["params"] : []))
+        // `params` and `repeat` on the wrong kind of node get their own message below, not "unknown key".
+        reader?.allow(["op", "in", "doc", "params", "repeat", "taps"] + op.attributes)
         reader?.finish(context: "op '\(op.name)'")
         if !op.needsParams, let params = node.params {
             sink.error("op '\(op.name)' has no parameters; remove 'params'", at: params, keyPath: "\(node.keyPath).params")
+        }
+        if let taps = node.node.value(forKey: "taps") {
+            sink.error("only block nodes have taps; tap an op's value in the model's 'taps'", at: taps, keyPath: "\(node.keyPath).taps")
         }
         let variadic = op.inputs.first?.hasPrefix("*") == true
         let required = op.inputs.filter { !$0.hasSuffix("?") }.count
@@ -254,6 +262,8 @@ struct Lowering {
         }
         var current = inputs
         var last: [ValueID?] = []
+        // An input that failed upstream is already reported; instantiating the block would only repeat it.
+        guard inputs.allSatisfy({ $0 != nil }) else { return [] }
         blockStack.append(block.name)
         defer { blockStack.removeLast() }
         for index in first..<(first + count) {
@@ -275,6 +285,7 @@ struct Lowering {
             for (position, name) in block.inputs.enumerated() {
                 if let value = current[position] { child.values[name] = [("", value)] }
             }
+            guard current.allSatisfy({ $0 != nil }) else { return [] }
             let (outputs, inner) = instantiate(block, frame: child)
             for tap in node.taps {
                 let tapFrame = Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "")

@@ -7,17 +7,21 @@ final class DiagnosticSink {
 
     var isEmpty: Bool { diagnostics.isEmpty }
 
-    func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+    /// Adds a diagnostic unless the same one is already there: an error inside a block body would otherwise be
+    /// reported once per instance of the block.
+    func report(_ diagnostic: Diagnostic) {
+        if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
+    }
 
     func error(_ message: String, at node: YAMLNode?, keyPath: String, hint: String? = nil, notes: [Diagnostic.Note] = []) {
-        diagnostics.append(Diagnostic(message, at: node?.location, keyPath: keyPath, hint: hint, notes: notes))
+        report(Diagnostic(message, at: node?.location, keyPath: keyPath, hint: hint, notes: notes))
     }
 
     /// Adds an error's diagnostics, giving those without a key path this one.
     func absorb(_ error: SpecError, keyPath: String? = nil) {
         for var diagnostic in error.diagnostics {
             if diagnostic.keyPath == nil { diagnostic.keyPath = keyPath }
-            diagnostics.append(diagnostic)
+            report(diagnostic)
         }
     }
 

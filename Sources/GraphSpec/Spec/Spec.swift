@@ -9,6 +9,8 @@ struct Spec {
     var root: YAMLNode
     var config: YAMLNode?
     var inputs: [InputSpec]
+    /// Whether every input was read; lowering without them would only report their absence again and again.
+    var inputsComplete: Bool
     var blocks: [String: BlockSpec]
     var blockOrder: [String]
     var model: BlockSpec
@@ -42,6 +44,8 @@ struct NodeSpec {
     enum Kind {
         case op(String, YAMLNode)
         case block(String, YAMLNode)
+        /// A node whose kind could not be read (reported); it makes no values and references to it stay quiet.
+        case invalid
     }
 
     var name: String

@@ -20,7 +20,9 @@ struct SpecDecoder {
         let graphName = top.optional("name").flatMap { self.name($0, keyPath: "name", what: "the graph name") } ?? file
         _ = top.optional("description")
         let config = top.optional("config")
+        let before = sink.diagnostics.count
         let inputs = top.optional("inputs").map { decodeInputs($0) } ?? []
+        let inputsComplete = sink.diagnostics.count == before
         var blocks = [String: BlockSpec]()
         var blockOrder = [String]()
         if let node = top.optional("blocks"), var reader = MappingReader(node, keyPath: "blocks", sink: sink, what: "blocks") {
@@ -45,7 +47,8 @@ struct SpecDecoder {
         _ = top.optional("imports")
         top.finish(context: "the spec")
         guard let model else { return nil }
-        return Spec(file: file, version: version, name: graphName, root: root, config: config, inputs: inputs, blocks: blocks,
+        return Spec(file: file, version: version, name: graphName, root: root, config: config, inputs: inputs,
+                    inputsComplete: inputsComplete, blocks: blocks,
                     blockOrder: blockOrder, model: model, stages: stages)
     }
 
@@ -122,28 +125,30 @@ struct SpecDecoder {
     static let commonNodeKeys = ["op", "block", "in", "params", "repeat", "taps", "doc"]
 
     func decodeNode(_ node: YAMLNode, name: String, keyPath: String) -> NodeSpec? {
-        guard MappingReader(node, keyPath: keyPath, sink: sink, what: "node '\(name)'") != nil else { return nil }
+        let invalid = NodeSpec(name: name, kind: .invalid, inputs: [], params: nil, repeatCount: nil, repeatFrom: nil, taps: [],
+                               node: node, keyPath: keyPath)
+        guard MappingReader(node, keyPath: keyPath, sink: sink, what: "node '\(name)'") != nil else { return invalid }
         let op = node.value(forKey: "op"), block = node.value(forKey: "block")
         let kind: NodeSpec.Kind
         switch (op, block) {
         case let (op?, nil):
             guard let text = op.scalar else {
                 sink.error("op must be a name, got \(op.kindDescription)", at: op, keyPath: "\(keyPath).op")
-                return nil
+                return invalid
             }
             kind = .op(text, op)
         case let (nil, block?):
             guard let text = block.scalar else {
                 sink.error("block must be a name, got \(block.kindDescription)", at: block, keyPath: "\(keyPath).block")
-                return nil
+                return invalid
             }
             kind = .block(text, block)
         case (_?, _?):
             sink.error("node '\(name)' has both 'op' and 'block'; give one", at: node, keyPath: keyPath)
-            return nil
+            return invalid
         case (nil, nil):
             sink.error("node '\(name)' needs 'op' (a built-in op) or 'block' (a block of this spec)", at: node, keyPath: keyPath)
-            return nil
+            return invalid
         }
         var inputs = [Reference]()
         if let node = node.value(forKey: "in") {
