@@ -9,7 +9,7 @@ func printError(_ text: String) {
 }
 
 /// Compiles a spec for a command; on a spec error prints every diagnostic to stderr and exits with 1.
-func compileOrExit(_ path: String, overrides: [String]) throws -> Graph {
+func compileOrExit(_ path: String, overrides: [String]) throws -> CompiledSpec {
     do {
         return try SpecCompiler.compile(path: path, overrides: overrides)
     } catch {
@@ -43,10 +43,11 @@ struct Compile: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try compileOrExit(file, overrides: overrides)
+        let compiled = try compileOrExit(file, overrides: overrides)
+        let graph = compiled.graph
         switch emit {
         case .ir: print(graph.text, terminator: "")
-        case .summary: print(GraphSummary(graph).text)
+        case .summary: print(GraphSummary(graph, stages: compiled.stages).text)
         }
         if params { print(ParameterTable(graph).text) }
     }
@@ -73,7 +74,7 @@ struct Dot: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let graph = try compileOrExit(file, overrides: overrides)
+        let graph = try compileOrExit(file, overrides: overrides).graph
         let text = graph.dot(DOTOptions(collapse: collapse, showParameters: !hideParameters))
         if let output {
             do {

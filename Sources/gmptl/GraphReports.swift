@@ -1,4 +1,5 @@
 import GraphIR
+import GraphSpec
 
 /// Groups digits in threes: 94371712 -> "94,371,712".
 func grouped(_ value: Int) -> String {
@@ -14,8 +15,12 @@ func grouped(_ value: Int) -> String {
 /// `gmptl compile --emit summary`: inputs, outputs, taps, op counts and parameters of a graph.
 struct GraphSummary {
     let graph: Graph
+    let stages: [Stage]
 
-    init(_ graph: Graph) { self.graph = graph }
+    init(_ graph: Graph, stages: [Stage] = []) {
+        self.graph = graph
+        self.stages = stages
+    }
 
     var text: String {
         var lines = ["graph \(graph.name)"]
@@ -38,6 +43,18 @@ struct GraphSummary {
         for (name, count) in counts.sorted(by: { $0.key < $1.key }) { lines.append("  \(name): \(count)") }
         let parameters = graph.parameterNodes.count
         lines.append("parameters: \(parameters) tensors, \(graph.parameterCount.map(grouped) ?? "symbolic sizes") values")
+        if !stages.isEmpty {
+            lines.append("stages")
+            for stage in stages {
+                switch stage.kind {
+                case let .train(train):
+                    let losses = train.losses.map { loss in loss.weight == 1 ? loss.name : "\(formatFixed(loss.weight, digits: 2)) * \(loss.name)" }
+                    lines.append("  \(stage.name): train \(train.train.joined(separator: ", ")) on \(losses.joined(separator: " + ")), \(train.epochs) epochs, \(train.optimizer.name.rawValue)")
+                case let .kmeans(kmeans):
+                    lines.append("  \(stage.name): k-means of \(kmeans.from) at \(kmeans.taps.joined(separator: ", ")), K = \(kmeans.k.map(String.init).joined(separator: ", ")), fitted on \(kmeans.fitOn)")
+                }
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

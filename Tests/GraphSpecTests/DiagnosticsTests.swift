@@ -47,14 +47,14 @@ model:
 
     @Test("the base spec compiles")
     func baseCompiles() throws {
-        let graph = try SpecCompiler.compile(text: Self.valid, file: "spec.yaml")
+        let graph = try SpecCompiler.compile(text: Self.valid, file: "spec.yaml").graph
         #expect(graph.taps.map(\.name) == ["hidden.0", "hidden.1", "hidden.2"])
     }
 
     @Test("a bad spec fails with its message at its file:line:column", arguments: cases)
     func badSpec(_ testCase: Case) {
         do {
-            _ = try SpecCompiler.compile(text: testCase.yaml, file: "spec.yaml")
+            _ = try SpecCompiler.compile(text: testCase.yaml, file: "spec.yaml").graph
             Issue.record("\(testCase.name): compiled, expected \(testCase.expected)")
         } catch {
             let sorted = Diagnostic.sorted(error.diagnostics)

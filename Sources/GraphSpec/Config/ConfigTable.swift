@@ -23,6 +23,17 @@ final class ConfigTable: ExpressionScope {
         flatten(node, prefix: "", sink: sink)
     }
 
+    /// Adds an imported spec's config under `prefix` (an alias: `backbone`).
+    func merge(_ node: YAMLNode?, prefix: String, sink: DiagnosticSink) {
+        groups.insert(prefix)
+        guard let node else { return }
+        guard node.entries != nil else {
+            sink.error("config must be a mapping of names to values, got \(node.kindDescription)", at: node, keyPath: "config")
+            return
+        }
+        flatten(node, prefix: prefix, sink: sink)
+    }
+
     private func flatten(_ node: YAMLNode, prefix: String, sink: DiagnosticSink) {
         for entry in node.entries ?? [] {
             guard let key = entry.key.scalar, SpecDecoder.isIdentifier(key) else {

@@ -4,7 +4,8 @@ import GraphIR
 /// makes parameters with their full names and inferred shapes, and checks every op's inputs. Problems are
 /// collected in the sink; lowering goes on past them, so that independent errors are reported together.
 struct Lowering {
-    let spec: Spec
+    /// The spec being compiled (module 0) and the specs it imports.
+    let modules: [Module]
     let config: ConfigTable
     let sink: DiagnosticSink
     var builder: GraphBuilder
@@ -14,12 +15,14 @@ struct Lowering {
     /// Nesting of block instantiations, to refuse a block that contains itself.
     var blockStack: [String] = []
 
-    init(spec: Spec, config: ConfigTable, sink: DiagnosticSink) {
-        self.spec = spec
+    init(modules: [Module], config: ConfigTable, sink: DiagnosticSink) {
+        self.modules = modules
         self.config = config
         self.sink = sink
-        builder = GraphBuilder(name: spec.name)
+        builder = GraphBuilder(name: modules[0].spec.name)
     }
+
+    var spec: Spec { modules[0].spec }
 
     /// The values a body can refer to by name: inputs and nodes, each with its named outputs.
     struct Frame {
@@ -28,13 +31,17 @@ struct Lowering {
         var paramPrefix = ""
         var scope: [String] = []
         var namePrefix = ""
+        /// The module whose blocks and config the body's names refer to.
+        var module = 0
     }
 
     mutating func run() -> Graph? {
         var frame = Frame()
-        for input in spec.inputs {
-            for dim in input.shape where dim.isPlain {
-                if let text = dim.scalar, SpecDecoder.isIdentifier(text) { symbols.insert(text) }
+        for module in modules {
+            for input in module.spec.inputs {
+                for dim in input.shape where dim.isPlain {
+                    if let text = dim.scalar, SpecDecoder.isIdentifier(text) { symbols.insert(text) }
+                }
             }
         }
         for input in spec.inputs {
@@ -83,7 +90,7 @@ struct Lowering {
         }
         for tap in block.taps {
             if let value = resolve(tap.reference, in: frame, keyPath: "\(block.keyPath).taps.\(tap.name)") {
-                taps.append(NamedValue(frame.namePrefix + tap.name, value, at: tap.node.location))
+                addTap(tap.name, value, at: tap.node, keyPath: "\(block.keyPath).taps")
             }
         }
         let outputs = block.outputs.map { resolve($0.reference, in: frame, keyPath: "\(block.keyPath).outputs") }
@@ -156,21 +163,21 @@ struct Lowering {
         case let .op(name, opNode):
             guard let op = LayerOp.named(name) else {
                 sink.error("unknown op '\(name)'", at: opNode, keyPath: "\(node.keyPath).op",
-                           hint: Suggestion.hint(for: name, in: LayerOp.names + spec.blockOrder.map { "block: \($0)" })
-                               ?? (spec.blocks[name] != nil ? "'\(name)' is a block: write 'block: \(name)'" : nil))
+                           hint: Suggestion.hint(for: name, in: LayerOp.names)
+                               ?? (findBlock(name, from: frame.module) != nil ? "'\(name)' is a block: write 'block: \(name)'" : nil))
                 return []
             }
             return lowerOp(op, node: node, inputs: inputs, frame: frame)
         case .invalid:
             return []
         case let .block(name, blockNode):
-            guard let block = spec.blocks[name] else {
+            guard let (block, module) = findBlock(name, from: frame.module) else {
                 sink.error("unknown block '\(name)'", at: blockNode, keyPath: "\(node.keyPath).block",
-                           hint: Suggestion.hint(for: name, in: spec.blockOrder)
+                           hint: Suggestion.hint(for: name, in: blockNames(from: frame.module))
                                ?? (LayerOp.named(name) != nil ? "'\(name)' is an op: write 'op: \(name)'" : nil))
                 return []
             }
-            return lowerBlock(block, node: node, inputs: inputs, frame: frame)
+            return lowerBlock(block, module: module, node: node, inputs: inputs, frame: frame)
         }
     }
 
@@ -230,12 +237,13 @@ struct Lowering {
         return outputs.map { ("", $0) }
     }
 
-    mutating func lowerBlock(_ block: BlockSpec, node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
+    mutating func lowerBlock(_ block: BlockSpec, module: Int, node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
         var reader = MappingReader(node.node, keyPath: node.keyPath, sink: sink, what: "node")
         reader?.allow(["block", "in", "params", "repeat", "taps", "doc"])
         reader?.finish(context: "block node '\(node.name)'")
-        guard !blockStack.contains(block.name) else {
-            sink.error("block '\(block.name)' contains itself (\((blockStack + [block.name]).joined(separator: " -> ")))",
+        let blockKey = "\(module):\(block.name)"
+        guard !blockStack.contains(blockKey) else {
+            sink.error("block '\(block.name)' contains itself (\((blockStack + [blockKey]).map { $0.split(separator: ":").last.map(String.init) ?? $0 }.joined(separator: " -> ")))",
                        at: node.node, keyPath: node.keyPath)
             return []
         }
@@ -264,15 +272,28 @@ struct Lowering {
         var last: [ValueID?] = []
         // An input that failed upstream is already reported; instantiating the block would only repeat it.
         guard inputs.allSatisfy({ $0 != nil }) else { return [] }
-        blockStack.append(block.name)
+        blockStack.append(blockKey)
+        // An imported model is checked against its declared inputs: its shapes mention its own symbols.
+        if block.keyPath == "model", module != frame.module {
+            for (input, value) in zip(modules[module].spec.inputs, inputs) {
+                guard let value, !builder.isFailed(value) else { continue }
+                let actual = builder.type(of: value)
+                if actual.dtype != input.dtype || actual.rank != input.shape.count {
+                    sink.error("'\(node.name)' passes \(actual) as input '\(input.name)' of '\(block.name)', which takes \(input.dtype.rawValue) of rank \(input.shape.count)",
+                               at: node.node.value(forKey: "in") ?? node.node, keyPath: "\(node.keyPath).in",
+                               notes: [.init("'\(input.name)' is declared here", at: input.node.location)])
+                }
+            }
+        }
         defer { blockStack.removeLast() }
         for index in first..<(first + count) {
             var child = Frame()
+            child.module = module
             child.locals = frame.locals
             if repeats { child.locals["i"] = .int(index) }
             var instance = node.name
             if let params = node.params {
-                guard let expanded = template(params, keyPath: "\(node.keyPath).params", frame: Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "")) else { return [] }
+                guard let expanded = template(params, keyPath: "\(node.keyPath).params", frame: Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "", module: frame.module)) else { return [] }
                 child.paramPrefix = join(frame.paramPrefix, expanded)
                 instance = expanded
             } else {
@@ -288,14 +309,16 @@ struct Lowering {
             guard current.allSatisfy({ $0 != nil }) else { return [] }
             let (outputs, inner) = instantiate(block, frame: child)
             for tap in node.taps {
-                let tapFrame = Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "")
+                let tapFrame = Frame(values: [:], locals: child.locals, paramPrefix: "", scope: [], namePrefix: "", module: frame.module)
                 guard let name = template(tap.template, keyPath: "\(node.keyPath).taps", frame: tapFrame),
                       let value = resolve(tap.reference, in: inner, keyPath: "\(node.keyPath).taps.\(name)") else { continue }
-                taps.append(NamedValue(frame.namePrefix + name, value, at: tap.template.location))
+                addTap(name, value, at: tap.template, keyPath: "\(node.keyPath).taps")
             }
             last = outputs
             // The outputs feed the next repetition's first inputs; the remaining inputs are shared.
-            for position in 0..<min(outputs.count, current.count) { current[position] = outputs[position] }
+            if node.repeatChains {
+                for position in 0..<min(outputs.count, current.count) { current[position] = outputs[position] }
+            }
         }
         if count == 0 { last = Array(inputs.prefix(block.outputs.count)) }
         guard last.count == block.outputs.count, last.allSatisfy({ $0 != nil }) else { return [] }
@@ -308,7 +331,45 @@ struct Lowering {
 
     // MARK: - Values
 
-    func scope(_ frame: Frame) -> LoweringScope { LoweringScope(config: config, locals: frame.locals, symbols: symbols) }
+    func scope(_ frame: Frame) -> LoweringScope {
+        LoweringScope(config: config, prefix: modules[frame.module].configPrefix, locals: frame.locals, symbols: symbols)
+    }
+
+    /// A block by name as seen from a module: its own blocks, an imported spec's model (`backbone`), or an
+    /// imported spec's block (`backbone.conv_layer`).
+    func findBlock(_ name: String, from module: Int) -> (BlockSpec, Int)? {
+        let current = modules[module]
+        if let block = current.spec.blocks[name] { return (block, module) }
+        if let imported = current.imports[name] {
+            var model = modules[imported].spec.model
+            model.inputs = modules[imported].spec.inputs.map(\.name)
+            return (model, imported)
+        }
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2, let imported = current.imports[parts[0]], let block = modules[imported].spec.blocks[parts[1]] {
+            return (block, imported)
+        }
+        return nil
+    }
+
+    func blockNames(from module: Int) -> [String] {
+        let current = modules[module]
+        return current.spec.blockOrder + current.imports.keys.sorted().flatMap { alias in
+            [alias] + (current.imports[alias].map { modules[$0].spec.blockOrder.map { "\(alias).\($0)" } } ?? [])
+        }
+    }
+
+    /// Names a value as a tap; tap names are one namespace for the whole graph.
+    mutating func addTap(_ name: String, _ value: ValueID, at node: YAMLNode, keyPath: String) {
+        if let existing = taps.first(where: { $0.name == name }) {
+            if existing.value != value {
+                sink.error("tap '\(name)' is defined twice", at: node, keyPath: keyPath,
+                           notes: [.init("first defined here", at: existing.location)])
+            }
+            return
+        }
+        taps.append(NamedValue(name, value, at: node.location))
+    }
 
     func template(_ node: YAMLNode, keyPath: String, frame: Frame) -> String? {
         guard let text = node.scalar else {

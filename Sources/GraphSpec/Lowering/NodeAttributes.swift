@@ -3,16 +3,21 @@ import GraphIR
 /// The names an expression may use while lowering: config keys, the repeat index `i`, and dimension symbols.
 struct LoweringScope: ExpressionScope {
     let config: ConfigTable
+    /// The config prefix of the module being lowered: an imported spec sees its own keys without it.
+    let prefix: String
     let locals: [String: ConfigValue]
     let symbols: Set<String>
 
     func value(of name: String) throws(SpecError) -> ConfigValue? {
         if let local = locals[name] { return local }
         if symbols.contains(name) { return .dim(.symbol(name)) }
-        return try config.value(of: name)
+        return try config.value(of: prefix + name)
     }
 
-    var names: [String] { Array(locals.keys) + symbols.sorted() + config.keys }
+    var names: [String] {
+        Array(locals.keys) + symbols.sorted()
+            + config.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+    }
 }
 
 /// Reads a node's attributes from its YAML mapping, evaluating `${...}` expressions, checking types, and

@@ -15,6 +15,17 @@ struct Spec {
     var blockOrder: [String]
     var model: BlockSpec
     var stages: [YAMLNode]
+    /// `imports: {backbone: hubert_base.yaml}`: alias, path as written, and the YAML of the path.
+    var imports: [(alias: String, path: String, node: YAMLNode)]
+}
+
+/// A spec and the specs it imports, each with the prefix its config keys have in the shared config table
+/// (`backbone.` for an imported backbone: `--set backbone.encoder.layers=2`).
+struct Module {
+    var spec: Spec
+    var configPrefix: String
+    /// Imported modules by alias (indices into the lowering's module list).
+    var imports: [String: Int]
 }
 
 /// `wave: {dtype: f32, shape: [B, S]}`.
@@ -56,6 +67,9 @@ struct NodeSpec {
     /// `repeat: 12`, `repeat: "${encoder.layers}"` or `repeat: {count: 6, from: 1}`.
     var repeatCount: YAMLNode?
     var repeatFrom: YAMLNode?
+    /// `repeat: {count: 3, chain: false}`: every repetition reads the node's inputs (parallel heads) instead of
+    /// the previous repetition's outputs.
+    var repeatChains = true
     /// Tap templates over the block's values: `taps: {"hidden.{i + 1}": out}`.
     var taps: [(template: YAMLNode, reference: Reference)]
     /// The whole mapping (attributes are read from it during lowering).

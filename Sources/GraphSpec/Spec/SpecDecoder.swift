@@ -44,12 +44,26 @@ struct SpecDecoder {
                 sink.error("stages must be a list, got \(node.kindDescription)", at: node, keyPath: "stages")
             }
         }
-        _ = top.optional("imports")
+        var imports = [(alias: String, path: String, node: YAMLNode)]()
+        if let node = top.optional("imports") {
+            if let entries = node.entries {
+                for entry in entries {
+                    guard let alias = name(entry.key, keyPath: "imports", what: "an import alias") else { continue }
+                    guard let path = entry.value.scalar, !path.isEmpty else {
+                        sink.error("an import is a file path, such as hubert_base.yaml", at: entry.value, keyPath: "imports.\(alias)")
+                        continue
+                    }
+                    imports.append((alias, path, entry.value))
+                }
+            } else {
+                sink.error("imports must map aliases to spec files, such as {backbone: hubert_base.yaml}", at: node, keyPath: "imports")
+            }
+        }
         top.finish(context: "the spec")
         guard let model else { return nil }
         return Spec(file: file, version: version, name: graphName, root: root, config: config, inputs: inputs,
                     inputsComplete: inputsComplete, blocks: blocks,
-                    blockOrder: blockOrder, model: model, stages: stages)
+                    blockOrder: blockOrder, model: model, stages: stages, imports: imports)
     }
 
     // MARK: - Sections
@@ -156,11 +170,17 @@ struct SpecDecoder {
             inputs = items.compactMap { reference($0, keyPath: "\(keyPath).in") }
         }
         var repeatCount: YAMLNode?, repeatFrom: YAMLNode?
+        var repeatChains = true
         if let node = node.value(forKey: "repeat") {
             if case .block = kind {
                 if node.entries != nil, var reader = MappingReader(node, keyPath: "\(keyPath).repeat", sink: sink, what: "repeat") {
                     repeatCount = reader.required("count", what: "how many times to repeat the block")
                     repeatFrom = reader.optional("from")
+                    if let chain = reader.optional("chain") {
+                        if let flag = chain.bool { repeatChains = flag } else {
+                            sink.error("chain must be true or false", at: chain, keyPath: "\(keyPath).repeat.chain")
+                        }
+                    }
                     reader.finish(context: "repeat")
                 } else {
                     repeatCount = node
@@ -181,7 +201,8 @@ struct SpecDecoder {
             }
         }
         return NodeSpec(name: name, kind: kind, inputs: inputs, params: node.value(forKey: "params"),
-                        repeatCount: repeatCount, repeatFrom: repeatFrom, taps: taps, node: node, keyPath: keyPath)
+                        repeatCount: repeatCount, repeatFrom: repeatFrom, repeatChains: repeatChains, taps: taps, node: node,
+                        keyPath: keyPath)
     }
 
     // MARK: - Pieces
