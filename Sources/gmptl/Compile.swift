@@ -64,6 +64,9 @@ struct Dot: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, key=value (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
+    @Option(help: "Draw only what this stage runs: the nodes its losses (or its k-means taps) need.")
+    var stage: String?
+
     @Option(help: "Fold repeated layers into one box (layers) or every block into a box (blocks).")
     var collapse: DOTOptions.Collapse = .none
 
@@ -74,7 +77,25 @@ struct Dot: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let graph = try compileOrExit(file, overrides: overrides).graph
+        let compiled = try compileOrExit(file, overrides: overrides)
+        var graph = compiled.graph
+        if let stage {
+            guard let found = compiled.stages.first(where: { $0.name == stage }) else {
+                let names = compiled.stages.map(\.name)
+                printError("error: no stage '\(stage)' in \(file)" + (Suggestion.hint(for: stage, in: names).map { "\n  hint: \($0)" }
+                    ?? (names.isEmpty ? "; it has no stages" : "\n  hint: stages: \(names.joined(separator: ", "))")))
+                throw ExitCode(1)
+            }
+            let names: [String]
+            switch found.kind {
+            case let .train(train): names = train.losses.map(\.input)
+            case let .kmeans(kmeans): names = kmeans.taps
+            }
+            let values = names.compactMap { name in
+                (graph.outputs + graph.taps).first { $0.name == name }?.value
+            }
+            graph = graph.subgraph(computing: values)
+        }
         let text = graph.dot(DOTOptions(collapse: collapse, showParameters: !hideParameters))
         if let output {
             do {

@@ -125,3 +125,21 @@ struct GraphBuilderTests {
         #expect(b.type(of: out).description == expected)
     }
 }
+
+@Suite("Subgraphs")
+struct SubgraphTests {
+    @Test("the subgraph for a value keeps exactly its dependencies, renumbered, and verifies")
+    func subgraph() throws {
+        let graph = try GraphBuilderTests.tinyFrontEnd().finish()
+        let tap = graph.taps[0].value  // pos_add: needs the convs, projection and positional conv, not the head
+        let part = graph.subgraph(computing: [tap])
+        #expect(part.verify().isEmpty)
+        #expect(part.nodes.map(\.name).contains("pos_add"))
+        #expect(!part.nodes.contains { $0.name == "head" || $0.name == "loss" || $0.name == "emotion" || $0.name == "attn" })
+        #expect(part.taps.map(\.name) == ["hidden.0"])
+        #expect(part.outputs.isEmpty)
+        #expect(part.nodes.count == graph.nodes.count - 7)  // emotion, lengths1, attn, pool, head.weight, head, loss
+        let whole = graph.subgraph(computing: graph.outputs.map(\.value))
+        #expect(whole.text == graph.text)
+    }
+}
