@@ -14,11 +14,14 @@ struct StageDecoder {
 
     final class FailedStages {
         var names = Set<String>()
+        /// Every stage name in the file, for "that stage comes later".
+        var all = [String]()
     }
 
     func decode(_ items: [YAMLNode]) -> [Stage] {
         var stages = [Stage]()
         var names = [String: YAMLNode]()
+        failed.all = items.compactMap { $0.value(forKey: "name")?.scalar }
         for (index, item) in items.enumerated() {
             let keyPath = "stages[\(index)]"
             guard var reader = MappingReader(item, keyPath: keyPath, sink: sink, what: "a stage") else { continue }
@@ -32,6 +35,10 @@ struct StageDecoder {
                 continue
             }
             let path = "stages.\(name)"
+            // Key paths name the stage from here on (stages.multitask.epochs, not stages[0].epochs).
+            guard var named = MappingReader(item, keyPath: path, sink: sink, what: "a stage") else { continue }
+            named.allow(["name"])
+            reader = named
             _ = reader.optional("doc")
             let kind: Stage.Kind?
             if let kmeans = reader.optional("kmeans") {
@@ -58,15 +65,15 @@ struct StageDecoder {
             case "pretrained": initialization = .pretrained
             case "random": initialization = .random
             default:
-                if let stage = text.split(separator: ":").last.map(String.init), text.hasPrefix("stage:") || earlier.contains(where: { $0.name == text }) {
-                    let stageName = text.hasPrefix("stage:") ? stage.trimmingCharacters() : text
-                    if let found = earlier.first(where: { $0.name == stageName }), case .train = found.kind {
-                        initialization = .stage(stageName)
-                    } else if !failed.names.contains(stageName) {
-                        sink.error("init refers to '\(stageName)', which is not an earlier training stage", at: value, keyPath: "\(keyPath).init",
-                                   hint: trainNames(earlier).isEmpty ? "use pretrained or random" : "earlier training stages: \(trainNames(earlier).joined(separator: ", "))")
+                if failed.names.contains(text) { break }  // that stage's own errors are reported
+                if let found = earlier.first(where: { $0.name == text }) {
+                    if case .train = found.kind { initialization = .stage(text) } else {
+                        sink.error("init refers to '\(text)', a k-means stage; it needs a training stage", at: value, keyPath: "\(keyPath).init")
                     }
-                } else if !failed.names.contains(text) {
+                } else if failed.all.contains(text) {
+                    sink.error("init refers to '\(text)', which is not an earlier training stage", at: value, keyPath: "\(keyPath).init",
+                               hint: "a stage can start from pretrained weights, random ones, or an earlier training stage")
+                } else {
                     sink.error("unknown init '\(text)'", at: value, keyPath: "\(keyPath).init",
                                hint: Suggestion.hint(for: text, in: ["pretrained", "random"] + trainNames(earlier))
                                    ?? "use pretrained, random or the name of an earlier training stage")
@@ -123,6 +130,7 @@ struct StageDecoder {
         default:
             sink.error("unknown loss op '\(op)'", at: opNode, keyPath: "\(keyPath).op",
                        hint: Suggestion.hint(for: op, in: ["cross_entropy", "am_softmax"]) ?? "use cross_entropy or am_softmax")
+            reader.allow(["logits", "cosine", "target", "weight", "class_weights", "frames", "s", "m"])
             reader.finish(context: "loss '\(name)'")
             return nil
         }
@@ -213,7 +221,7 @@ struct StageDecoder {
         var from = ""
         if let value = reader.required("from", what: "the training stage whose model is tapped") {
             from = value.scalar ?? ""
-            if !trainNames(earlier).contains(from) {
+            if !trainNames(earlier).contains(from) && !failed.names.contains(from) {
                 sink.error("kmeans reads the model of '\(from)', which is not an earlier training stage", at: value, keyPath: "\(keyPath).from",
                            hint: Suggestion.hint(for: from, in: trainNames(earlier)) ?? "earlier training stages: \(trainNames(earlier).joined(separator: ", "))")
             }
@@ -360,10 +368,6 @@ struct StageDecoder {
 }
 
 extension String {
-    fileprivate func trimmingCharacters() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
-
     fileprivate func replacingOccurrences(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }

@@ -1,0 +1,1165 @@
+import GraphIR
+import Testing
+@testable import GraphSpec
+
+/// Bad schedules: each breaks one thing in `StageTests.valid`, a spec whose four stages mirror GMP-TL's, and must
+/// fail with the exact first message at the exact place.
+@Suite("Stage validation")
+struct StageTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var yaml: String
+        var expected: String
+        var count: Int
+        var testDescription: String { name }
+    }
+
+    static let valid = #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#
+
+    @Test("the base schedule compiles into its four stages")
+    func schedule() throws {
+        let compiled = try SpecCompiler.compile(text: Self.valid, file: "spec.yaml")
+        #expect(compiled.stages.map(\.name) == ["multitask", "labels", "frames", "final"])
+        guard case let .train(multitask) = compiled.stages[0].kind, case let .kmeans(labels) = compiled.stages[1].kind,
+              case let .train(frames) = compiled.stages[2].kind, case let .train(final) = compiled.stages[3].kind else {
+            Issue.record("stage kinds")
+            return
+        }
+        #expect(multitask.initialization == .random)
+        #expect(multitask.losses.first?.classWeights == .balanced)
+        #expect(multitask.optimizer.learningRate == 1.0e-3)
+        #expect(multitask.optimizer.warmup == 0.1)
+        #expect(labels.k == [4, 8])
+        #expect(labels.taps == ["hidden.1"])
+        #expect(labels.fitOn == "train")
+        #expect(frames.initialization == .stage("multitask"))
+        #expect(frames.losses.first?.frames == .masked)
+        #expect(frames.losses.first?.target == "labels.hidden.1.k4")
+        #expect(final.losses.first?.kind == .amSoftmax(scale: 30, margin: 0.2))
+        #expect(final.optimizer.decay == .cosine)
+    }
+
+    @Test("a bad stage fails with its message at its file:line:column", arguments: cases)
+    func badStage(_ testCase: Case) {
+        do {
+            _ = try SpecCompiler.compile(text: testCase.yaml, file: "spec.yaml")
+            Issue.record("\(testCase.name): compiled, expected \(testCase.expected)")
+        } catch {
+            let sorted = Diagnostic.sorted(error.diagnostics)
+            let first = sorted.first.map { String($0.rendered.split(separator: "\n")[0]) } ?? ""
+            #expect(first == testCase.expected)
+            #expect(sorted.count == testCase.count, "\(Diagnostic.render(error))")
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "unknown stage key", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epoch: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:28:5: error: missing 'epochs' (in stages.multitask.epochs)"#, count: 2),
+        Case(name: "unknown loss op", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: crossentropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:31:21: error: unknown loss op 'crossentropy' (in stages.multitask.losses.emotion.op)"#, count: 1),
+        Case(name: "unknown loss input", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logit, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:31:44: error: unknown output or tap 'emotion_logit' (in stages.multitask.losses.emotion.logits)"#, count: 1),
+        Case(name: "unknown target", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotions, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:31:68: error: unknown target 'emotions' (in stages.multitask.losses.emotion.target)"#, count: 1),
+        Case(name: "utterance labels on frame scores", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: emotion}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:40:42: error: loss 'small' reads 'frame_logits.k4' of type f32[B, T, 4], but utterance labels need [B, C] scores (in stages.frames.losses.small.logits)"#, count: 1),
+        Case(name: "unknown parameter scope", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, head]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:32:22: error: no parameter is in scope 'head' (in stages.multitask.train)"#, count: 1),
+        Case(name: "negative learning rate", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: -1, warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:33:34: error: lr must be in [1e-12, 10.0], got -1 (in stages.multitask.optimizer.lr)"#, count: 1),
+        Case(name: "unknown optimizer", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamax, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:33:23: error: unknown optimizer 'adamax' (in stages.multitask.optimizer.name)"#, count: 1),
+        Case(name: "zero epochs", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 0
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:34:13: error: epochs must be at least 1, got 0 (in stages.multitask.epochs)"#, count: 1),
+        Case(name: "init from a later stage", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: final
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:29:11: error: init refers to 'final', which is not an earlier training stage (in stages.multitask.init)"#, count: 1),
+        Case(name: "kmeans from an unknown stage", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitaks, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:36:20: error: kmeans reads the model of 'multitaks', which is not an earlier training stage (in stages.labels.kmeans.from)"#, count: 1),
+        Case(name: "kmeans on an unknown tap", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.2], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:36:38: error: unknown tap 'hidden.2' (in stages.labels.kmeans.taps)"#, count: 1),
+        Case(name: "kmeans fitted on test data", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}", fit_on: test}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:36:68: error: kmeans can only be fitted on the training split, got 'test' (in stages.labels.kmeans.fit_on)"#, count: 1),
+        Case(name: "k below 2", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: [1, 8]}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:36:52: error: cluster counts must be integers of at least 2, got integer 1 (in stages.labels.kmeans.k)"#, count: 1),
+        Case(name: "pseudo-labels that were not made", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k16}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:40:67: error: unknown target 'labels.hidden.1.k16' (in stages.frames.losses.small.target)"#, count: 1),
+        Case(name: "duplicate stage name", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: frames
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:44:11: error: stage 'frames' is defined twice (in stages[3].name)"#, count: 1),
+        Case(name: "missing losses", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:44:5: error: missing 'losses': a training stage needs at least one loss (or 'kmeans' for a pseudo-label stage) (in stages.final)"#, count: 1),
+        Case(name: "margin out of range", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: cosine}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:47:76: error: m must be in [0.0, 1.0], got 2 (in stages.final.losses.emotion.m)"#, count: 1),
+        Case(name: "missing optimizer", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:44:5: error: missing 'optimizer', such as {name: adamw, lr: 5.0e-5} (in stages.final)"#, count: 1),
+        Case(name: "bad decay", yaml: #"""
+version: 1
+name: heads
+config:
+  k: [4, 8]
+  lr: 1.0e-3
+inputs:
+  x: {dtype: f32, shape: [B, T, 8]}
+  lengths: {dtype: i32, shape: [B]}
+blocks:
+  head:
+    inputs: [x]
+    nodes:
+      logits: {op: linear, in: x, out: "${k[i]}", params: out}
+    outputs: [logits]
+model:
+  nodes:
+    frames: {op: linear, in: x, out: 8, params: encoder.frames}
+    pooled: {op: masked_mean_pool, in: [frames, lengths]}
+    emotion_logits: {op: linear, in: pooled, out: 4, params: heads.emotion}
+    cosine: {op: cosine_similarity, in: pooled, classes: 4, params: heads.am}
+    frame_heads: {block: head, repeat: {count: 2, chain: false}, in: [frames], params: "heads.frames.k{k[i]}", taps: {"frame_logits.k{k[i]}": logits}}
+  taps:
+    hidden.1: frames
+  outputs:
+    emotion_logits: emotion_logits
+    cosine: cosine
+stages:
+  - name: multitask
+    init: random
+    losses:
+      emotion: {op: cross_entropy, logits: emotion_logits, target: emotion, class_weights: balanced}
+    train: [encoder, heads]
+    optimizer: {name: adamw, lr: "${lr}", warmup: 0.1}
+    epochs: 2
+  - name: labels
+    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}
+  - name: frames
+    init: multitask
+    losses:
+      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}
+    train: [heads.frames]
+    optimizer: {lr: 1.0e-4}
+    epochs: 1
+  - name: final
+    init: frames
+    losses:
+      emotion: {op: am_softmax, cosine: cosine, target: emotion, s: 30, m: 0.2}
+    train: [encoder, heads.am]
+    optimizer: {lr: 1.0e-4, decay: exponential}
+    epochs: 1
+"""#,
+             expected: #"spec.yaml:49:36: error: unknown decay 'exponential' (in stages.final.optimizer.decay)"#, count: 1),
+    ]
+}
