@@ -47,6 +47,7 @@ let package = Package(
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"], exclude: ["Snapshots"]),
+        .testTarget(name: "CommandLineTests"),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR"], exclude: ["Snapshots"]),
     ]
 )

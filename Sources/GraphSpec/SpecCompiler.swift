@@ -57,7 +57,7 @@ public enum SpecCompiler {
             do {
                 root = try YAMLReader.read(contentsOf: path)
             } catch {
-                sink.absorb(error, keyPath: keyPath)
+                sink.absorb(error, keyPath: keyPath, at: item.node.location)
                 continue
             }
             guard let spec = SpecDecoder(sink: sink).decode(root, file: path) else { continue }

@@ -17,10 +17,11 @@ final class DiagnosticSink {
         report(Diagnostic(message, at: node?.location, keyPath: keyPath, hint: hint, notes: notes))
     }
 
-    /// Adds an error's diagnostics, giving those without a key path this one.
-    func absorb(_ error: SpecError, keyPath: String? = nil) {
+    /// Adds an error's diagnostics, giving those without a key path or a place these.
+    func absorb(_ error: SpecError, keyPath: String? = nil, at location: SourceLocation? = nil) {
         for var diagnostic in error.diagnostics {
             if diagnostic.keyPath == nil { diagnostic.keyPath = keyPath }
+            if diagnostic.location == nil { diagnostic.location = location }
             report(diagnostic)
         }
     }

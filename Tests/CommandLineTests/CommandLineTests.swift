@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// End-to-end: the built `gmptl` binary on the specs of graphs/, as a user runs it.
+@Suite("gmptl compile and dot")
+struct CommandLineTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The gmptl next to the test bundle (swift build --build-tests builds both into the same folder).
+    static var binary: URL? {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("gmptl")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    struct Run {
+        var status: Int32
+        var reason: Process.TerminationReason
+        var output: String
+        var error: String
+    }
+
+    static func run(_ arguments: [String], input: Data? = nil, executable: URL? = binary) throws -> Run {
+        struct NotBuilt: Error, CustomStringConvertible { var description: String { "gmptl is not built next to the tests" } }
+        guard let executable else { throw NotBuilt() }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let output = Pipe(), error = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(input) }
+        try stdin.fileHandleForWriting.close()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, reason: process.terminationReason,
+                   output: String(decoding: outputData, as: UTF8.self), error: String(decoding: errorData, as: UTF8.self))
+    }
+
+    @Test("compile --params ends with HuBERT base's 94,371,712 parameters; --set encoder.layers=2 removes ten layers")
+    func parameterTotals() throws {
+        let full = try Self.run(["compile", "graphs/hubert_base.yaml", "--params"])
+        #expect(full.status == 0)
+        #expect(full.output.split(separator: "\n").last?.hasSuffix("94,371,712") == true)
+        let small = try Self.run(["compile", "graphs/hubert_base.yaml", "--params", "--set", "encoder.layers=2"])
+        #expect(small.output.split(separator: "\n").last?.hasSuffix("23,492,992") == true)
+        #expect(94_371_712 - 23_492_992 == 10 * 7_087_872)
+    }
+
+    @Test("gmp_tl.yaml compiles, and its DOT renders with Graphviz")
+    func gmpTLRenders() throws {
+        let compiled = try Self.run(["compile", "graphs/gmp_tl.yaml"])
+        #expect(compiled.status == 0, "\(compiled.error)")
+        #expect(compiled.output.contains("stage2: train"))
+        let dot = try Self.run(["dot", "graphs/gmp_tl.yaml", "--collapse", "layers"])
+        #expect(dot.status == 0)
+        #expect(dot.output.hasPrefix("digraph"))
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/dot") else {
+            print("skipped: Graphviz is not installed (make test installs it)")
+            return
+        }
+        let svg = try Self.run(["-Tsvg"], input: Data(dot.output.utf8), executable: URL(fileURLWithPath: "/usr/bin/dot"))
+        #expect(svg.status == 0, "\(svg.error)")
+        #expect(svg.output.contains("<svg"))
+    }
+
+    @Test("a spec error exits with 1 and prints file:line:column on stderr; usage errors are not crashes")
+    func errors() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let spec = directory.appendingPathComponent("typo.yaml")
+        try "version: 1\ninputs:\n  x: {dtype: f32, shape: [B, 4]}\nmodel:\n  nodes:\n    y: {op: gleu, in: x}\n  outputs: {y: y}\n"
+            .write(to: spec, atomically: true, encoding: .utf8)
+        let typo = try Self.run(["compile", spec.path])
+        #expect(typo.status == 1)
+        #expect(typo.reason == .exit)
+        #expect(typo.error.contains("\(spec.path):6:13: error: unknown op 'gleu'"))
+        #expect(typo.error.contains("did you mean 'gelu'?"))
+        #expect(typo.output.isEmpty)
+        let missing = try Self.run(["compile", directory.appendingPathComponent("none.yaml").path])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("no such file or directory"))
+        let unknownStage = try Self.run(["dot", "graphs/gmp_tl.yaml", "--stage", "stage3"])
+        #expect(unknownStage.status == 1)
+        #expect(unknownStage.error.contains("no stage 'stage3'"))
+        let usage = try Self.run(["compile", "graphs/hubert_base.yaml", "--emit", "assembly"])
+        #expect(usage.reason == .exit)
+        #expect(usage.status != 0)
+    }
+
+    @Test("damaged copies of hubert_base.yaml never crash the compiler")
+    func damagedSpecs() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("graphs/hubert_base.yaml"), encoding: .utf8)
+        let bytes = Array(text.utf8)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-damaged-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var state: UInt64 = 0x9E37_79B9
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let replacements: [UInt8] = Array("{}[]:,-\"'&*!|> \n\t#$0x.".utf8)
+        for index in 0..<24 {
+            var damaged = bytes
+            if index % 3 == 0 {
+                damaged = Array(damaged.prefix(next(damaged.count)))  // truncated
+            } else {
+                for _ in 0..<(1 + index % 4) { damaged[next(damaged.count)] = replacements[next(replacements.count)] }
+            }
+            let file = directory.appendingPathComponent("damaged\(index).yaml")
+            try Data(damaged).write(to: file)
+            let result = try Self.run(["compile", file.path])
+            #expect(result.reason == .exit, "damaged\(index).yaml crashed: \(result.error)")
+            #expect(result.status == 0 || result.status == 1, "damaged\(index).yaml: status \(result.status)")
+        }
+    }
+}
