@@ -43,11 +43,12 @@ let package = Package(
             ]
         ),
 
-        // Test support: counts heap allocations made by the calling thread.
+        // Test support: counts heap allocations made by the calling thread; snapshot comparison.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
-        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR"], exclude: ["Snapshots"]),
+        .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "CommandLineTests"),
-        .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR"], exclude: ["Snapshots"]),
+        .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
 )

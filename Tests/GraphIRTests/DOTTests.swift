@@ -1,6 +1,7 @@
 import Foundation
 import GraphIR
 import Testing
+import TestSupport
 
 @Suite("DOT export")
 struct DOTTests {

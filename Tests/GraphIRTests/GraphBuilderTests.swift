@@ -1,5 +1,6 @@
 import GraphIR
 import Testing
+import TestSupport
 
 @Suite("Graph building, shape rules, verifier and text")
 struct GraphBuilderTests {

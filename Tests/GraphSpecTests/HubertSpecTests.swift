@@ -1,5 +1,6 @@
 import GraphIR
 import Testing
+import TestSupport
 @testable import GraphSpec
 
 @Suite("graphs/hubert_base.yaml")
