@@ -72,6 +72,15 @@ struct ExpressionTests {
         #expect(try value("${2*(3+4)*5}") == 70)
     }
 
+    @Test("len() counts list elements and string characters; other arguments are errors")
+    func length() throws {
+        #expect(try value("${len([10, 3, 3, 2])}") == 4)
+        #expect(try value("${len([10, 3, 3, 2]) - 1}") == 3)
+        #expect(try value("${len('abc')}") == 3)
+        #expect(throws: SpecError.self) { try value("${len(3)}") }
+        #expect(throws: SpecError.self) { try value("${len([1], [2])}") }
+    }
+
     @Test("literals: integers, numbers with fractions and exponents, strings, booleans, lists")
     func literals() throws {
         #expect(try value("${42}") == .int(42))

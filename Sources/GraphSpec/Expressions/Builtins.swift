@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The functions an expression may call: `min`, `max`, `int`.
+/// The functions an expression may call: `min`, `max`, `int`, `len`.
 enum Builtins {
     static func call(
         _ function: Expression.Function, _ arguments: [(value: ConfigValue, location: SourceLocation)],
@@ -14,6 +14,15 @@ enum Builtins {
                 throw SpecError("int() takes one argument, not \(arguments.count)", at: location)
             }
             return try integer(argument.value, at: argument.location)
+        case .len:
+            guard arguments.count == 1, let argument = arguments.first else {
+                throw SpecError("len() takes one argument, not \(arguments.count)", at: location)
+            }
+            switch argument.value {
+            case let .list(elements): return .int(elements.count)
+            case let .string(text): return .int(text.count)
+            default: throw SpecError("len() takes a list or a string, not \(argument.value.typeNameWithArticle)", at: argument.location)
+            }
         }
     }
 

@@ -53,6 +53,8 @@ public indirect enum Expression: Hashable, Sendable, CustomStringConvertible {
         case max
         /// `int(x)`: a number truncated toward zero, a boolean as 0 or 1, a string of digits, a constant dimension.
         case int
+        /// `len(x)`: the number of elements of a list or characters of a string.
+        case len
     }
 
     /// The location of the node's own token.

@@ -190,9 +190,9 @@ public struct ExpressionParser {
             guard !arguments.isEmpty else {
                 throw SpecError("\(name)() needs at least one argument", at: location)
             }
-        case .int:
+        case .int, .len:
             guard arguments.count == 1 else {
-                throw SpecError("int() takes one argument, not \(arguments.count)", at: location)
+                throw SpecError("\(name)() takes one argument, not \(arguments.count)", at: location)
             }
         }
         return try node(
