@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "GraphSpec", targets: ["GraphSpec"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,11 +35,14 @@ let package = Package(
         // The YAML graph language: reader over libyaml with source marks, spec types, lowering to GraphIR.
         .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR"]),
 
+        // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), graph execution.
+        .target(name: "Runtime", dependencies: ["Kernels", "GraphIR"]),
+
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Runtime", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +53,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "CommandLineTests"),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
 )

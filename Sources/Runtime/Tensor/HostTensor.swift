@@ -1,0 +1,52 @@
+import GraphIR
+
+/// A dense row-major tensor in host memory: Float32 or Int32 elements with a concrete shape.
+///
+/// A reference type that owns its 64-byte aligned storage: parameter stores, graph inputs and the interpreter's
+/// buffers hand tensors around without copying them.
+public final class HostTensor: @unchecked Sendable {
+    public let dtype: DType
+    public let shape: [Int]
+    public let count: Int
+    /// The elements, 4 bytes each.
+    public let storage: UnsafeMutableRawPointer
+
+    /// A tensor of zeros.
+    public init(_ dtype: DType, shape: [Int]) {
+        self.dtype = dtype
+        self.shape = shape
+        count = shape.reduce(1) { $0 * max(0, $1) }
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(4, count * 4), alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(4, count * 4))
+    }
+
+    /// A Float32 tensor holding `values` (their count must match the shape).
+    public convenience init(_ values: [Float], shape: [Int]) {
+        self.init(.f32, shape: shape)
+        values.withUnsafeBufferPointer { buffer in
+            floats.update(from: buffer.baseAddress!, count: min(count, buffer.count))
+        }
+    }
+
+    /// An Int32 tensor holding `values`.
+    public convenience init(_ values: [Int32], shape: [Int]) {
+        self.init(.i32, shape: shape)
+        values.withUnsafeBufferPointer { buffer in
+            int32s.update(from: buffer.baseAddress!, count: min(count, buffer.count))
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The elements as Float32 (meaningful for `.f32` tensors).
+    public var floats: UnsafeMutablePointer<Float> { storage.assumingMemoryBound(to: Float.self) }
+    /// The elements as Int32 (meaningful for `.i32` tensors).
+    public var int32s: UnsafeMutablePointer<Int32> { storage.assumingMemoryBound(to: Int32.self) }
+
+    /// A copy of the elements as an array (tests and reports).
+    public var floatArray: [Float] { Array(UnsafeBufferPointer(start: floats, count: count)) }
+    public var int32Array: [Int32] { Array(UnsafeBufferPointer(start: int32s, count: count)) }
+
+    /// `f32[2, 199, 768]`.
+    public var typeDescription: String { "\(dtype.rawValue)[\(shape.map(String.init).joined(separator: ", "))]" }
+}
