@@ -21,7 +21,7 @@ public final class HostTensor: @unchecked Sendable {
     }
 
     /// A Float32 tensor holding `values` (their count must match the shape).
-    public convenience init(_ values: [Float], shape: [Int]) {
+    public convenience init(floats values: [Float], shape: [Int]) {
         self.init(.f32, shape: shape)
         values.withUnsafeBufferPointer { buffer in
             floats.update(from: buffer.baseAddress!, count: min(count, buffer.count))
@@ -29,7 +29,7 @@ public final class HostTensor: @unchecked Sendable {
     }
 
     /// An Int32 tensor holding `values`.
-    public convenience init(_ values: [Int32], shape: [Int]) {
+    public convenience init(int32s values: [Int32], shape: [Int]) {
         self.init(.i32, shape: shape)
         values.withUnsafeBufferPointer { buffer in
             int32s.update(from: buffer.baseAddress!, count: min(count, buffer.count))
