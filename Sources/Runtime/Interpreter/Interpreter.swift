@@ -1,0 +1,79 @@
+import GraphIR
+
+/// Runs a graph in inference mode on concrete inputs: binds the symbolic dimensions from the inputs' shapes,
+/// checks every input's dtype and shape, and calls a kernel per node (dropout and time masking are identities in
+/// inference). Only the nodes the fetched values need run; a buffer is released after its last use.
+///
+/// Buffers are allocated per call; the memory planner of the compiler replaces that with one arena later.
+public struct Interpreter {
+    public let graph: Graph
+
+    public init(graph: Graph) { self.graph = graph }
+
+    /// The values named `fetch` (graph outputs or taps) for these inputs and parameters.
+    public func run(
+        inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String]
+    ) throws(RunError) -> [String: HostTensor] {
+        let named = graph.outputs + graph.taps
+        var problems = [Diagnostic]()
+        var wanted = [ValueID]()
+        for name in names {
+            if let value = named.first(where: { $0.name == name })?.value { wanted.append(value) } else {
+                problems.append(Diagnostic("'\(name)' is not an output or tap of graph '\(graph.name)'",
+                                           hint: Suggestion.hint(for: name, in: named.map(\.name))))
+            }
+        }
+        guard problems.isEmpty else { throw RunError(problems) }
+        let program = graph.subgraph(computing: wanted)
+
+        // Inputs: present, typed, and consistent in their sizes.
+        var binding = ShapeBinding()
+        let inputNodes = program.inputNodes
+        for node in inputNodes {
+            guard case let .input(name) = node.op else { continue }
+            guard let tensor = inputs[name] else {
+                problems.append(Diagnostic("missing input '\(name)' (\(program[node.outputs[0]].type))"))
+                continue
+            }
+            problems += binding.bind(program[node.outputs[0]].type, to: tensor, input: name)
+        }
+        for node in inputNodes {
+            guard case let .input(name) = node.op, let tensor = inputs[name] else { continue }
+            problems += binding.check(program[node.outputs[0]].type, against: tensor, input: name)
+        }
+        let known = Set(graph.inputNodes.compactMap { if case let .input(name) = $0.op { name } else { nil } })
+        for name in inputs.keys.sorted() where !known.contains(name) {
+            problems.append(Diagnostic("unexpected input '\(name)'", hint: Suggestion.hint(for: name, in: known)))
+        }
+        guard problems.isEmpty else { throw RunError(problems) }
+
+        // The last node that reads each value, to release buffers early.
+        var lastUse = [ValueID: Int]()
+        for (index, node) in program.nodes.enumerated() {
+            for input in node.inputs { lastUse[input] = index }
+        }
+        let kept = Set((program.outputs + program.taps).map(\.value))
+
+        var values = [ValueID: HostTensor]()
+        for (index, node) in program.nodes.enumerated() {
+            var shapes = [[Int]]()
+            for output in node.outputs {
+                guard let shape = binding.shape(of: program[output].type) else {
+                    throw RunError("node '\(node.name)' would make \(program[output].type) with \(binding.symbols), which has a negative size",
+                                   hint: "the input is too short for the graph (a convolution needs at least its kernel's frames)")
+                }
+                shapes.append(shape)
+            }
+            let arguments = node.inputs.compactMap { values[$0] }
+            guard arguments.count == node.inputs.count else { throw RunError("internal: node '\(node.name)' runs before its inputs") }
+            let results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters)
+            for (output, tensor) in zip(node.outputs, results) { values[output] = tensor }
+            for input in node.inputs where lastUse[input] == index && !kept.contains(input) { values[input] = nil }
+        }
+        var fetched = [String: HostTensor]()
+        for name in names {
+            if let value = (program.outputs + program.taps).first(where: { $0.name == name })?.value { fetched[name] = values[value] }
+        }
+        return fetched
+    }
+}

@@ -1,0 +1,238 @@
+import GraphIR
+import Kernels
+
+/// The kernel call of each op: one exhaustive switch, so that a new op makes the compiler point here.
+extension Interpreter {
+    func execute(
+        _ node: Node, _ x: [HostTensor], shapes: [[Int]], inputs: [String: HostTensor], parameters: [String: HostTensor]
+    ) throws(RunError) -> [HostTensor] {
+        let shape = shapes[0]
+        func output(_ dtype: DType = .f32) -> HostTensor { HostTensor(dtype, shape: shape) }
+        switch node.op {
+        case let .input(name):
+            guard let tensor = inputs[name] else { throw RunError("missing input '\(name)'") }
+            return [tensor]
+
+        case let .parameter(name, _):
+            guard let tensor = parameters[name] else {
+                throw RunError("missing parameter '\(name)' (f32\(shape))", hint: Suggestion.hint(for: name, in: parameters.keys))
+            }
+            guard tensor.dtype == .f32, tensor.shape == shape else {
+                throw RunError("parameter '\(name)' must be f32\(shape), got \(tensor.typeDescription)")
+            }
+            return [tensor]
+
+        case .linear:
+            let out = output()
+            let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
+            Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
+                           rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures)
+            return [out]
+
+        case let .matmul(transposeA, transposeB):
+            let out = output()
+            let a = x[0].shape, b = x[1].shape, rank = a.count
+            let m = shape[rank - 2], n = shape[rank - 1], k = transposeA ? a[rank - 2] : a[rank - 1]
+            let batch = shape.dropLast(2).reduce(1, *)
+            Gemm.batched(count: batch, transA: transposeA, transB: transposeB, m: m, n: n, k: k,
+                         a: x[0].floats, lda: a[rank - 1], strideA: a[rank - 2] * a[rank - 1],
+                         b: x[1].floats, ldb: b[rank - 1], strideB: b[rank - 2] * b[rank - 1],
+                         c: out.floats, ldc: n, strideC: m * n)
+            return [out]
+
+        case let .conv1d(stride, padding, groups):
+            let out = output()
+            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
+                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+            let workspace = HostTensor(.f32, shape: [geometry.workspaceCount])
+            Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
+                           y: out.floats, workspace: workspace.floats)
+            return [out]
+
+        case let .layerNorm(eps):
+            let out = output()
+            let columns = shape.last ?? 1, rows = x[0].count / max(1, columns)
+            let stats = HostTensor(.f32, shape: [2 * rows])
+            LayerNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, y: out.floats, mean: stats.floats,
+                              rstd: stats.floats + rows, rows: rows, columns: columns, eps: eps)
+            return [out]
+
+        case let .groupNorm(groups, eps):
+            let out = output()
+            let (batch, frames, channels) = (shape[0], shape[1], shape[2])
+            let stats = HostTensor(.f32, shape: [2 * batch * groups])
+            let workspace = HostTensor(.f32, shape: [GroupNorm.workspaceCount(channels: channels)])
+            GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
+                              mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
+                              batch: batch, frames: frames, channels: channels, groups: groups, eps: eps)
+            return [out]
+
+        case let .weightNorm(axis):
+            let out = output()
+            let kept = axis < 0 ? axis + shape.count : axis
+            let outer = shape[..<kept].reduce(1, *), size = shape[kept], inner = shape[(kept + 1)...].reduce(1, *)
+            let norms = HostTensor(.f32, shape: [size])
+            WeightNorm.forward(v: x[0].floats, g: x[1].floats, w: out.floats, norms: norms.floats, outer: outer, size: size, inner: inner)
+            return [out]
+
+        case let .unary(function):
+            let out = output()
+            activation(function).forward(x[0].floats, out.floats, count: out.count)
+            return [out]
+
+        case let .binary(function):
+            let out = output()
+            let op: Elementwise.BinaryOp = switch function {
+            case .add: .add
+            case .subtract: .subtract
+            case .multiply: .multiply
+            }
+            Elementwise.binary(op, a: x[0].floats, aShape: x[0].shape, b: x[1].floats, bShape: x[1].shape, out: out.floats, outShape: shape)
+            return [out]
+
+        case let .scale(factor):
+            let out = output()
+            Elementwise.scale(x[0].floats, by: factor, into: out.floats, count: out.count)
+            return [out]
+
+        case .softmax, .logSoftmax:
+            let out = output()
+            let columns = shape.last ?? 1, rows = out.count / max(1, columns)
+            if case .softmax = node.op {
+                Softmax.forward(x[0].floats, out.floats, rows: rows, columns: columns)
+            } else {
+                Softmax.logForward(x[0].floats, out.floats, rows: rows, columns: columns)
+            }
+            return [out]
+
+        case let .reduce(function, axes, _):
+            let out = output()
+            let input = x[0].shape
+            let reduced = Set(axes.map { $0 < 0 ? $0 + input.count : $0 })
+            let keptShape = input.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
+            let count = input.enumerated().filter { reduced.contains($0.offset) }.map(\.element).reduce(1, *)
+            let scale: Float = function == .mean ? 1 / Float(max(1, count)) : 1
+            Reduce.sum(x[0].floats, shape: input, into: out.floats, shape: keptShape, scale: scale)
+            return [out]
+
+        case .reshape:
+            let out = HostTensor(x[0].dtype, shape: shape)
+            out.storage.copyMemory(from: x[0].storage, byteCount: out.count * 4)
+            return [out]
+
+        case let .transpose(permutation):
+            let out = HostTensor(x[0].dtype, shape: shape)
+            // Elements are 4 bytes whatever the dtype: move them as Float bit patterns.
+            Permute.transpose(x[0].floats, shape: x[0].shape, permutation: permutation, into: out.floats)
+            return [out]
+
+        case let .slice(axis, start, end):
+            let out = HostTensor(x[0].dtype, shape: shape)
+            let input = x[0].shape
+            let kept = axis < 0 ? axis + input.count : axis
+            let length = input[kept], stop = end < 0 ? length + end : end
+            Permute.slice(x[0].floats, outer: input[..<kept].reduce(1, *), length: length,
+                          inner: input[(kept + 1)...].reduce(1, *), start: start, end: stop, into: out.floats)
+            return [out]
+
+        case let .concat(axis):
+            let out = HostTensor(x[0].dtype, shape: shape)
+            let kept = axis < 0 ? axis + shape.count : axis
+            let outer = shape[..<kept].reduce(1, *), inner = shape[(kept + 1)...].reduce(1, *)
+            var offset = 0
+            for part in x {
+                let length = part.shape[kept]
+                for o in 0..<outer {
+                    (out.floats + (o * shape[kept] + offset) * inner).update(from: part.floats + o * length * inner, count: length * inner)
+                }
+                offset += length
+            }
+            return [out]
+
+        case let .attention(heads):
+            let out = output()
+            let (batch, frames, width) = (shape[0], shape[1], shape[2])
+            let headDim = width / max(1, heads)
+            let probabilities = HostTensor(.f32, shape: [Attention.probabilitiesCount(batch: batch, heads: heads, sequenceLength: frames)])
+            Attention.forward(q: x[0].floats, k: x[1].floats, v: x[2].floats, lengths: x[3].int32s, probabilities: probabilities.floats,
+                              out: out.floats, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim,
+                              scale: 1 / Float(headDim).squareRoot())
+            return [out]
+
+        case let .lstm(hidden):
+            let out = output()
+            let lstmShape = LSTM.Shape(batch: shape[0], steps: shape[1], inputSize: x[0].shape[2], hiddenSize: hidden)
+            let saved = HostTensor(.f32, shape: [LSTM.savedCount(lstmShape)])
+            func weights(_ base: Int) -> LSTM.Weights {
+                LSTM.Weights(weightIH: x[base].floats, weightHH: x[base + 1].floats, biasIH: x[base + 2].floats, biasHH: x[base + 3].floats)
+            }
+            LSTM.forward(x: x[0].floats, lengths: x[1].int32s, weights: weights(2), reverseWeights: weights(6), y: out.floats,
+                         saved: saved.floats, shape: lstmShape)
+            return [out]
+
+        case .maskedMeanPool:
+            let out = output()
+            MaskedMeanPool.forward(x: x[0].floats, lengths: x[1].int32s, out: out.floats, batch: x[0].shape[0],
+                                   sequenceLength: x[0].shape[1], channels: x[0].shape[2])
+            return [out]
+
+        case .maskPadding:
+            let out = output()
+            out.storage.copyMemory(from: x[0].storage, byteCount: out.count * 4)
+            SequenceMask.zeroPadding(out.floats, lengths: x[1].int32s, batch: shape[0], frames: shape[1],
+                                     width: shape.dropFirst(2).reduce(1, *))
+            return [out]
+
+        case let .windowLengths(kernel, stride, padding):
+            let out = output(.i32)
+            SequenceMask.windowLengths(x[0].int32s, into: out.int32s, batch: out.count, kernel: kernel, stride: stride, padding: padding)
+            return [out]
+
+        case .dropout, .timeMask:
+            // Inference: both are the identity, and values are never written after they are made.
+            return [x[0]]
+
+        case let .crossEntropy(ignoreIndex):
+            let out = output()
+            let classes = x[0].shape.last ?? 1, rows = x[0].count / max(1, classes)
+            let logSumExp = HostTensor(.f32, shape: [rows])
+            let result = CrossEntropy.forward(
+                logits: x[0].floats, targets: x[1].int32s, classWeights: x.count > 3 ? UnsafePointer(x[3].floats) : nil,
+                frameMask: x.count > 2 ? UnsafePointer(x[2].floats) : nil, ignoreIndex: Int32(clamping: ignoreIndex),
+                logSumExp: logSumExp.floats, rows: rows, classes: classes)
+            out.floats[0] = result.loss
+            return [out]
+
+        case let .amSoftmax(scale, margin):
+            let out = output()
+            let (rows, dimension, classes) = (x[0].shape[0], x[0].shape[1], x[1].shape[0])
+            let scratch = HostTensor(.f32, shape: [rows * classes + rows * dimension + rows + classes * dimension + classes + rows])
+            var cursor = scratch.floats
+            func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += count }; return cursor }
+            let result = AMSoftmax.forward(
+                features: x[0].floats, weight: x[1].floats, targets: x[2].int32s, scale: scale, margin: margin,
+                cosine: take(rows * classes), normalizedFeatures: take(rows * dimension), featureNorms: take(rows),
+                normalizedWeight: take(classes * dimension), weightNorms: take(classes), logSumExp: take(rows),
+                rows: rows, dimension: dimension, classes: classes)
+            out.floats[0] = result.loss
+            return [out]
+
+        case .cosineSimilarity:
+            let out = output()
+            let (rows, dimension, classes) = (x[0].shape[0], x[0].shape[1], x[1].shape[0])
+            let workspace = HostTensor(.f32, shape: [CosineSimilarity.workspaceCount(rows: rows, classes: classes, dimension: dimension)])
+            CosineSimilarity.forward(features: x[0].floats, weight: x[1].floats, out: out.floats, workspace: workspace.floats,
+                                     rows: rows, classes: classes, dimension: dimension)
+            return [out]
+        }
+    }
+
+    private func activation(_ function: UnaryFunction) -> Activation {
+        switch function {
+        case .gelu: .gelu
+        case .tanh: .tanh
+        case .relu: .relu
+        case .sigmoid: .sigmoid
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import GraphIR
+import GraphSpec
+import Kernels
+import Runtime
+import Testing
+
+/// Random parameters for every parameter of a graph (seeded): normal(0, 0.2), plus 1 for norm weights.
+func randomParameters(for graph: Graph, seed: UInt64 = 7) -> [String: HostTensor] {
+    var parameters = [String: HostTensor]()
+    for (index, node) in graph.parameterNodes.enumerated() {
+        guard case let .parameter(name, dims) = node.op else { continue }
+        let shape = dims.compactMap(\.constantValue)
+        let tensor = HostTensor(.f32, shape: shape)
+        Philox(seed: seed, step: 0, node: UInt32(index)).fillNormal(tensor.floats, count: tensor.count, mean: 0, std: 0.2)
+        if name.hasSuffix("norm.weight") || name.hasSuffix("layer_norm.weight") || name.hasSuffix("weight_g") {
+            for i in 0..<tensor.count { tensor.floats[i] += 1 }
+        }
+        parameters[name] = tensor
+    }
+    return parameters
+}
+
+/// graphs/hubert_base.yaml, shrunk to a tiny backbone.
+func tinyHubert() throws -> Graph {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try SpecCompiler.compile(path: root.appendingPathComponent("graphs/hubert_base.yaml").path, overrides: [
+        "features.channels=16", "features.kernels=[10, 3, 3]", "features.strides=[5, 2, 2]", "encoder.hidden=24",
+        "encoder.heads=4", "encoder.intermediate=32", "encoder.layers=2", "encoder.pos_kernel=8", "encoder.pos_groups=4",
+    ]).graph
+}
+
+/// A padded batch of waves.
+func batch(_ waves: [[Float]]) -> (wave: HostTensor, lengths: HostTensor) {
+    let longest = waves.map(\.count).max() ?? 0
+    let wave = HostTensor(.f32, shape: [waves.count, longest])
+    for (b, samples) in waves.enumerated() {
+        for (t, sample) in samples.enumerated() { wave.floats[b * longest + t] = sample }
+    }
+    return (wave, HostTensor(int32s: waves.map { Int32($0.count) }, shape: [waves.count]))
+}
+
+func noise(_ count: Int, seed: UInt64) -> [Float] {
+    let tensor = HostTensor(.f32, shape: [count])
+    Philox(seed: seed).fillNormal(tensor.floats, count: count)
+    return tensor.floatArray
+}
+
+@Suite("Interpreter")
+struct InterpreterTests {
+    @Test("a small graph computes what its ops say")
+    func smallGraph() throws {
+        let graph = try SpecCompiler.compile(text: """
+            version: 1
+            inputs:
+              x: {dtype: f32, shape: [B, 3]}
+            model:
+              nodes:
+                dense: {op: linear, in: x, out: 2, params: dense}
+                act: {op: relu, in: dense}
+                total: {op: reduce_sum, in: act, axes: [1]}
+              outputs: {y: total, act: act}
+            """, file: "small.yaml").graph
+        let parameters = ["dense.weight": HostTensor(floats: [1, 0, -1, 0.5, 0.5, 0.5], shape: [2, 3]),
+                          "dense.bias": HostTensor(floats: [0, -1], shape: [2])]
+        let x = HostTensor(floats: [1, 2, 3, -4, 0, 2], shape: [2, 3])
+        let result = try Interpreter(graph: graph).run(inputs: ["x": x], parameters: parameters, fetch: ["y", "act"])
+        // Row 0: [1 - 3, 3 - 1] = [-2, 2] -> relu [0, 2]; row 1: [-4 - 2, -1 - 1] -> [0, 0].
+        #expect(result["act"]?.floatArray == [0, 2, 0, 0])
+        #expect(result["y"]?.floatArray == [2, 0])
+    }
+
+    @Test("inputs of the wrong type, inconsistent sizes, missing or unknown inputs are errors that name them")
+    func inputErrors() throws {
+        let graph = try tinyHubert()
+        let parameters = randomParameters(for: graph)
+        let interpreter = Interpreter(graph: graph)
+        let (wave, lengths) = batch([noise(1_000, seed: 1), noise(800, seed: 2)])
+        func messages(_ inputs: [String: HostTensor]) -> [String] {
+            do {
+                _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: ["last_hidden_state"])
+                return []
+            } catch { return error.diagnostics.map(\.message) }
+        }
+        #expect(messages(["wave": wave]) == ["missing input 'lengths' (i32[B])"])
+        #expect(messages(["wave": wave, "lengths": HostTensor(floats: [1, 2], shape: [2])]) == ["input 'lengths' must be i32[B], got f32[2]"])
+        #expect(messages(["wave": wave, "lengths": HostTensor(int32s: [1, 2, 3], shape: [3])])
+            == ["input 'lengths' axis 0 is B = 3, but input 'wave' axis 0 made B = 2"])
+        #expect(messages(["wave": wave, "lengths": lengths, "wav": wave]) == ["unexpected input 'wav'"])
+        #expect(throws: RunError.self) {
+            try interpreter.run(inputs: ["wave": wave, "lengths": lengths], parameters: [:], fetch: ["last_hidden_state"])
+        }
+        #expect(throws: RunError.self) {
+            // 5 samples are shorter than the conv stack's receptive field: a negative frame count.
+            try interpreter.run(inputs: ["wave": HostTensor(.f32, shape: [1, 5]), "lengths": HostTensor(int32s: [5], shape: [1])],
+                                parameters: parameters, fetch: ["last_hidden_state"])
+        }
+    }
+
+    @Test("utterances of different lengths give the same hidden states in a padded batch as alone")
+    func paddingInvariance() throws {
+        let graph = try tinyHubert()
+        let parameters = randomParameters(for: graph)
+        let interpreter = Interpreter(graph: graph)
+        let waves = [noise(2_000, seed: 3), noise(1_370, seed: 4), noise(905, seed: 5)]
+        let taps = graph.taps.map(\.name)
+        let padded = batch(waves)
+        let together = try interpreter.run(inputs: ["wave": padded.wave, "lengths": padded.lengths], parameters: parameters, fetch: taps)
+        for (b, samples) in waves.enumerated() {
+            let single = batch([samples])
+            let alone = try interpreter.run(inputs: ["wave": single.wave, "lengths": single.lengths], parameters: parameters, fetch: taps)
+            for tap in taps {
+                let a = try #require(alone[tap]), t = try #require(together[tap])
+                let (frames, width) = (a.shape[1], a.shape[2])
+                var worst: Float = 0, scale: Float = 0
+                for f in 0..<frames {
+                    for c in 0..<width {
+                        let reference = a.floats[f * width + c]
+                        worst = max(worst, abs(reference - t.floats[(b * t.shape[1] + f) * width + c]))
+                        scale = max(scale, abs(reference))
+                    }
+                }
+                #expect(worst <= 1e-5 * scale, "\(tap), utterance \(b): max difference \(worst) of \(scale)")
+            }
+        }
+    }
+}
