@@ -38,11 +38,14 @@ let package = Package(
         // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), graph execution.
         .target(name: "Runtime", dependencies: ["Kernels", "GraphIR"]),
 
+        // Audio input through libsndfile.
+        .target(name: "Audio", dependencies: ["CSndFile", "GraphIR"]),
+
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "Runtime", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Runtime", "Audio", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "CommandLineTests"),
+        .testTarget(name: "AudioTests", dependencies: ["Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
