@@ -55,7 +55,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from transformers import HubertConfig, HubertModel
 
 SAMPLE_RATE = 16000
@@ -204,6 +204,32 @@ def max_diff(a_states, b_states):
     return max(float((a - b).abs().max()) for a, b in zip(a_states, b_states, strict=True))
 
 
+def save_sorted(tensors, path, metadata):
+    """safetensors.torch.save_file with a reproducible header: save_file writes the metadata in hash order, so the
+    bytes change from run to run. Same format (little-endian data, header padded to 8 bytes), keys in sorted order."""
+    dtypes = {torch.float32: "F32", torch.int32: "I32", torch.int64: "I64"}
+    header = {"__metadata__": dict(sorted(metadata.items()))}
+    blobs, offset = [], 0
+    for name in sorted(tensors):
+        data = tensors[name].detach().contiguous().cpu().numpy()
+        data = data.astype(data.dtype.newbyteorder("<"), copy=False)
+        blob = data.tobytes()
+        header[name] = {"dtype": dtypes[tensors[name].dtype], "shape": list(data.shape),
+                        "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+    written = load_file(path)
+    assert written.keys() == tensors.keys(), f"{path}: tensor names changed on writing"
+    assert all(torch.equal(written[k], tensors[k]) for k in tensors), f"{path}: tensors changed on writing"
+
+
 def size_line(path):
     return f"{os.path.getsize(path):>10,d}  {path}"
 
@@ -223,10 +249,11 @@ def main():
         raise SystemExit(f"no weight-normed positional conv among {sorted(params)}")
     if saved_spelling != args.weight_norm:
         src_g, src_v = SPELLINGS[saved_spelling]
+        params = {name: tensor.clone() for name, tensor in params.items()}  # load_file may map the file we rewrite
         params[g_name], params[v_name] = params.pop(src_g), params.pop(src_v)
         with safe_open(model_path, "pt") as f:
             metadata = f.metadata() or {"format": "pt"}
-        save_file(params, model_path, metadata=metadata)
+        save_sorted(params, model_path, metadata)
     params = load_file(model_path)
     print(f"transformers {transformers.__version__}, torch {torch.__version__}; "
           f"save_pretrained spelled the positional conv '{saved_spelling}', the file has '{args.weight_norm}'")
@@ -256,7 +283,7 @@ def main():
             tensors[f"hidden.{layer}.{i}"] = state
 
     reference_path = os.path.join(args.out, "reference.safetensors")
-    save_file(tensors, reference_path, metadata={
+    save_sorted(tensors, reference_path, metadata={
         "format": "pt",
         "transformers_version": transformers.__version__,
         "torch_version": torch.__version__,
@@ -272,6 +299,8 @@ def main():
     })
 
     files = sorted(os.path.join(args.out, name) for name in os.listdir(args.out))
+    for path in files:
+        os.chmod(path, 0o644)  # safetensors creates its files 0600
     print("\n".join(size_line(path) for path in files))
     total = sum(os.path.getsize(path) for path in files)
     print(f"{total:>10,d}  total")
