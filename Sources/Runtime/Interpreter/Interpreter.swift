@@ -24,7 +24,9 @@ public struct Interpreter {
             }
         }
         guard problems.isEmpty else { throw RunError(problems) }
-        let program = graph.subgraph(computing: wanted)
+        // Dropout and time masking are identities in inference: bypassed, with what only they read.
+        let inference = graph.subgraph(computing: wanted).inferenceForm()
+        let program = inference
 
         // Inputs: present, typed, and consistent in their sizes.
         var binding = ShapeBinding()
