@@ -94,3 +94,35 @@ struct ImportTests {
         #expect(small.graph.parameterCount == 94_371_712 - 3 * 7_087_872 + heads)
     }
 }
+
+@Suite("Imported config")
+struct ImportedConfigTests {
+    @Test("an imported spec's config values refer to its own keys")
+    func ownKeys() throws {
+        let root = try ImportTests.folder(["inner.yaml": """
+            version: 1
+            config:
+              width: 3
+              double: "${width * 2}"
+            inputs:
+              x: {dtype: f32, shape: [B, 4]}
+            model:
+              nodes:
+                y: {op: linear, in: x, out: "${double}", params: y}
+              outputs: {y: y}
+            """, "outer.yaml": """
+            version: 1
+            imports: {inner: inner.yaml}
+            inputs:
+              x: {dtype: f32, shape: [B, 4]}
+            model:
+              nodes:
+                z: {block: inner, in: x}
+              outputs: {z: z.y}
+            """])
+        let compiled = try SpecCompiler.compile(path: root + "/outer.yaml")
+        #expect(compiled.graph.parameterCount == 4 * 6 + 6)
+        let wider = try SpecCompiler.compile(path: root + "/outer.yaml", overrides: ["inner.width=5"])
+        #expect(wider.graph.parameterCount == 4 * 10 + 10)
+    }
+}

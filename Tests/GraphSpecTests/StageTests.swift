@@ -128,5 +128,7 @@ stages:
                  expected: #"spec.yaml:44:5: error: missing 'optimizer', such as {name: adamw, lr: 5.0e-5} (in stages.final)"#, count: 1),
         SpecCase("bad decay", edits: [(#"decay: cosine"#, #"decay: exponential"#)],
                  expected: #"spec.yaml:49:36: error: unknown decay 'exponential' (in stages.final.optimizer.decay)"#, count: 1),
+        SpecCase("frame head size against K", edits: [(#"logits: frame_logits.k4, target: labels.hidden.1.k4"#, #"logits: frame_logits.k8, target: labels.hidden.1.k4"#)],
+                 expected: #"spec.yaml:40:42: error: loss 'small' scores 8 classes but its targets have K = 4 clusters (in stages.frames.losses.small.logits)"#, count: 1),
     ]
 }

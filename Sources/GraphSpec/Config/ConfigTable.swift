@@ -12,6 +12,8 @@ final class ConfigTable: ExpressionScope {
     private var cache: [String: ConfigValue] = [:]
     private var evaluating: [String] = []
     private var overridden: [String: String] = [:]
+    /// The module prefix of each imported key (`backbone.`): its expressions name keys of its own spec.
+    private var prefixes: [String: String] = [:]
 
     /// The config of `node` (nil: no config); structural problems go to the sink.
     init(_ node: YAMLNode?, sink: DiagnosticSink) {
@@ -31,7 +33,9 @@ final class ConfigTable: ExpressionScope {
             sink.error("config must be a mapping of names to values, got \(node.kindDescription)", at: node, keyPath: "config")
             return
         }
+        let before = Set(keys)
         flatten(node, prefix: prefix, sink: sink)
+        for key in keys where !before.contains(key) { prefixes[key] = prefix + "." }
     }
 
     private func flatten(_ node: YAMLNode, prefix: String, sink: DiagnosticSink) {
@@ -96,7 +100,7 @@ final class ConfigTable: ExpressionScope {
         }
         evaluating.append(name)
         defer { evaluating.removeLast() }
-        let value = try Self.literal(node, scope: self)
+        let value = try Self.literal(node, scope: ModuleScope(table: self, prefix: prefixes[name] ?? ""))
         cache[name] = value
         return value
     }
@@ -114,7 +118,7 @@ final class ConfigTable: ExpressionScope {
         guard let text = node.scalar else {
             throw SpecError("expected a value (number, string, boolean or list), got \(node.kindDescription)", at: node.location)
         }
-        if text.contains("${") { return try Interpolation.evaluate(text, at: node.location, scope: scope) }
+        if text.contains("${") { return try Interpolation.evaluate(text, at: node.textLocation, scope: scope) }
         if node.isPlain {
             if let number = node.int { return .int(number) }
             if let number = node.double { return .double(number) }
@@ -122,4 +126,14 @@ final class ConfigTable: ExpressionScope {
         }
         return .string(text)
     }
+}
+
+/// The config as one module sees it: its own keys without their import prefix.
+struct ModuleScope: ExpressionScope {
+    let table: ConfigTable
+    let prefix: String
+
+    func value(of name: String) throws(SpecError) -> ConfigValue? { try table.value(of: prefix + name) }
+
+    var names: [String] { table.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) } }
 }

@@ -130,10 +130,13 @@ struct LayerOp: Sendable {
                 parametersAfterFirstInput: true) { inputs, a in
             guard let classes = a.int("classes", default: nil), let s = a.double("s", default: 30), let m = a.double("m", default: 0.35),
                   let width = inputs.first?.shape.last else { return nil }
+            guard classes >= 1 else { a.invalid("classes", "classes must be at least 1, got \(classes)"); return nil }
+            guard s > 0, (0...1).contains(m) else { a.invalid("s", "am_softmax needs s > 0 and m in [0, 1], got s = \(s), m = \(m)"); return nil }
             return Lowered(op: .amSoftmax(scale: Float(s), margin: Float(m)), parameters: [Parameter(suffix: "weight", shape: [Dim(classes), width])])
         },
         LayerOp(name: "cosine_similarity", inputs: ["features"], attributes: ["classes"], needsParams: true) { inputs, a in
             guard let classes = a.int("classes", default: nil), let width = inputs.first?.shape.last else { return nil }
+            guard classes >= 1 else { a.invalid("classes", "classes must be at least 1, got \(classes)"); return nil }
             return Lowered(op: .cosineSimilarity, parameters: [Parameter(suffix: "weight", shape: [Dim(classes), width])])
         },
     ] + plainOps
@@ -145,6 +148,7 @@ struct LayerOp: Sendable {
         simple("mask_padding", ["x", "lengths"], []) { _ in .maskPadding },
         simple("window_lengths", ["lengths"], ["kernel", "stride", "padding"]) { a in
             guard let k = a.int("kernel", default: nil), let s = a.int("stride", default: 1), let p = a.int("padding", default: 0) else { return nil }
+            guard k >= 1, s >= 1, p >= 0 else { a.invalid("kernel", "window_lengths needs kernel and stride of at least 1 and padding of at least 0"); return nil }
             return .windowLengths(kernel: k, stride: s, padding: p)
         },
         simple("add", ["a", "b"], []) { _ in .binary(.add) },

@@ -320,7 +320,14 @@ struct Lowering {
                 for position in 0..<min(outputs.count, current.count) { current[position] = outputs[position] }
             }
         }
-        if count == 0 { last = Array(inputs.prefix(block.outputs.count)) }
+        if count == 0 {
+            guard block.outputs.count <= inputs.count, node.repeatChains else {
+                sink.error("repeat count 0 leaves '\(node.name)' without values: a block repeated 0 times passes its inputs through, and block '\(block.name)' has more outputs than inputs\(node.repeatChains ? "" : " (or does not chain)")",
+                           at: node.repeatCount ?? node.node, keyPath: "\(node.keyPath).repeat")
+                return []
+            }
+            last = Array(inputs.prefix(block.outputs.count))
+        }
         guard last.count == block.outputs.count, last.allSatisfy({ $0 != nil }) else { return [] }
         return zip(block.outputs, last).compactMap { output, value in value.map { (output.name, $0) } }
     }
@@ -371,17 +378,30 @@ struct Lowering {
         taps.append(NamedValue(name, value, at: node.location))
     }
 
+    /// A name template expanded (`encoder.layers.{i}` -> `encoder.layers.3`); the result must be a dotted name of
+    /// letters, digits and `_` (parameter scopes and tap names).
     func template(_ node: YAMLNode, keyPath: String, frame: Frame) -> String? {
         guard let text = node.scalar else {
             sink.error("expected a name template such as 'encoder.layers.{i}', got \(node.kindDescription)", at: node, keyPath: keyPath)
             return nil
         }
+        let expanded: String
         do {
-            return try Interpolation.expandTemplate(text, at: node.location, scope: scope(frame))
+            expanded = try Interpolation.expandTemplate(text, at: node.textLocation, scope: scope(frame))
         } catch {
             sink.absorb(error, keyPath: keyPath)
             return nil
         }
+        let parts = expanded.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = parts.allSatisfy { part in
+            !part.isEmpty && part.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+        }
+        guard valid else {
+            sink.error("'\(expanded)' is not a name: use letters, digits and '_' between dots", at: node, keyPath: keyPath,
+                       hint: text.contains("${") ? "names take {expression}, not ${expression}: write '\(text.replacingDollarBraces())'" : nil)
+            return nil
+        }
+        return expanded
     }
 
     func integer(_ node: YAMLNode, keyPath: String, frame: Frame, report: Bool = true) -> Int? {
@@ -395,5 +415,19 @@ struct Lowering {
 
     func join(_ prefix: String, _ suffix: String) -> String {
         prefix.isEmpty ? suffix : suffix.isEmpty ? prefix : "\(prefix).\(suffix)"
+    }
+}
+
+extension String {
+    /// `a.${i}` -> `a.{i}`.
+    fileprivate func replacingDollarBraces() -> String {
+        var result = ""
+        var previous: Character?
+        for character in self {
+            if character == "{" && previous == "$" { result.removeLast() }
+            result.append(character)
+            previous = character
+        }
+        return result
     }
 }

@@ -163,6 +163,11 @@ struct StageDecoder {
                            at: node.value(forKey: inputKey), keyPath: "\(keyPath).\(inputKey)")
             }
             if frameLevel && frames == nil { frames = .masked }
+            if frameLevel, let k = target.split(separator: ".").last.flatMap({ Int($0.dropFirst()) }),
+               let classes = type.shape.last?.constantValue, classes != k {
+                sink.error("loss '\(name)' scores \(classes) classes but its targets have K = \(k) clusters", at: node.value(forKey: inputKey),
+                           keyPath: "\(keyPath).\(inputKey)")
+            }
         }
         guard let input, let target else { return nil }
         return Loss(name: name, kind: kind, input: input, target: target, weight: weight, classWeights: classWeights, frames: frames)
@@ -228,8 +233,19 @@ struct StageDecoder {
         }
         var taps = [String]()
         if let value = reader.required("taps", what: "the tapped layers, such as [hidden.6, hidden.9]") {
-            for item in value.items ?? [value] {
-                guard let tap = item.scalar else { continue }
+            var names = [(String, YAMLNode)]()
+            if let items = value.items {
+                for item in items {
+                    if let text = item.scalar { names.append((text, item)) } else {
+                        sink.error("a tap is a name such as hidden.6, got \(item.kindDescription)", at: item, keyPath: "\(keyPath).taps")
+                    }
+                }
+            } else if let evaluated = evaluate(value, keyPath: "\(keyPath).taps") {
+                let list: [ConfigValue]
+                if case let .list(items) = evaluated { list = items } else { list = [evaluated] }
+                for item in list { names.append((item.description, value)) }
+            }
+            for (tap, item) in names {
                 if graph.taps.contains(where: { $0.name == tap }) { taps.append(tap) } else {
                     sink.error("unknown tap '\(tap)'", at: item, keyPath: "\(keyPath).taps",
                                hint: Suggestion.hint(for: tap, in: graph.taps.map(\.name)) ?? "taps: \(graph.taps.map(\.name).joined(separator: ", "))")

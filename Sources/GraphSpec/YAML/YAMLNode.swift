@@ -130,4 +130,18 @@ public struct YAMLNode: Hashable, Sendable {
         if let tag { return tag == coreTag ? scalar.text : nil }
         return scalar.style == .plain ? scalar.text : nil
     }
+
+    /// Where a scalar's text begins: one column after the opening quote of a single- or double-quoted scalar,
+    /// so that positions inside the text (an expression's error) land on the right column. Block scalars
+    /// (`|`, `>`) start on later lines, so their start is kept.
+    public var textLocation: SourceLocation {
+        switch style {
+        case .singleQuoted?, .doubleQuoted?:
+            var location = self.location
+            location.column += 1
+            return location
+        default:
+            return location
+        }
+    }
 }
