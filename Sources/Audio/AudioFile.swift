@@ -45,13 +45,20 @@ public enum AudioFile {
         return Samples(mono: mono, sampleRate: Int(info.samplerate), channels: channels)
     }
 
-    /// Writes mono Float32 samples as 16-bit PCM WAV (written to a temporary file and renamed).
-    public static func writeWAV(_ samples: [Float], sampleRate: Int, to path: String) throws(AudioError) {
+    /// How WAV samples are stored.
+    public enum Encoding: Sendable {
+        case pcm16
+        /// 32-bit float: the samples exactly as given.
+        case float32
+    }
+
+    /// Writes mono Float32 samples as WAV (written to a temporary file and renamed).
+    public static func writeWAV(_ samples: [Float], sampleRate: Int, encoding: Encoding = .pcm16, to path: String) throws(AudioError) {
         let temporary = path + ".partial-\(getpid())"
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = 1
-        info.format = Int32(SF_FORMAT_WAV) | Int32(SF_FORMAT_PCM_16)
+        info.format = Int32(SF_FORMAT_WAV) | (encoding == .pcm16 ? Int32(SF_FORMAT_PCM_16) : Int32(SF_FORMAT_FLOAT))
         guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
             throw AudioError("cannot write: \(String(cString: sf_strerror(nil)))", file: path)
         }
