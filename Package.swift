@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "CommandLineTests"),
+        .testTarget(name: "CommandLineTests", dependencies: ["Runtime"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),

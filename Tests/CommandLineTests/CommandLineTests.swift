@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Testing
 
 /// End-to-end: the built `gmptl` binary on the specs of graphs/, as a user runs it.
@@ -121,5 +122,54 @@ struct CommandLineTests {
             #expect(result.reason == .exit, "damaged\(index).yaml crashed: \(result.error)")
             #expect(result.status == 0 || result.status == 1, "damaged\(index).yaml: status \(result.status)")
         }
+    }
+
+    @Test("embed writes every hidden state of the fixture checkpoint, the same with --batch 1 and --batch 3")
+    func embed() throws {
+        let fixture = Self.root.appendingPathComponent("Tests/RuntimeTests/Fixtures/tiny_hubert").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-embed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Three utterances as 16 kHz WAV files made from sines of different lengths.
+        var files = [String]()
+        for (index, count) in [4_000, 3_200, 2_001].enumerated() {
+            let samples = (0..<count).map { Float(sin(Double($0) * 0.01 * Double(index + 1))) * 0.3 }
+            let path = directory.appendingPathComponent("utt\(index).wav").path
+            try writeFloatWAV(samples, to: path)
+            files.append(path)
+        }
+        let one = directory.appendingPathComponent("one.safetensors").path
+        let three = directory.appendingPathComponent("three.safetensors").path
+        let first = try Self.run(["embed", "--checkpoint", fixture, "--out", one] + files)
+        #expect(first.status == 0, "\(first.error)")
+        #expect(first.output.contains("wrote 9 tensors"))
+        let second = try Self.run(["embed", "--checkpoint", fixture, "--out", three, "--batch", "3", "--layers", "0,2"] + files)
+        #expect(second.status == 0, "\(second.error)")
+        #expect(second.output.contains("wrote 6 tensors"))
+        let alone = try Safetensors.read(one), batched = try Safetensors.read(three)
+        #expect(alone.count == 9)
+        for (name, tensor) in batched {
+            let reference = try #require(alone[name])
+            #expect(tensor.shape == reference.shape)
+            let scale = reference.floatArray.map(abs).max() ?? 0
+            let worst = zip(tensor.floatArray, reference.floatArray).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "\(name): \(worst) of \(scale)")
+        }
+        #expect(alone["utt0/hidden.2"]?.shape == [199, 32])
+        let bad = try Self.run(["embed", "--checkpoint", directory.path, "--out", one] + files)
+        #expect(bad.status == 1)
+        #expect(bad.error.contains("config.json"))
+    }
+
+    /// A minimal 32-bit float WAV writer (RIFF header + samples) for the tests.
+    func writeFloatWAV(_ samples: [Float], to path: String) throws {
+        var data = Data()
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        let bytes = UInt32(samples.count * 4)
+        data.append(contentsOf: Array("RIFF".utf8)); append(UInt32(36 + bytes)); data.append(contentsOf: Array("WAVE".utf8))
+        data.append(contentsOf: Array("fmt ".utf8)); append(UInt32(16)); append(UInt16(3)); append(UInt16(1))
+        append(UInt32(16_000)); append(UInt32(64_000)); append(UInt16(4)); append(UInt16(32))
+        data.append(contentsOf: Array("data".utf8)); append(bytes)
+        for sample in samples { append(sample.bitPattern) }
+        try data.write(to: URL(fileURLWithPath: path))
     }
 }
