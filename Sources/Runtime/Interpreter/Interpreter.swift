@@ -7,12 +7,17 @@ import GraphIR
 /// Buffers are allocated per call; the memory planner of the compiler replaces that with one arena later.
 public struct Interpreter {
     public let graph: Graph
+    /// Storage of outputs and scratch, reused from one run to the next.
+    let pool = BufferPool()
+    /// Results of nodes that read parameters only (the weight-normalised positional conv weight), kept while the
+    /// same parameter tensors are passed in: inference does not recompute them each run.
+    let constants = ConstantCache()
 
     public init(graph: Graph) { self.graph = graph }
 
     /// The values named `fetch` (graph outputs or taps) for these inputs and parameters.
     public func run(
-        inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String]
+        inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String], profile: OpProfile? = nil
     ) throws(RunError) -> [String: HostTensor] {
         let named = graph.outputs + graph.taps
         var problems = [Diagnostic]()
@@ -68,7 +73,19 @@ public struct Interpreter {
             }
             let arguments = node.inputs.compactMap { values[$0] }
             guard arguments.count == node.inputs.count else { throw RunError("internal: node '\(node.name)' runs before its inputs") }
-            let results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let results: [HostTensor]
+            let constantInputs = !node.inputs.isEmpty && node.inputs.allSatisfy {
+                if case .parameter = program.producer(of: $0).op { true } else { false }
+            }
+            if constantInputs, let cached = constants.results(of: node.name, for: arguments) {
+                results = cached
+            } else {
+                results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters)
+                if constantInputs { constants.store(results, of: node.name, for: arguments) }
+            }
+            profile?.record(node.op.name, clock.now - start)
             for (output, tensor) in zip(node.outputs, results) { values[output] = tensor }
             for input in node.inputs where lastUse[input] == index && !kept.contains(input) { values[input] = nil }
         }

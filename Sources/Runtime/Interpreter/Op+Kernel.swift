@@ -7,7 +7,9 @@ extension Interpreter {
         _ node: Node, _ x: [HostTensor], shapes: [[Int]], inputs: [String: HostTensor], parameters: [String: HostTensor]
     ) throws(RunError) -> [HostTensor] {
         let shape = shapes[0]
-        func output(_ dtype: DType = .f32) -> HostTensor { HostTensor(dtype, shape: shape) }
+        func output(_ dtype: DType = .f32) -> HostTensor { HostTensor(dtype, shape: shape, pool: pool) }
+        /// Scratch for one kernel call, from the pool.
+        func scratch(_ count: Int) -> HostTensor { HostTensor(.f32, shape: [count], pool: pool) }
         switch node.op {
         case let .input(name):
             guard let tensor = inputs[name] else { throw RunError("missing input '\(name)'") }
@@ -44,7 +46,7 @@ extension Interpreter {
             let out = output()
             let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
                                            inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
-            let workspace = HostTensor(.f32, shape: [geometry.workspaceCount])
+            let workspace = scratch(geometry.workspaceCount)
             Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
                            y: out.floats, workspace: workspace.floats)
             return [out]
@@ -52,7 +54,7 @@ extension Interpreter {
         case let .layerNorm(eps):
             let out = output()
             let columns = shape.last ?? 1, rows = x[0].count / max(1, columns)
-            let stats = HostTensor(.f32, shape: [2 * rows])
+            let stats = scratch(2 * rows)
             LayerNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, y: out.floats, mean: stats.floats,
                               rstd: stats.floats + rows, rows: rows, columns: columns, eps: eps)
             return [out]
@@ -60,8 +62,8 @@ extension Interpreter {
         case let .groupNorm(groups, eps):
             let out = output()
             let (batch, frames, channels) = (shape[0], shape[1], shape[2])
-            let stats = HostTensor(.f32, shape: [2 * batch * groups])
-            let workspace = HostTensor(.f32, shape: [GroupNorm.workspaceCount(channels: channels)])
+            let stats = scratch(2 * batch * groups)
+            let workspace = scratch(GroupNorm.workspaceCount(channels: channels))
             GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
                               mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
                               batch: batch, frames: frames, channels: channels, groups: groups, eps: eps)
@@ -71,7 +73,7 @@ extension Interpreter {
             let out = output()
             let kept = axis < 0 ? axis + shape.count : axis
             let outer = shape[..<kept].reduce(1, *), size = shape[kept], inner = shape[(kept + 1)...].reduce(1, *)
-            let norms = HostTensor(.f32, shape: [size])
+            let norms = scratch(size)
             WeightNorm.forward(v: x[0].floats, g: x[1].floats, w: out.floats, norms: norms.floats, outer: outer, size: size, inner: inner)
             return [out]
 
@@ -116,18 +118,18 @@ extension Interpreter {
             return [out]
 
         case .reshape:
-            let out = HostTensor(x[0].dtype, shape: shape)
+            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
             out.storage.copyMemory(from: x[0].storage, byteCount: out.count * 4)
             return [out]
 
         case let .transpose(permutation):
-            let out = HostTensor(x[0].dtype, shape: shape)
+            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
             // Elements are 4 bytes whatever the dtype: move them as Float bit patterns.
             Permute.transpose(x[0].floats, shape: x[0].shape, permutation: permutation, into: out.floats)
             return [out]
 
         case let .slice(axis, start, end):
-            let out = HostTensor(x[0].dtype, shape: shape)
+            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
             let input = x[0].shape
             let kept = axis < 0 ? axis + input.count : axis
             let length = input[kept], stop = end < 0 ? length + end : end
@@ -136,7 +138,7 @@ extension Interpreter {
             return [out]
 
         case let .concat(axis):
-            let out = HostTensor(x[0].dtype, shape: shape)
+            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
             let kept = axis < 0 ? axis + shape.count : axis
             let outer = shape[..<kept].reduce(1, *), inner = shape[(kept + 1)...].reduce(1, *)
             var offset = 0
@@ -153,7 +155,7 @@ extension Interpreter {
             let out = output()
             let (batch, frames, width) = (shape[0], shape[1], shape[2])
             let headDim = width / max(1, heads)
-            let probabilities = HostTensor(.f32, shape: [Attention.probabilitiesCount(batch: batch, heads: heads, sequenceLength: frames)])
+            let probabilities = scratch(Attention.probabilitiesCount(batch: batch, heads: heads, sequenceLength: frames))
             Attention.forward(q: x[0].floats, k: x[1].floats, v: x[2].floats, lengths: x[3].int32s, probabilities: probabilities.floats,
                               out: out.floats, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim,
                               scale: 1 / Float(headDim).squareRoot())
@@ -162,7 +164,7 @@ extension Interpreter {
         case let .lstm(hidden):
             let out = output()
             let lstmShape = LSTM.Shape(batch: shape[0], steps: shape[1], inputSize: x[0].shape[2], hiddenSize: hidden)
-            let saved = HostTensor(.f32, shape: [LSTM.savedCount(lstmShape)])
+            let saved = scratch(LSTM.savedCount(lstmShape))
             func weights(_ base: Int) -> LSTM.Weights {
                 LSTM.Weights(weightIH: x[base].floats, weightHH: x[base + 1].floats, biasIH: x[base + 2].floats, biasHH: x[base + 3].floats)
             }
@@ -195,7 +197,7 @@ extension Interpreter {
         case let .crossEntropy(ignoreIndex):
             let out = output()
             let classes = x[0].shape.last ?? 1, rows = x[0].count / max(1, classes)
-            let logSumExp = HostTensor(.f32, shape: [rows])
+            let logSumExp = scratch(rows)
             let result = CrossEntropy.forward(
                 logits: x[0].floats, targets: x[1].int32s, classWeights: x.count > 3 ? UnsafePointer(x[3].floats) : nil,
                 frameMask: x.count > 2 ? UnsafePointer(x[2].floats) : nil, ignoreIndex: Int32(clamping: ignoreIndex),
@@ -206,7 +208,7 @@ extension Interpreter {
         case let .amSoftmax(scale, margin):
             let out = output()
             let (rows, dimension, classes) = (x[0].shape[0], x[0].shape[1], x[1].shape[0])
-            let scratch = HostTensor(.f32, shape: [rows * classes + rows * dimension + rows + classes * dimension + classes + rows])
+            let scratch = scratch(rows * classes + rows * dimension + rows + classes * dimension + classes + rows)
             var cursor = scratch.floats
             func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += count }; return cursor }
             let result = AMSoftmax.forward(
@@ -220,7 +222,7 @@ extension Interpreter {
         case .cosineSimilarity:
             let out = output()
             let (rows, dimension, classes) = (x[0].shape[0], x[0].shape[1], x[1].shape[0])
-            let workspace = HostTensor(.f32, shape: [CosineSimilarity.workspaceCount(rows: rows, classes: classes, dimension: dimension)])
+            let workspace = scratch(CosineSimilarity.workspaceCount(rows: rows, classes: classes, dimension: dimension))
             CosineSimilarity.forward(features: x[0].floats, weight: x[1].floats, out: out.floats, workspace: workspace.floats,
                                      rows: rows, classes: classes, dimension: dimension)
             return [out]

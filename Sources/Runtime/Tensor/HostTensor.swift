@@ -10,6 +10,8 @@ public final class HostTensor: @unchecked Sendable {
     public let count: Int
     /// The elements, 4 bytes each.
     public let storage: UnsafeMutableRawPointer
+    /// Where the storage goes back to when the tensor is released (nil: freed).
+    private let pool: BufferPool?
 
     /// A tensor of zeros.
     public init(_ dtype: DType, shape: [Int]) {
@@ -18,6 +20,17 @@ public final class HostTensor: @unchecked Sendable {
         count = shape.reduce(1) { $0 * max(0, $1) }
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(4, count * 4), alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(4, count * 4))
+        pool = nil
+    }
+
+    /// A tensor whose storage comes from `pool` and returns to it; its contents are undefined until written (every
+    /// kernel writes all of its output).
+    public init(_ dtype: DType, shape: [Int], pool: BufferPool) {
+        self.dtype = dtype
+        self.shape = shape
+        count = shape.reduce(1) { $0 * max(0, $1) }
+        storage = pool.take(max(4, count * 4))
+        self.pool = pool
     }
 
     /// A Float32 tensor holding `values` (their count must match the shape).
@@ -36,7 +49,9 @@ public final class HostTensor: @unchecked Sendable {
         }
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        if let pool { pool.give(storage, byteCount: max(4, count * 4)) } else { storage.deallocate() }
+    }
 
     /// The elements as Float32 (meaningful for `.f32` tensors).
     public var floats: UnsafeMutablePointer<Float> { storage.assumingMemoryBound(to: Float.self) }

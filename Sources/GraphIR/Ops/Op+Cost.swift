@@ -1,0 +1,34 @@
+/// Floating-point operations of an op on concrete shapes: the multiply-adds of its products (counted as two), the
+/// figure GFLOP/s are quoted in. Pointwise ops, norms and copies count 0: they are memory-bound, and leaving them
+/// out keeps the count comparable with the usual model FLOP figures (HuBERT base: 56.9 GFLOP for 4 s).
+extension Op {
+    public func flops(inputs: [[Int]], outputs: [[Int]]) -> Double {
+        func product(_ values: some Sequence<Int>) -> Double { values.reduce(1.0) { $0 * Double($1) } }
+        switch self {
+        case .linear:
+            guard let x = inputs.first, let w = inputs.dropFirst().first, w.count == 2 else { return 0 }
+            return 2 * product(x.dropLast()) * Double(w[0]) * Double(w[1])
+        case let .matmul(transposeA, _):
+            guard let a = inputs.first, let out = outputs.first, a.count >= 2 else { return 0 }
+            let k = transposeA ? a[a.count - 2] : a[a.count - 1]
+            return 2 * product(out) * Double(k)
+        case .conv1d:
+            guard let w = inputs.dropFirst().first, let out = outputs.first, w.count == 3 else { return 0 }
+            return 2 * product(out) * Double(w[1]) * Double(w[2])
+        case let .attention(heads):
+            guard let q = inputs.first, q.count == 3, heads > 0 else { return 0 }
+            return 4 * Double(q[0]) * Double(q[1]) * Double(q[1]) * Double(q[2])
+        case let .lstm(hidden):
+            guard let x = inputs.first, x.count == 3 else { return 0 }
+            let rows = Double(x[0] * x[1]), gates = Double(4 * hidden)
+            return 2 * 2 * rows * gates * (Double(x[2]) + Double(hidden))
+        case .cosineSimilarity, .amSoftmax:
+            guard let f = inputs.first, let w = inputs.dropFirst().first, f.count == 2, w.count == 2 else { return 0 }
+            return 2 * Double(f[0]) * Double(w[0]) * Double(f[1])
+        case .input, .parameter, .layerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
+             .reduce, .reshape, .transpose, .slice, .concat, .maskedMeanPool, .maskPadding, .windowLengths, .dropout,
+             .timeMask, .crossEntropy:
+            return 0
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import GraphIR
+import GraphSpec
+import Kernels
+import Runtime
+
+/// `gmptl bench forward`: HuBERT base's forward pass (random weights) through the interpreter.
+struct BenchForward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Median time and GFLOP/s of HuBERT base's forward pass (random weights).",
+        discussion: "FLOPs count the products (convolutions, linear layers, attention) as two operations a multiply-add: 56.9 GFLOP for 4 s at batch 1.")
+
+    @Option(help: "Seconds of 16 kHz audio per utterance.")
+    var seconds: Double = 4
+
+    @Option(help: "Utterances per batch.")
+    var batch: Int = 1
+
+    @Option(help: "Kernel threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Minimum seconds spent timing.")
+    var time: Double = 3
+
+    @Option(help: "The backbone spec (default: graphs/hubert_base.yaml of this checkout).")
+    var spec: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value of the spec.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Also print the time per op kind (one extra run).")
+    var profile = false
+
+    func validate() throws {
+        guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be in [0.1, 600], got \(seconds)") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { KernelThreads.set(threads) }
+        let path = try spec ?? Embed.defaultSpec()
+        let graph = try compileOrExit(path, overrides: overrides).graph
+        var parameters = [String: HostTensor]()
+        for (index, node) in graph.parameterNodes.enumerated() {
+            guard case let .parameter(name, dims) = node.op else { continue }
+            let tensor = HostTensor(.f32, shape: dims.compactMap(\.constantValue))
+            Philox(seed: 1, node: UInt32(index)).fillNormal(tensor.floats, count: tensor.count, std: 0.02)
+            parameters[name] = tensor
+        }
+        let samples = Int(seconds * 16_000)
+        let wave = HostTensor(.f32, shape: [batch, samples])
+        Philox(seed: 2).fillUniform(wave.floats, count: wave.count, low: -0.5, high: 0.5)
+        let lengths = HostTensor(int32s: Array(repeating: Int32(samples), count: batch), shape: [batch])
+        let interpreter = Interpreter(graph: graph)
+        let inputs = ["wave": wave, "lengths": lengths]
+        let flops = Self.flops(graph.inferenceForm(), symbols: ["B": batch, "S": samples])
+        var failure: (any Error)?
+        let median = Timing(minimumRuns: 3, minimumSeconds: time).median {
+            do { _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: ["last_hidden_state"]) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        var table = TextTable(header: ["model", "audio", "batch", "threads", "GFLOP", "median ms", "GFLOP/s"])
+        table.add([graph.name, "\(formatFixed(seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)",
+                   formatFixed(flops / 1e9, digits: 2), formatFixed(median * 1e3, digits: 1), formatFixed(flops / median / 1e9, digits: 1)])
+        print(table.render())
+        if profile {
+            let record = OpProfile()
+            _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: ["last_hidden_state"], profile: record)
+            let total = record.seconds.values.reduce(0, +)
+            var ops = TextTable(header: ["op", "calls", "ms", "share"])
+            for (name, seconds) in record.seconds.sorted(by: { $0.value > $1.value }) {
+                ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %"])
+            }
+            print("\n" + ops.render())
+        }
+    }
+
+    /// The products' FLOPs of a graph for concrete symbol values.
+    static func flops(_ graph: Graph, symbols: [String: Int]) -> Double {
+        func shape(_ value: ValueID) -> [Int] { graph[value].type.shape.map { $0.evaluate(symbols) ?? 0 } }
+        return graph.nodes.reduce(0) { total, node in
+            total + node.op.flops(inputs: node.inputs.map(shape), outputs: node.outputs.map(shape))
+        }
+    }
+}
