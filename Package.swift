@@ -41,11 +41,14 @@ let package = Package(
         // Audio input through libsndfile.
         .target(name: "Audio", dependencies: ["CSndFile", "GraphIR"]),
 
+        // Speech emotion recognition: corpora, folds, batching, the demo corpus (later: metrics, the stage runner).
+        .target(name: "SER", dependencies: ["Audio", "Runtime", "GraphSpec", "GraphIR", "Kernels"]),
+
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "Runtime", "Audio", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Runtime", "Audio", "SER", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "CommandLineTests", dependencies: ["Runtime"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio"]),
+        .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
