@@ -160,6 +160,34 @@ struct CommandLineTests {
         #expect(bad.error.contains("config.json"))
     }
 
+    @Test("data stats: a manifest's counts as sorted JSON; a bad manifest exits with 1 and file:line")
+    func dataStats() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try writeFloatWAV([Float](repeating: 0.1, count: 8_000), to: directory.appendingPathComponent("a.wav").path)
+        let manifest = directory.appendingPathComponent("list.csv")
+        try "path,emotion,gender,speaker,session\na.wav,sad,f,s1,1\nmissing.wav,happy,m,s2,2\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let stats = try Self.run(["data", "stats", manifest.path, "--json"])
+        #expect(stats.status == 0, "\(stats.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any])
+        #expect(object["utterances"] as? Int == 1)
+        #expect(object["seconds"] as? Double == 0.5)
+        #expect(object["by_emotion"] as? [String: Int] == ["sad": 1])
+        #expect(object["by_gender"] as? [String: Int] == ["female": 1])
+        #expect(object["by_session"] as? [String: Int] == ["1": 1])
+        #expect((object["skipped"] as? [[String: String]])?.first?["reason"] == "no such audio file")
+        let report = try Self.run(["data", "stats", manifest.path])
+        #expect(report.status == 0 && report.output.contains("utterances  1"))
+
+        try "path,emotion,gender,speaker\na.wav,sad,q,s1\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let bad = try Self.run(["data", "stats", manifest.path])
+        #expect(bad.status == 1)
+        #expect(bad.error.contains("\(manifest.path):2:1: error: gender 'q'"))
+        let unknown = try Self.run(["data", "stats", directory.path])
+        #expect(unknown.status == 1 && unknown.error.contains("--format"))
+    }
+
     /// A minimal 32-bit float WAV writer (RIFF header + samples) for the tests.
     func writeFloatWAV(_ samples: [Float], to path: String) throws {
         var data = Data()

@@ -1,6 +1,7 @@
 /// One labelled utterance of a corpus: where its audio is and what the protocol needs to know about it.
 public struct Utterance: Hashable, Sendable {
-    /// A unique id within the corpus (IEMOCAP's `Ses01F_impro01_F000`, a file stem for manifests).
+    /// A unique id within the corpus (IEMOCAP's `Ses01F_impro01_F000`, a file stem for RAVDESS and CREMA-D, the path as
+    /// written less its extension for manifests).
     public var id: String
     /// The audio file.
     public var path: String

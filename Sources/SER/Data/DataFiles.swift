@@ -1,0 +1,90 @@
+import Foundation
+
+/// File-system helpers for the corpus readers: errors as `DataError`, listings sorted so that every reader's
+/// output is deterministic.
+enum DataFiles {
+    /// Whether `path` exists and is a folder.
+    static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    /// Whether `path` exists and is not a folder.
+    static func isFile(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && !directory.boolValue
+    }
+
+    /// The names in a folder, sorted, hidden ones (`.DS_Store`, macOS `._` copies) left out.
+    static func list(_ path: String) throws(DataError) -> [String] {
+        guard isDirectory(path) else { throw DataError(isFile(path) ? "not a folder" : "no such folder", file: path) }
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw DataError("cannot list the folder: \(error.localizedDescription)", file: path)
+        }
+    }
+
+    /// Every file under a folder whose name ends in `suffix` (case-insensitive), as full paths, sorted; hidden
+    /// files and folders are left out.
+    static func files(under path: String, suffix: String) throws(DataError) -> [String] {
+        guard isDirectory(path) else { throw DataError(isFile(path) ? "not a folder" : "no such folder", file: path) }
+        let wanted = suffix.lowercased()
+        var found = [String]()
+        var pending = [path]
+        var visited = 0
+        while let folder = pending.popLast() {
+            visited += 1
+            guard visited <= 100_000 else { throw DataError("more than 100,000 folders; is this the corpus folder?", file: path) }
+            for name in try list(folder) {
+                let full = join(folder, name)
+                if isDirectory(full) {
+                    pending.append(full)
+                } else if name.lowercased().hasSuffix(wanted) {
+                    found.append(full)
+                }
+            }
+        }
+        return found.sorted()
+    }
+
+    /// A file's text (UTF-8; invalid bytes become U+FFFD rather than failing), a leading byte-order mark removed.
+    static func text(_ path: String) throws(DataError) -> String {
+        guard isFile(path) else { throw DataError("no such file", file: path) }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw DataError("cannot read the file: \(error.localizedDescription)", file: path)
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return text
+    }
+
+    /// `folder/name`, without doubling a trailing slash.
+    static func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+
+    /// A path's last component less its extension (`a/b/Ses01F_impro01_F000.wav` -> `Ses01F_impro01_F000`).
+    static func stem(_ path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+
+    /// The lines of a text, without their line breaks (`\n`, `\r\n` or `\r`).
+    static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs.
+    var trimmedSpaces: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,94 @@
+@testable import SER
+import Testing
+
+@Suite("Manifest")
+struct ManifestTests {
+    @Test("a CSV with RFC 4180 quoting: commas, doubled quotes and line breaks inside quoted fields")
+    func csvQuoting() throws {
+        let corpus = try TemporaryCorpus("manifest-csv")
+        try corpus.wav("wav/a, b.wav")
+        try corpus.wav("wav/say \"hi\".wav")
+        try corpus.wav("wav/c.wav")
+        let manifest = try corpus.write("list.csv", """
+            Path,emotion,GENDER,speaker,session\r
+            "wav/a, b.wav",angry,F,spk1,1\r
+            "wav/say ""hi"".wav",neutral,male,"spk
+            two",2\r
+            wav/c.wav,sad,female,spk3,\r
+            wav/missing.wav,sad,m,spk3,2\r
+
+            """)
+        let read = try Manifest.read(manifest)
+        #expect(read.name == "list")
+        #expect(read.utterances.map(\.id) == ["wav/a, b", "wav/say \"hi\"", "wav/c"])
+        #expect(read.utterances.map(\.path) == [corpus.path("wav/a, b.wav"), corpus.path("wav/say \"hi\".wav"), corpus.path("wav/c.wav")])
+        #expect(read.utterances.map(\.gender) == [.female, .male, .female])
+        #expect(read.utterances.map(\.speaker) == ["spk1", "spk\ntwo", "spk3"])
+        #expect(read.utterances.map(\.session) == ["1", "2", nil])
+        #expect(read.skipped == [SkippedFile(path: corpus.path("wav/missing.wav"), reason: "no such audio file")])
+    }
+
+    @Test("a TSV with a fold column and a label map; tabs are sniffed for other extensions")
+    func tsvWithFold() throws {
+        let corpus = try TemporaryCorpus("manifest-tsv")
+        try corpus.wav("x.wav")
+        try corpus.wav("y.wav")
+        let text = "path\temotion\tgender\tspeaker\tfold\nx.wav\thap\tf\ts1\tA\ny.wav\tfru\tm\ts2\tB\n"
+        let map = LabelMap(["hap": "happy"], classes: ["happy"])
+        for name in ["list.tsv", "list.txt"] {
+            let read = try Manifest.read(try corpus.write(name, text), labels: map)
+            #expect(read.utterances.map(\.emotion) == ["happy"])
+            #expect(read.utterances.first?.session == "A")
+            #expect(read.skipped.map(\.reason) == ["label fru is not in the classes"])
+        }
+    }
+
+    @Test("bad headers and rows are errors at file:line")
+    func errors() throws {
+        let corpus = try TemporaryCorpus("manifest-errors")
+        func failure(_ text: String) throws -> String {
+            let file = try corpus.write("m.csv", text)
+            let error = try #require(throws: DataError.self) { try Manifest.read(file) }
+            return error.description.replacingOccurrences(of: file, with: "m.csv")
+        }
+        let unknown = try failure("path,emotion,gender,speaker,speeker\n")
+        #expect(unknown.hasPrefix("m.csv:1:1: error: unknown column 'speeker'; the known columns are path, emotion, gender, speaker, session, fold"))
+        #expect(try failure("path,emotion,gender\n").contains("the header has no speaker column"))
+        #expect(try failure("path,emotion,gender,speaker,session,fold\n").contains("not both"))
+        #expect(try failure("").contains("empty"))
+        let quoted = "path,emotion,gender,speaker\n\"a\nb.wav\",sad,f,s1\nc.wav,sad,x,s1\n"
+        #expect(try failure(quoted).hasPrefix("m.csv:4:1: error: gender 'x' is not f, female, m or male"))
+        #expect(try failure("path,emotion,gender,speaker\nc.wav,sad,f\n").hasPrefix("m.csv:2:1: error: the row has 3 fields, the header 4"))
+        #expect(try failure("path,emotion,gender,speaker\nc.wav,,f,s1\n").hasPrefix("m.csv:2:1: error: the emotion is empty"))
+        #expect(try failure("path,emotion,gender,speaker\nc.wav,sad,f,s1\n\nc.wav,sad,f,s1\n").hasPrefix("m.csv:4:1: error: c.wav is listed twice"))
+        #expect(try failure("path,emotion,gender,speaker\n\"c.wav\"x,sad,f,s1\n").hasPrefix("m.csv:2:1: error: text after the closing quote"))
+        #expect(try failure("path,emotion,gender,speaker\nc.wav,sad,f,\"s1\n\n").hasPrefix("m.csv:2:1: error: a quoted field is not closed"))
+    }
+
+    @Test("damaged manifests and EmoEvaluation text give errors or skips, never a crash")
+    func damagedInputs() throws {
+        let corpus = try TemporaryCorpus("manifest-damaged")
+        let manifest = "path,emotion,gender,speaker,session\n\"a, b.wav\",sad,f,s1,1\nc.wav,hap,m,\"s\"\"2\",2\n"
+        let evaluation = "% header\n\n[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]\nC-E2:\tNeutral;\t()\n"
+        let replacements = Array("\",\t\n\r[]- _F0M%\u{FEFF}é".unicodeScalars)
+        var state: UInt64 = 12_345
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(max(1, bound)))
+        }
+        for round in 0..<200 {
+            var scalars = Array((round % 2 == 0 ? manifest : evaluation).unicodeScalars)
+            if round % 5 == 0 { scalars = Array(scalars.prefix(next(scalars.count))) }
+            for _ in 0..<(1 + round % 4) where !scalars.isEmpty {
+                scalars[next(scalars.count)] = replacements[next(replacements.count)]
+            }
+            var text = ""
+            text.unicodeScalars.append(contentsOf: scalars)
+            if round % 2 == 0 {
+                _ = try? Manifest.read(try corpus.write("m.csv", text))
+            } else {
+                _ = try? IEMOCAP.evaluations(in: text, file: "e.txt")
+            }
+        }
+    }
+}
