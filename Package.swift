@@ -38,8 +38,8 @@ let package = Package(
         // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), graph execution.
         .target(name: "Runtime", dependencies: ["Kernels", "GraphIR"]),
 
-        // Audio input through libsndfile.
-        .target(name: "Audio", dependencies: ["CSndFile", "GraphIR"]),
+        // Audio input through libsndfile; resampling (threaded with the kernels' `Parallel`).
+        .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "Kernels"]),
 
         // Speech emotion recognition: corpora, folds, batching, the demo corpus (later: metrics, the stage runner).
         .target(name: "SER", dependencies: ["Audio", "Runtime", "GraphSpec", "GraphIR", "Kernels"]),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "CommandLineTests", dependencies: ["Runtime"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),

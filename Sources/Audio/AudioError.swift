@@ -5,8 +5,10 @@ import GraphIR
 public struct AudioError: DiagnosticError, CustomStringConvertible {
     public var diagnostics: [Diagnostic]
 
-    public init(_ message: String, file: String, hint: String? = nil) {
-        diagnostics = [Diagnostic("\(file): \(message)", hint: hint)]
+    /// An error about `file` (its path starts the message), or about samples not read from a file when `file` is nil
+    /// (an unsupported rate passed to `Resampler`).
+    public init(_ message: String, file: String?, hint: String? = nil) {
+        diagnostics = [Diagnostic(file.map { "\($0): \(message)" } ?? message, hint: hint)]
     }
 
     public var description: String { Diagnostic.render(self) }

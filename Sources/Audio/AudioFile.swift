@@ -6,24 +6,21 @@ public enum AudioFile {
     /// Samples of a file as read: interleaved channels mixed down to mono, Float32 in [-1, 1].
     public struct Samples: Sendable {
         public var mono: [Float]
+        /// The rate of `mono`: the file's, or the rate it was resampled to.
         public var sampleRate: Int
+        /// The file's channel count (before mixing).
         public var channels: Int
         public var seconds: Double { sampleRate > 0 ? Double(mono.count) / Double(sampleRate) : 0 }
     }
 
+    /// The rate the models read: HuBERT and wav2vec 2.0 take 16 kHz audio.
+    public static let modelRate = 16_000
+
     /// Reads a file and mixes it to mono.
     public static func read(_ path: String) throws(AudioError) -> Samples {
-        guard FileManager.default.fileExists(atPath: path) else { throw AudioError("no such file", file: path) }
-        var info = SF_INFO()
-        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-            let reason = String(cString: sf_strerror(nil))
-            throw AudioError("cannot read as audio: \(reason)", file: path,
-                             hint: "libsndfile reads WAV, FLAC, OGG/Vorbis, AIFF and more; MP3 needs libsndfile 1.1 with MPEG support")
-        }
+        let (file, info) = try open(path)
         defer { sf_close(file) }
         let channels = Int(info.channels), frames = Int(info.frames)
-        guard channels > 0, info.samplerate > 0 else { throw AudioError("no channels or no sample rate in the header", file: path) }
-        guard frames > 0 else { throw AudioError("the file holds no samples", file: path) }
         guard frames <= 16_000 * 3_600 * 4 else { throw AudioError("longer than the 4 hours a single utterance may last", file: path) }
         var interleaved = [Float](repeating: 0, count: frames * channels)
         let read = interleaved.withUnsafeMutableBufferPointer { buffer in
@@ -45,33 +42,43 @@ public enum AudioFile {
         return Samples(mono: mono, sampleRate: Int(info.samplerate), channels: channels)
     }
 
-    /// How WAV samples are stored.
-    public enum Encoding: Sendable {
-        case pcm16
-        /// 32-bit float: the samples exactly as given.
-        case float32
+    /// Reads a file, mixes it to mono and resamples it to `rate` Hz (`Resampler`: `ceil(frames * rate / file rate)`
+    /// samples, sample 0 at the file's first instant). A file already at `rate` is returned as read.
+    public static func read(_ path: String, resampledTo rate: Int) throws(AudioError) -> Samples {
+        var samples = try read(path)
+        do {
+            samples.mono = try Resampler.resample(samples.mono, from: samples.sampleRate, to: rate)
+        } catch {
+            throw AudioError(error.diagnostics.map(\.message).joined(separator: "; "), file: path,
+                             hint: error.diagnostics.first?.hint)
+        }
+        samples.sampleRate = rate
+        return samples
     }
 
-    /// Writes mono Float32 samples as WAV (written to a temporary file and renamed).
-    public static func writeWAV(_ samples: [Float], sampleRate: Int, encoding: Encoding = .pcm16, to path: String) throws(AudioError) {
-        let temporary = path + ".partial-\(getpid())"
+    /// Reads a file as the models want it: mono at 16 kHz (`read(_:resampledTo:)` with `modelRate`).
+    public static func load16k(_ path: String) throws(AudioError) -> Samples {
+        try read(path, resampledTo: modelRate)
+    }
+
+    /// Opens a file for reading and checks its header: it exists, libsndfile reads it, it has channels, a rate and
+    /// samples. The caller closes the handle.
+    static func open(_ path: String) throws(AudioError) -> (OpaquePointer, SF_INFO) {
+        guard FileManager.default.fileExists(atPath: path) else { throw AudioError("no such file", file: path) }
         var info = SF_INFO()
-        info.samplerate = Int32(sampleRate)
-        info.channels = 1
-        info.format = Int32(SF_FORMAT_WAV) | (encoding == .pcm16 ? Int32(SF_FORMAT_PCM_16) : Int32(SF_FORMAT_FLOAT))
-        guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
-            throw AudioError("cannot write: \(String(cString: sf_strerror(nil)))", file: path)
+        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
+            let reason = String(cString: sf_strerror(nil))
+            throw AudioError("cannot read as audio: \(reason)", file: path,
+                             hint: "libsndfile reads WAV, FLAC, OGG/Vorbis, AIFF and more; MP3 needs libsndfile 1.1 with MPEG support")
         }
-        let written = samples.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t($0.count)) }
-        sf_write_sync(file)
-        sf_close(file)
-        guard written == samples.count else {
-            unlink(temporary)
-            throw AudioError("wrote \(written) of \(samples.count) samples", file: path)
+        guard info.channels > 0, info.samplerate > 0 else {
+            sf_close(file)
+            throw AudioError("no channels or no sample rate in the header", file: path)
         }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw AudioError("cannot move the finished file into place", file: path)
+        guard info.frames > 0 else {
+            sf_close(file)
+            throw AudioError("the file holds no samples", file: path)
         }
+        return (file, info)
     }
 }
