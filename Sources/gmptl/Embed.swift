@@ -38,7 +38,7 @@ struct Embed: ParsableCommand {
     @Flag(help: "Normalise each utterance to zero mean and unit variance first (models fine-tuned that way).")
     var normalize = false
 
-    @Argument(help: "Audio files (WAV, FLAC, ... at 16 kHz).")
+    @Argument(help: "Audio files (WAV, FLAC, OGG, ...; resampled to 16 kHz).")
     var audio: [String]
 
     func validate() throws {
@@ -87,11 +87,7 @@ struct Embed: ParsableCommand {
             let files = Array(audio[start..<min(start + batch, audio.count)])
             var waves = [[Float]]()
             for file in files {
-                let samples = try AudioFile.read(file)
-                guard samples.sampleRate == 16_000 else {
-                    throw AudioError("is \(samples.sampleRate) Hz; embed needs 16 kHz audio for now (resampling arrives with the data layer)",
-                                     file: file, hint: "convert it, for example: sox '\(file)' -r 16000 out.wav")
-                }
+                let samples = try AudioFile.load16k(file)
                 waves.append(normalize ? Self.normalized(samples.mono) : samples.mono)
             }
             let longest = waves.map(\.count).max() ?? 0

@@ -62,7 +62,7 @@ struct BatchingTests {
         #expect(throws: DataError.self) { try Self.planned(.init(maxSeconds: .nan)) }
     }
 
-    @Test("loading pads to [B, S] with lengths and class labels; other sample rates are errors")
+    @Test("loading pads to [B, S] with lengths and class labels; other sample rates are resampled")
     func loadingAndPadding() throws {
         let corpus = try TemporaryCorpus("batching")
         let lengths = [300, 1_000, 700]
@@ -92,8 +92,11 @@ struct BatchingTests {
         #expect(training.waves.floatArray[row * 800] == Float(item.start) / 1000)
 
         let slow = Utterance(id: "slow", path: try corpus.wav("slow.wav", samples: 100, rate: 8_000), emotion: "sad", gender: .male, speaker: "s", session: nil)
-        let error = try #require(throws: DataError.self) { try Batching.readingLengths([slow], classes: Self.classes) }
-        #expect(error.description.contains("is 8000 Hz"))
+        // Another rate is resampled: 100 samples at 8 kHz are 200 at 16 kHz, as planned and as loaded.
+        let resampled = try Batching.readingLengths([slow], classes: Self.classes)
+        #expect(resampled.lengths == [200])
+        let loaded = try resampled.load(try #require(resampled.evaluationPlan().first))
+        #expect(loaded.waves.shape == [1, 200])
         let stray = Utterance(id: "x", path: "/x.wav", emotion: "bored", gender: .male, speaker: "s", session: nil)
         #expect(throws: DataError.self) { try Batching(utterances: [stray], lengths: [10], classes: Self.classes) }
         #expect(Batching.pad([], ids: [], labels: []).waves.shape == [0, 0])

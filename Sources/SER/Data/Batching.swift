@@ -55,7 +55,7 @@ public struct Batch: Sendable {
 /// - **Evaluation** (`evaluationPlan()`): no randomness; all utterances sorted by length (ties by index) and cut into
 ///   batches; `evaluationCrop` (default: the whole utterance) decides what a long one contributes.
 ///
-/// Audio must be at `sampleRate` (16 kHz): a file at another rate is an error naming it (resampling is not done here).
+/// Audio at another rate than `sampleRate` (16 kHz) is resampled as it is loaded (`AudioFile.read(_:resampledTo:)`).
 public struct Batching: Sendable {
     /// The knobs of batching.
     public struct Options: Hashable, Sendable {
@@ -135,8 +135,8 @@ public struct Batching: Sendable {
         self.classIndex = classIndex
     }
 
-    /// Batching with lengths read from the audio headers (no samples are read); a file that cannot be read or is not
-    /// at `options.sampleRate` is an error naming it.
+    /// Batching with lengths read from the audio headers (no samples are read), as they will be after resampling to
+    /// `options.sampleRate`; a file that cannot be read is an error naming it.
     public static func readingLengths(_ utterances: [Utterance], classes: [String], options: Options = Options()) throws(DataError) -> Batching {
         var lengths = [Int]()
         lengths.reserveCapacity(utterances.count)
@@ -147,17 +147,12 @@ public struct Batching: Sendable {
             } catch {
                 throw DataError(error.diagnostics)
             }
-            try checkRate(info.sampleRate, path: utterance.path, wanted: options.sampleRate)
-            lengths.append(info.frames)
+            guard info.sampleRate > 0 else { throw DataError("has no sample rate in its header", file: utterance.path) }
+            // The length after resampling to the model's rate (the resampler's ceil(n * to / from) convention).
+            lengths.append(info.sampleRate == options.sampleRate
+                ? info.frames : Int((Double(info.frames) * Double(options.sampleRate) / Double(info.sampleRate)).rounded(.up)))
         }
         return try Batching(utterances: utterances, lengths: lengths, classes: classes, options: options)
-    }
-
-    static func checkRate(_ rate: Int, path: String, wanted: Int) throws(DataError) {
-        guard rate == wanted else {
-            throw DataError("is \(rate) Hz; the data layer needs \(wanted) Hz audio for now (no resampling yet)", file: path,
-                            hint: "convert it, for example: sox '\(path)' -r \(wanted) out.wav")
-        }
     }
 
     /// The item an utterance contributes under a crop mode (the whole utterance when it is short enough).
@@ -216,11 +211,10 @@ public struct Batching: Sendable {
             let utterance = utterances[item.index]
             let samples: AudioFile.Samples
             do {
-                samples = try AudioFile.read(utterance.path)
+                samples = try AudioFile.read(utterance.path, resampledTo: options.sampleRate)
             } catch {
                 throw DataError(error.diagnostics)
             }
-            try Self.checkRate(samples.sampleRate, path: utterance.path, wanted: options.sampleRate)
             let start = min(max(0, item.start), samples.mono.count)
             let end = max(0, item.count) >= samples.mono.count - start ? samples.mono.count : start + max(0, item.count)
             waves.append(Array(samples.mono[start..<end]))
