@@ -188,6 +188,30 @@ struct CommandLineTests {
         #expect(unknown.status == 1 && unknown.error.contains("--format"))
     }
 
+    @Test("corpus synth writes the demo corpus and prints a summary; a folder it cannot write exits with 1")
+    func corpusSynth() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-synth-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("demo").path
+        let written = try Self.run(["corpus", "synth", "--out", out, "--utterances-per-class", "1", "--seed", "5"])
+        #expect(written.status == 0, "\(written.error)")
+        #expect(written.output.contains("not an emotion benchmark"))
+        #expect(written.output.contains("  neutral  1\n") && written.output.contains("  sad      1\n"))
+        #expect(written.output.contains("dropped  10  (5 fru, 3 xxx, 2 sur"))
+        #expect(written.output.contains("speakers 10 (5 female, 5 male) in 5 sessions"))
+        #expect(FileManager.default.fileExists(atPath: out + "/Session1/dialog/EmoEvaluation/Ses01F_impro01.txt"))
+
+        // Under a file (not a folder): exit 1 with the path in the message; a folder of something else is refused.
+        let blocked = try Self.run(["corpus", "synth", "--out", out + "/DEMO_CORPUS.txt/inside"])
+        #expect(blocked.status == 1 && blocked.reason == .exit)
+        #expect(blocked.error.contains("DEMO_CORPUS.txt/inside"), "\(blocked.error)")
+        let occupied = try Self.run(["corpus", "synth", "--out", directory.path])
+        #expect(occupied.status == 1)
+        #expect(occupied.error.contains("holds no demo corpus"), "\(occupied.error)")
+        let usage = try Self.run(["corpus", "synth", "--out", out, "--utterances-per-class", "0"])
+        #expect(usage.status != 0 && usage.reason == .exit)
+    }
+
     /// A minimal 32-bit float WAV writer (RIFF header + samples) for the tests.
     func writeFloatWAV(_ samples: [Float], to path: String) throws {
         var data = Data()
