@@ -4,6 +4,8 @@ import GraphIR
 public struct CompiledSpec: Sendable {
     public var graph: Graph
     public var stages: [Stage]
+    /// The classes and label map of `config.data`, when the spec has them.
+    public var data: DataSettings?
 }
 
 /// The entry point of the graph language: a spec file (plus `--set` overrides) in, a typed graph out, or every
@@ -38,8 +40,9 @@ public enum SpecCompiler {
         guard problems.isEmpty else { throw SpecError(problems) }
         let scope = LoweringScope(config: config, prefix: "", locals: [:], symbols: [])
         let stages = StageDecoder(graph: graph, scope: scope, sink: sink).decode(spec.stages)
+        let data = DataSettings.read(config, sink: sink)
         try sink.check()
-        return CompiledSpec(graph: graph, stages: stages)
+        return CompiledSpec(graph: graph, stages: stages, data: data)
     }
 
     /// Reads the specs a module imports (paths relative to the importing file), recursively; an import cycle or an

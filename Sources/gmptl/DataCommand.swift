@@ -1,5 +1,6 @@
 import ArgumentParser
 import GraphIR
+import GraphSpec
 import SER
 
 /// `gmptl data`: commands over corpora.
@@ -33,10 +34,24 @@ struct DataStats: ParsableCommand {
     @Flag(help: "Print a JSON object (sorted keys) instead of a report.")
     var json = false
 
+    @Option(help: "Take the classes and the label map from this spec's config.data (default: the format's own).")
+    var spec: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value of the spec.", valueName: "key=value"))
+    var overrides: [String] = []
+
     func run() throws {
+        var labels: LabelMap?
+        if let spec {
+            guard let data = try compileOrExit(spec, overrides: overrides).data else {
+                printError("error: \(spec) has no config.data.classes; the format's default classes would be used")
+                throw ExitCode(1)
+            }
+            labels = LabelMap(data.labels, classes: data.classes)
+        }
         do {
             let format = try self.format ?? CorpusFormat.detect(path)
-            let stats = CorpusStats(try format.read(path))
+            let stats = CorpusStats(try format.read(path, labels: labels))
             print(json ? stats.json : stats.text)
         } catch {
             printError(Diagnostic.render(error))

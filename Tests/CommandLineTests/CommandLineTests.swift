@@ -195,6 +195,14 @@ struct CommandLineTests {
         let out = directory.appendingPathComponent("demo").path
         let written = try Self.run(["corpus", "synth", "--out", out, "--utterances-per-class", "1", "--seed", "5"])
         #expect(written.status == 0, "\(written.error)")
+        // data stats reads it back, with the classes and label map of gmp_tl.yaml.
+        let stats = try Self.run(["data", "stats", out, "--json", "--spec", "graphs/gmp_tl.yaml"])
+        #expect(stats.status == 0, "\(stats.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.output.utf8)) as? [String: Any])
+        #expect(object["utterances"] as? Int == 4)
+        #expect(object["by_emotion"] as? [String: Int] == ["neutral": 1, "happy": 1, "angry": 1, "sad": 1])
+        #expect((object["by_session"] as? [String: Int])?.count == 2)  // four utterances dealt over the first speakers
+        #expect((object["skipped"] as? [Any])?.count == 10)
         #expect(written.output.contains("not an emotion benchmark"))
         #expect(written.output.contains("  neutral  1\n") && written.output.contains("  sad      1\n"))
         #expect(written.output.contains("dropped  10  (5 fru, 3 xxx, 2 sur"))

@@ -86,6 +86,12 @@ struct ImportTests {
         let compiled = try SpecCompiler.compile(path: graphPath("gmp_tl.yaml"))
         let graph = compiled.graph
         #expect(compiled.stages.map(\.name) == ["multitask", "pseudo_labels", "stage1", "stage2"])
+        #expect(compiled.data?.classes == ["neutral", "happy", "angry", "sad"])
+        #expect(compiled.data?.labels == ["neu": "neutral", "hap": "happy", "exc": "happy", "ang": "angry", "sad": "sad"])
+        // The emotion heads follow the classes of the spec.
+        let three = try SpecCompiler.compile(path: graphPath("gmp_tl.yaml"), overrides: ["data.classes=[neutral, angry, sad]", "data.labels.hap=angry", "data.labels.exc=angry"])
+        #expect(three.graph[three.graph.outputs[0].value].type.description == "f32[B, 3]")
+        #expect(throws: SpecError.self) { try SpecCompiler.compile(path: graphPath("gmp_tl.yaml"), overrides: ["data.labels.hap=joy"]) }
         #expect(graph.outputs.map(\.name) == ["emotion_logits", "gender_logits", "emotion_cosine"])
         #expect(graph.outputs.map { graph[$0.value].type.description } == ["f32[B, 4]", "f32[B, 2]", "f32[B, 4]"])
         let heads = 2_101_248 + 131_328 + 1_028 + 514 + 1_024 + 2 * (213_312 + 328_448 + 1_249_536)

@@ -28,12 +28,13 @@ public enum CorpusFormat: String, CaseIterable, Sendable {
 
     /// Reads a corpus of this format with its default label map (IEMOCAP's four classes, RAVDESS's and CREMA-D's
     /// own emotions, a manifest's values as written).
-    public func read(_ path: String) throws(DataError) -> Corpus {
+    /// Reads the corpus at `path` with a label map (from the spec), or the format's default one.
+    public func read(_ path: String, labels: LabelMap? = nil) throws(DataError) -> Corpus {
         switch self {
-        case .iemocap: try IEMOCAP.read(root: path)
-        case .manifest: try Manifest.read(path)
-        case .ravdess: try RAVDESS.read(root: path)
-        case .cremad: try CREMAD.read(root: path)
+        case .iemocap: try IEMOCAP.read(root: path, labels: labels ?? IEMOCAP.fourClass)
+        case .manifest: try Manifest.read(path, labels: labels)
+        case .ravdess: try RAVDESS.read(root: path, labels: labels ?? RAVDESS.allEmotions)
+        case .cremad: try CREMAD.read(root: path, labels: labels ?? CREMAD.allEmotions)
         }
     }
 }
