@@ -158,6 +158,7 @@ struct ReportTests {
     func ticks() {
         #expect(LossChart.ticks(0, 100) == [0, 20, 40, 60, 80, 100])
         #expect(LossChart.ticks(0.13, 0.92) == [0.2, 0.4, 0.6000000000000001, 0.8])
+        #expect(LossChart.ticks(0.2, 2.8) == [0.5, 1, 1.5, 2, 2.5])
         #expect(LossChart.ticks(3, 3) == [3])
     }
 

@@ -108,7 +108,8 @@ public enum LossChart {
         guard low.isFinite, high.isFinite, span.isFinite, span > 0 else { return low.isFinite ? [low] : [] }
         let raw = span / 5
         let magnitude = pow(10, (log10(raw)).rounded(.down))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        // The round step nearest a fifth of the span (by ratio): 4 to 8 ticks.
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.min { abs(log($0 / raw)) < abs(log($1 / raw)) } ?? magnitude
         guard step.isFinite, step > 0 else { return [low] }
         let first = (low / step).rounded(.up) * step
         var result = [Double]()
