@@ -41,7 +41,7 @@ let package = Package(
         // Audio input through libsndfile; resampling (threaded with the kernels' `Parallel`).
         .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "Kernels"]),
 
-        // Speech emotion recognition: corpora, folds, batching, the demo corpus (later: metrics, the stage runner).
+        // Speech emotion recognition: corpora, folds, batching, the demo corpus, metrics and reports (later: the stage runner).
         .target(name: "SER", dependencies: ["Audio", "Runtime", "GraphSpec", "GraphIR", "Kernels"]),
 
         // The command line.
