@@ -38,14 +38,14 @@ private func gradient(_ t: Int, _ n: Int = 6, phase: Double = 0) -> [Float] {
 
 /// Runs `optimizer` and the reference for `steps` updates of the test problem; returns both final parameters.
 private func compare(
-    _ optimizer: Optimizer, _ reference: ReferenceOptimizer, name: String = "w", steps: Int = 5, lr: Double
+    _ optimizer: Optimizer, _ reference: ReferenceOptimizer, name: String = "w", steps: Int = 5, n: Int = 6, lr: Double
 ) throws -> (actual: [Float], expected: [Double]) {
     var reference = reference
-    let parameter = HostTensor(floats: initialValues(), shape: [2, 3])
-    var expected = initialValues().map(Double.init)
+    let parameter = HostTensor(floats: initialValues(n), shape: [n])
+    var expected = initialValues(n).map(Double.init)
     for t in 1...steps {
-        let g = gradient(t)
-        try optimizer.step(parameters: [name: parameter], gradients: [name: HostTensor(floats: g, shape: [2, 3])], learningRate: lr)
+        let g = gradient(t, n)
+        try optimizer.step(parameters: [name: parameter], gradients: [name: HostTensor(floats: g, shape: [n])], learningRate: lr)
         reference.step(&expected, g.map(Double.init))
     }
     return (parameter.floatArray, expected)
@@ -113,11 +113,12 @@ struct LearningRateScheduleTests {
 struct OptimizerTests {
     @Test("AdamW matches a Float64 reference over 5 steps, with and without weight decay")
     func adamWReference() throws {
-        for decay in [0.0, 0.1] {
+        // 6 elements (the one-by-one loop) and 21 (two 8-lane blocks and the rest).
+        for decay in [0.0, 0.1] { for n in [6, 21] {
             let (actual, expected) = try compare(
-                Optimizer(.adamW, weightDecay: decay), ReferenceOptimizer(kind: .adamW, lr: 1e-2, weightDecay: decay), lr: 1e-2)
+                Optimizer(.adamW, weightDecay: decay), ReferenceOptimizer(kind: .adamW, lr: 1e-2, weightDecay: decay), n: n, lr: 1e-2)
             #expect(close(actual, expected), "weight decay \(decay): \(actual) vs \(expected)")
-        }
+        } }
     }
 
     /// Numbers from PyTorch 2 (`/work/refenv/bin/python`), computed once:

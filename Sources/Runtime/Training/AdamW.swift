@@ -49,7 +49,21 @@ enum UpdateRules {
     ) {
         let p = parameter, g = gradient
         Parallel.forChunks(count, grain: grain) { range in
-            for i in range {
+            // 8 lanes at a time, then the rest one by one: the same operations per element (Swift does not fuse
+            // multiply-adds), so where a chunk starts does not change any result.
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let grad = load(g, i) + s.l2 * load(p, i)
+                let param = load(p, i) * s.parameterScale
+                let first = s.beta1 * load(m, i) + s.oneMinusBeta1 * grad
+                let second = s.beta2 * load(v, i) + s.oneMinusBeta2 * (grad * grad)
+                store(first, m, i)
+                store(second, v, i)
+                let denominator = second.squareRoot() / s.correction2Root + s.epsilon
+                store(param - s.stepSize * (first / denominator), p, i)
+                i += 8
+            }
+            for i in i..<range.upperBound {
                 let grad = g[i] + s.l2 * p[i]
                 let param = p[i] * s.parameterScale
                 let first = s.beta1 * m[i] + s.oneMinusBeta1 * grad
@@ -91,5 +105,20 @@ enum UpdateRules {
                 }
             }
         }
+    }
+
+    /// Eight floats from `x + i` (any alignment).
+    @inline(__always)
+    static func load(_ x: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always)
+    static func load(_ x: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> { load(UnsafePointer(x), i) }
+
+    /// Stores eight floats at `x + i` (any alignment).
+    @inline(__always)
+    static func store(_ value: SIMD8<Float>, _ x: UnsafeMutablePointer<Float>, _ i: Int) {
+        UnsafeMutableRawPointer(x + i).storeBytes(of: value, as: SIMD8<Float>.self)
     }
 }
