@@ -16,30 +16,45 @@ public enum AudioFile {
     /// The rate the models read: HuBERT and wav2vec 2.0 take 16 kHz audio.
     public static let modelRate = 16_000
 
+    /// The longest utterance a file may hold.
+    public static let maximumSeconds = 4.0 * 3_600
+
     /// Reads a file and mixes it to mono.
+    ///
+    /// Samples are read in blocks of 65,536 frames until the file ends, so a header that claims more frames than
+    /// the file holds costs nothing; the length limit applies to the seconds actually read.
     public static func read(_ path: String) throws(AudioError) -> Samples {
         let (file, info) = try open(path)
         defer { sf_close(file) }
-        let channels = Int(info.channels), frames = Int(info.frames)
-        guard frames <= 16_000 * 3_600 * 4 else { throw AudioError("longer than the 4 hours a single utterance may last", file: path) }
-        var interleaved = [Float](repeating: 0, count: frames * channels)
-        let read = interleaved.withUnsafeMutableBufferPointer { buffer in
-            sf_readf_float(file, buffer.baseAddress, sf_count_t(frames))
-        }
-        guard read > 0 else { throw AudioError("no samples could be read (truncated or corrupt data)", file: path) }
-        let count = Int(read)
-        var mono = [Float](repeating: 0, count: count)
-        if channels == 1 {
-            for i in 0..<count { mono[i] = interleaved[i] }
-        } else {
-            let scale = 1 / Float(channels)
-            for i in 0..<count {
-                var total: Float = 0
-                for c in 0..<channels { total += interleaved[i * channels + c] }
-                mono[i] = total * scale
+        let channels = Int(info.channels), rate = Int(info.samplerate)
+        let blockFrames = 65_536
+        let limit = Int(maximumSeconds * Double(rate))
+        var block = [Float](repeating: 0, count: blockFrames * channels)
+        var mono = [Float]()
+        mono.reserveCapacity(min(max(0, Int(info.frames)), limit, 16_000 * 60))
+        let scale = 1 / Float(channels)
+        while true {
+            let read = block.withUnsafeMutableBufferPointer { buffer in
+                sf_readf_float(file, buffer.baseAddress, sf_count_t(blockFrames))
             }
+            guard read > 0 else { break }
+            let count = Int(read)
+            guard mono.count + count <= limit else {
+                throw AudioError("longer than the \(Int(maximumSeconds / 3_600)) hours a single utterance may last", file: path)
+            }
+            if channels == 1 {
+                mono.append(contentsOf: block[0..<count])
+            } else {
+                for i in 0..<count {
+                    var total: Float = 0
+                    for c in 0..<channels { total += block[i * channels + c] }
+                    mono.append(total * scale)
+                }
+            }
+            if count < blockFrames { break }
         }
-        return Samples(mono: mono, sampleRate: Int(info.samplerate), channels: channels)
+        guard !mono.isEmpty else { throw AudioError("no samples could be read (truncated or corrupt data)", file: path) }
+        return Samples(mono: mono, sampleRate: rate, channels: channels)
     }
 
     /// Reads a file, mixes it to mono and resamples it to `rate` Hz (`Resampler`: `ceil(frames * rate / file rate)`

@@ -101,6 +101,10 @@ struct Embed: ParsableCommand {
             guard let frameLengths = outputs["frame_lengths"] else { throw RunError("the spec has no frame_lengths output") }
             for (b, file) in files.enumerated() {
                 let frames = Int(frameLengths.int32s[b])
+                guard frames > 0 else {
+                    throw AudioError("is too short for the model: \(waves[b].count) samples give no frame (at least 400 are needed at 16 kHz)",
+                                     file: file)
+                }
                 for layer in wanted {
                     guard let states = outputs["hidden.\(layer)"] else { continue }
                     let (padded, width) = (states.shape[1], states.shape[2])

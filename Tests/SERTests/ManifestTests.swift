@@ -43,6 +43,35 @@ struct ManifestTests {
         }
     }
 
+    @Test("one file spelled two ways, or two files with one id, are errors: an utterance cannot be in two splits")
+    func duplicates() throws {
+        let corpus = try TemporaryCorpus("manifest-duplicates")
+        try corpus.wav("a.wav")
+        try corpus.wav("sub/b.wav")
+        try corpus.wav("a.flac")
+        let twice = try corpus.write("twice.csv", "path,emotion,gender,speaker,session\na.wav,sad,f,s1,1\n./sub/../a.wav,sad,m,s2,2\n")
+        let error = try #require(throws: DataError.self) { try Manifest.read(twice) }
+        #expect(error.description.contains("twice.csv:3:1: error: ./sub/../a.wav is listed twice"))
+        let sameID = try corpus.write("ids.csv", "path,emotion,gender,speaker\na.wav,sad,f,s1\na.flac,sad,f,s1\n")
+        let idError = try #require(throws: DataError.self) { try Manifest.read(sameID) }
+        #expect(idError.description.contains("ids.csv:3:1: error: utterance id 'a'"))
+    }
+
+    @Test("session names sort the same way on every run: a strict total order")
+    func naturalOrder() {
+        let names = ["s9", "s10", "s1a", "Session2", "Session10", "x", "s01"]
+        for a in names {
+            #expect(!Folds.naturalOrder(a, a))
+            for b in names where a != b {
+                #expect(Folds.naturalOrder(a, b) != Folds.naturalOrder(b, a), "\(a) and \(b)")
+                for c in names where Folds.naturalOrder(a, b) && Folds.naturalOrder(b, c) {
+                    #expect(Folds.naturalOrder(a, c), "\(a) < \(b) < \(c)")
+                }
+            }
+        }
+        #expect(["Session10", "Session2"].sorted(by: Folds.naturalOrder) == ["Session2", "Session10"])
+    }
+
     @Test("bad headers and rows are errors at file:line")
     func errors() throws {
         let corpus = try TemporaryCorpus("manifest-errors")

@@ -174,19 +174,21 @@ public enum Folds {
         let speakers = Set(training.map(\.speaker)).sorted()
         guard split.fraction > 0, speakers.count >= 2 else { return [] }
         let wanted = min(speakers.count - 1, max(1, Int((split.fraction * Double(speakers.count)).rounded())))
-        let stream = Philox(seed: split.seed, step: 0, node: UInt32(truncatingIfNeeded: fold))
+        // Keyed by the validation tag and the fold's place, not shared with the batch shuffles' streams.
+        let stream = Philox(seed: split.seed, step: 0x5641_4C49_4400_0000 | UInt64(truncatingIfNeeded: fold), node: 0x5641_4C)
         return Set(Shuffle.permutation(speakers.count, stream: stream).prefix(wanted).map { speakers[$0] })
     }
 
-    /// `Session2` before `Session10`: names compared with their trailing numbers by value.
+    /// `Session2` before `Session10`: names compared by the text before their trailing number, then by that
+    /// number's value (a name without one first), then as text. A strict total order, so sorting a set of names
+    /// gives the same sequence on every run.
     static func naturalOrder(_ a: String, _ b: String) -> Bool {
-        func split(_ s: String) -> (String, Int?) {
+        func split(_ s: String) -> (String, Int) {
             let digits = s.reversed().prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, digits.count <= 18 else { return (s, nil) }
-            return (String(s.dropLast(digits.count)), Int(String(digits.reversed())))
+            guard !digits.isEmpty, digits.count <= 18, let number = Int(String(digits.reversed())) else { return (s, -1) }
+            return (String(s.dropLast(digits.count)), number)
         }
         let (prefixA, numberA) = split(a), (prefixB, numberB) = split(b)
-        if prefixA == prefixB, let numberA, let numberB, numberA != numberB { return numberA < numberB }
-        return a < b
+        return (prefixA, numberA, a) < (prefixB, numberB, b)
     }
 }

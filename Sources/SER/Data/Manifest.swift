@@ -1,3 +1,4 @@
+import Foundation
 import GraphIR
 
 /// A corpus described by a table: one utterance a row, in a CSV or TSV file with a header.
@@ -55,12 +56,17 @@ public enum Manifest {
             guard let gender = gender(value("gender")) else {
                 throw DataError("gender '\(value("gender"))' is not f, female, m or male", file: path, line: line)
             }
-            if let first = seen[written] {
-                throw DataError([Diagnostic("\(written) is listed twice", at: SourceLocation(file: path, line: line, column: 1),
-                                            notes: [.init("first listed here", at: SourceLocation(file: path, line: first, column: 1))])])
+            // One file is one utterance however its path is spelled (a.wav, ./a.wav, sub/../a.wav, absolute).
+            let audio = URL(fileURLWithPath: written.hasPrefix("/") ? written : DataFiles.join(folder, written))
+                .standardizedFileURL.resolvingSymlinksInPath().path
+            let id = withoutExtension(written)
+            for (key, what) in [(audio, "\(written) is listed twice"), ("id:" + id, "utterance id '\(id)' (the path without its extension) is used twice")] {
+                if let first = seen[key] {
+                    throw DataError([Diagnostic(what, at: SourceLocation(file: path, line: line, column: 1),
+                                                notes: [.init("first here", at: SourceLocation(file: path, line: first, column: 1))])])
+                }
+                seen[key] = line
             }
-            seen[written] = line
-            let audio = written.hasPrefix("/") ? written : DataFiles.join(folder, written)
             let label = value("emotion")
             let emotion: String
             if let labels {
@@ -77,7 +83,7 @@ public enum Manifest {
                 continue
             }
             let session = value(columns["session"] != nil ? "session" : "fold")
-            utterances.append(Utterance(id: withoutExtension(written), path: audio, emotion: emotion, gender: gender,
+            utterances.append(Utterance(id: id, path: audio, emotion: emotion, gender: gender,
                                         speaker: value("speaker"), session: session.isEmpty ? nil : session))
         }
         return Corpus(name: DataFiles.stem(path), utterances: utterances, skipped: skipped)
