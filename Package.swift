@@ -20,6 +20,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
 
+        // Files written atomically (temporary file, fsync, rename), for every writer of the project.
+        .target(name: "FileSystem"),
+
         // CPU kernels over raw buffers. Compiled for the building machine's CPU: without it Swift targets
         // baseline x86-64 (SSE2), where `floor` is a libm call and 16-lane SIMD is emulated, and the pointwise
         // kernels run 3-10x slower. The project builds from source on the machine that runs it.
@@ -36,19 +39,19 @@ let package = Package(
         .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR"]),
 
         // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), graph execution.
-        .target(name: "Runtime", dependencies: ["Kernels", "GraphIR"]),
+        .target(name: "Runtime", dependencies: ["Kernels", "GraphIR", "FileSystem"]),
 
         // Audio input through libsndfile; resampling (threaded with the kernels' `Parallel`).
-        .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "Kernels"]),
+        .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "FileSystem", "Kernels"]),
 
         // Speech emotion recognition: corpora, folds, batching, the demo corpus, metrics and reports (later: the stage runner).
-        .target(name: "SER", dependencies: ["Audio", "Runtime", "GraphSpec", "GraphIR", "Kernels"]),
+        .target(name: "SER", dependencies: ["Audio", "Runtime", "GraphSpec", "GraphIR", "Kernels", "FileSystem"]),
 
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "Runtime", "Audio", "SER", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Runtime", "Audio", "SER", "FileSystem", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "CommandLineTests", dependencies: ["Runtime"]),
+        .testTarget(name: "FileSystemTests", dependencies: ["FileSystem"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),

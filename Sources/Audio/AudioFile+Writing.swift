@@ -1,3 +1,4 @@
+import FileSystem
 import CSndFile
 import Foundation
 
@@ -33,7 +34,6 @@ extension AudioFile {
         }
         let major = container == .wav ? Int32(SF_FORMAT_WAV) : Int32(SF_FORMAT_FLAC)
         let minor = encoding == .pcm16 ? Int32(SF_FORMAT_PCM_16) : Int32(SF_FORMAT_FLOAT)
-        let temporary = path + ".partial-\(getpid())"
         var info = SF_INFO()
         info.samplerate = rate
         info.channels = Int32(channels)
@@ -41,20 +41,23 @@ extension AudioFile {
         guard sf_format_check(&info) != 0 else {
             throw AudioError("libsndfile cannot write this container with this encoding", file: path)
         }
-        guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
-            throw AudioError("cannot write: \(String(cString: sf_strerror(nil)))", file: path)
-        }
         let frames = samples.count / channels
-        let written = samples.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t(frames)) }
-        sf_write_sync(file)
-        sf_close(file)
-        guard written == frames else {
-            unlink(temporary)
-            throw AudioError("wrote \(written) of \(frames) frames", file: path)
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw AudioError("cannot move the finished file into place", file: path)
+        do {
+            try AtomicFile.write(byName: path) { (temporary) throws(AudioError) in
+                guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
+                    throw AudioError("cannot write: \(String(cString: sf_strerror(nil)))", file: path)
+                }
+                let written = samples.withUnsafeBufferPointer { sf_writef_float(file, $0.baseAddress, sf_count_t(frames)) }
+                let failed = sf_error(file) != 0
+                guard sf_close(file) == 0, written == frames, !failed else {
+                    throw AudioError("wrote \(written) of \(frames) frames", file: path)
+                }
+            }
+        } catch {
+            switch error {
+            case let .file(failure): throw AudioError(failure.message, file: path)
+            case let .body(failure): throw failure
+            }
         }
     }
 }

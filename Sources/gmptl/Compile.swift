@@ -1,3 +1,4 @@
+import FileSystem
 import ArgumentParser
 import Foundation
 import GraphIR
@@ -100,7 +101,7 @@ struct Dot: ParsableCommand {
         if let output {
             do {
                 // Written to a temporary file and renamed: a reader never sees half a file.
-                try text.write(toFile: output, atomically: true, encoding: .utf8)
+                try AtomicFile.write(text, to: output)
             } catch {
                 printError("error: cannot write '\(output)': \(error)")
                 throw ExitCode(1)

@@ -1,3 +1,4 @@
+import FileSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,21 +15,18 @@ enum MappedFile {
         of path: String, _ body: (UnsafeRawBufferPointer) throws(CheckpointError) -> Result
     ) throws(CheckpointError) -> Result {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CheckpointError("cannot open: \(systemError())", file: path) }
+        guard descriptor >= 0 else { throw CheckpointError("cannot open: \(FileError.systemReason())", file: path) }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw CheckpointError("cannot read: \(systemError())", file: path) }
+        guard fstat(descriptor, &status) == 0 else { throw CheckpointError("cannot read: \(FileError.systemReason())", file: path) }
         guard status.st_mode & S_IFMT == S_IFREG else { throw CheckpointError("not a regular file", file: path) }
         guard status.st_size > 0, let size = Int(exactly: status.st_size) else {
             return try body(UnsafeRawBufferPointer(start: nil, count: 0))
         }
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else {
-            throw CheckpointError("cannot map into memory: \(systemError())", file: path)
+            throw CheckpointError("cannot map into memory: \(FileError.systemReason())", file: path)
         }
         defer { munmap(address, size) }
         return try body(UnsafeRawBufferPointer(start: address, count: size))
     }
-
-    /// The text of the current `errno`.
-    static func systemError() -> String { String(cString: strerror(errno)).lowercased() }
 }

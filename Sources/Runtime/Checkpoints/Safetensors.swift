@@ -1,3 +1,4 @@
+import FileSystem
 import GraphIR
 
 /// Reading and writing safetensors files (https://github.com/huggingface/safetensors), the format HuggingFace
@@ -94,17 +95,21 @@ public enum Safetensors {
                 "the header would be \(header.count) bytes, over the limit of \(maximumHeaderLength)", file: path)
         }
 
-        try AtomicFile.write(to: path) { (output) throws(CheckpointError) in
-            try output.write(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) })
-            try output.write(header)
-            for (_, tensor) in tensors {
-                #if _endian(little)
-                try output.write(UnsafeRawBufferPointer(start: tensor.storage, count: 4 * tensor.count))
-                #else
-                let words = (0..<tensor.count).map { tensor.storage.load(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian }
-                try output.write(words.withUnsafeBytes { Array($0) })
-                #endif
+        do {
+            try AtomicFile.write(to: path) { (output) throws(FileError) in
+                try output.write(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) })
+                try output.write(header)
+                for (_, tensor) in tensors {
+                    #if _endian(little)
+                    try output.write(UnsafeRawBufferPointer(start: tensor.storage, count: 4 * tensor.count))
+                    #else
+                    let words = (0..<tensor.count).map { tensor.storage.load(fromByteOffset: 4 * $0, as: UInt32.self).littleEndian }
+                    try output.write(words.withUnsafeBytes { Array($0) })
+                    #endif
+                }
             }
+        } catch {
+            throw CheckpointError(error.fileError.message, file: path)
         }
     }
 }

@@ -1,3 +1,4 @@
+import FileSystem
 import Audio
 import Dispatch
 import Foundation
@@ -159,12 +160,12 @@ public enum DemoCorpus {
         }
     }
 
-    /// Writes UTF-8 text atomically (a temporary file renamed into place).
+    /// Writes UTF-8 text atomically (`AtomicFile`).
     private static func writeText(_ text: String, to path: String) throws(DataError) {
         do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try AtomicFile.write(text, to: path)
         } catch {
-            throw DataError("cannot write: \(error.localizedDescription)", file: path)
+            throw DataError(error.message, file: path)
         }
     }
 

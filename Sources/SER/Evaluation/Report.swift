@@ -1,3 +1,4 @@
+import FileSystem
 import Foundation
 
 /// The report folder of a training run: metrics over folds, confusion matrices, loss logs and a loss chart.
@@ -49,7 +50,11 @@ public enum Report {
         let base = folder.hasSuffix("/") ? folder : folder + "/"
         var written = [String]()
         for file in files {
-            try AtomicTextFile.write(file.text, to: base + file.name)
+            do {
+                try AtomicFile.write(file.text, to: base + file.name)
+            } catch {
+                throw EvaluationError(error.message, file: error.path)
+            }
             written.append(base + file.name)
         }
         return written
