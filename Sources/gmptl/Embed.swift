@@ -5,6 +5,7 @@ import GraphIR
 import GraphSpec
 import Kernels
 import Runtime
+import SER
 
 /// `gmptl embed`: hidden states of a HuggingFace HuBERT checkpoint for audio files, into one safetensors file.
 struct Embed: ParsableCommand {
@@ -51,11 +52,7 @@ struct Embed: ParsableCommand {
         }
     }
 
-    static func stem(_ path: String) -> String {
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-        return String(name[..<dot])
-    }
+    static func stem(_ path: String) -> String { DataFiles.stem(path) }
 
     func run() throws {
         if let threads { KernelThreads.set(threads) }
@@ -90,14 +87,9 @@ struct Embed: ParsableCommand {
                 let samples = try AudioFile.load16k(file)
                 waves.append(normalize ? Self.normalized(samples.mono) : samples.mono)
             }
-            let longest = waves.map(\.count).max() ?? 0
-            let wave = HostTensor(.f32, shape: [waves.count, longest])
-            for (b, samples) in waves.enumerated() {
-                samples.withUnsafeBufferPointer { (wave.floats + b * longest).update(from: $0.baseAddress!, count: $0.count) }
-            }
-            let lengths = HostTensor(int32s: waves.map { Int32(clamping: $0.count) }, shape: [waves.count])
+            let padded = Batching.pad(waves, ids: files, labels: [])
             let fetch = wanted.map { "hidden.\($0)" } + ["frame_lengths"]
-            let outputs = try interpreter.run(inputs: ["wave": wave, "lengths": lengths], parameters: parameters, fetch: fetch)
+            let outputs = try interpreter.run(inputs: ["wave": padded.waves, "lengths": padded.lengths], parameters: parameters, fetch: fetch)
             guard let frameLengths = outputs["frame_lengths"] else { throw RunError("the spec has no frame_lengths output") }
             for (b, file) in files.enumerated() {
                 let frames = Int(frameLengths.int32s[b])

@@ -2,7 +2,7 @@ import Foundation
 
 /// File-system helpers for the corpus readers: errors as `DataError`, listings sorted so that every reader's
 /// output is deterministic.
-enum DataFiles {
+public enum DataFiles {
     /// Whether `path` exists and is a folder.
     static func isDirectory(_ path: String) -> Bool {
         var directory: ObjCBool = false
@@ -68,7 +68,7 @@ enum DataFiles {
     }
 
     /// A path's last component less its extension (`a/b/Ses01F_impro01_F000.wav` -> `Ses01F_impro01_F000`).
-    static func stem(_ path: String) -> String {
+    public static func stem(_ path: String) -> String {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
         return String(name[..<dot])
