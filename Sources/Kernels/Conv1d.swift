@@ -222,7 +222,9 @@ public enum Conv1d {
         let vectorChannels = outChannels / 64 * 64
         let rawWeights = UnsafeRawPointer(transposed)
         Parallel.forChunks(shape.batch * outLength, grain: max(1, 4_096 / outChannels)) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { edge in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { edgeBuffer in
+                // A 32-float stack buffer always has an address.
+                guard let edge = edgeBuffer.baseAddress else { return }
                 for row in range {
                     let b = row / outLength, t = row % outLength
                     let out = y + row * outChannels
@@ -239,7 +241,7 @@ public enum Conv1d {
                                 edge[k * channels + c] = inside ? x[(b * shape.inLength + position) * channels + c] : 0
                             }
                         }
-                        values = UnsafePointer(edge.baseAddress!)
+                        values = UnsafePointer(edge)
                     }
                     var o = 0
                     while o < vectorChannels {

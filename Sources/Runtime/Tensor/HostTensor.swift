@@ -37,7 +37,8 @@ public final class HostTensor: @unchecked Sendable {
     public convenience init(floats values: [Float], shape: [Int]) {
         self.init(.f32, shape: shape)
         values.withUnsafeBufferPointer { buffer in
-            floats.update(from: buffer.baseAddress!, count: min(count, buffer.count))
+            guard let base = buffer.baseAddress else { return }
+            floats.update(from: base, count: min(count, buffer.count))
         }
     }
 
@@ -45,7 +46,8 @@ public final class HostTensor: @unchecked Sendable {
     public convenience init(int32s values: [Int32], shape: [Int]) {
         self.init(.i32, shape: shape)
         values.withUnsafeBufferPointer { buffer in
-            int32s.update(from: buffer.baseAddress!, count: min(count, buffer.count))
+            guard let base = buffer.baseAddress else { return }
+            int32s.update(from: base, count: min(count, buffer.count))
         }
     }
 
