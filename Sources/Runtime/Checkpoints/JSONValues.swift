@@ -2,7 +2,7 @@ import Foundation
 
 /// Typed reads of what `JSONSerialization` returns, which are looser than JSON: booleans are `NSNumber`s that
 /// cast to `1` and `0`, and `2.0` casts to `Int`. These keep the kinds apart.
-enum JSONValues {
+public enum JSONValues {
     /// Parses a JSON document (UTF-8 checked first), or says why it cannot be read.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<Any, ParseFailure> {
         guard String(validating: bytes, as: UTF8.self) != nil else { return .failure(ParseFailure(reason: "not valid UTF-8")) }
@@ -61,7 +61,7 @@ enum JSONValues {
     private static func isBoolean(_ number: NSNumber) -> Bool { String(cString: number.objCType) == "c" }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
