@@ -1,6 +1,3 @@
-import CSndFile
-import Foundation
-
 extension AudioFile {
     /// What a file's header says: sample rate, channels and length, read without decoding any sample.
     public struct Info: Hashable, Sendable {
@@ -19,18 +16,13 @@ extension AudioFile {
         public var seconds: Double { sampleRate > 0 ? Double(frames) / Double(sampleRate) : 0 }
     }
 
-    /// Reads a file's header (libsndfile's `sf_open` info) without reading its samples: cheap enough to run over a
-    /// whole corpus.
+    /// Reads a file's header without reading its samples (cheap enough to run over a whole corpus), with the
+    /// checks `read` makes (`header(_:)`), and refuses what `read` would: more than `maximumSeconds` of audio.
     public static func info(_ path: String) throws(AudioError) -> Info {
-        guard FileManager.default.fileExists(atPath: path) else { throw AudioError("no such file", file: path) }
-        var info = SF_INFO()
-        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-            let reason = String(cString: sf_strerror(nil))
-            throw AudioError("cannot read as audio: \(reason)", file: path)
+        let header = try header(path)
+        guard header.seconds <= maximumSeconds else {
+            throw AudioError("longer than the \(Int(maximumSeconds / 3_600)) hours a single utterance may last", file: path)
         }
-        sf_close(file)
-        guard info.channels > 0, info.samplerate > 0 else { throw AudioError("no channels or no sample rate in the header", file: path) }
-        guard info.frames > 0 else { throw AudioError("the file holds no samples", file: path) }
-        return Info(sampleRate: Int(info.samplerate), channels: Int(info.channels), frames: Int(info.frames))
+        return Info(sampleRate: header.sampleRate, channels: header.channels, frames: header.frames)
     }
 }
