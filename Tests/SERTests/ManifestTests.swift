@@ -1,3 +1,4 @@
+import Foundation
 @testable import SER
 import Testing
 
@@ -55,6 +56,20 @@ struct ManifestTests {
         let sameID = try corpus.write("ids.csv", "path,emotion,gender,speaker\na.wav,sad,f,s1\na.flac,sad,f,s1\n")
         let idError = try #require(throws: DataError.self) { try Manifest.read(sameID) }
         #expect(idError.description.contains("ids.csv:3:1: error: utterance id 'a'"))
+    }
+
+    @Test("a manifest that is not UTF-8 is an error at its first bad line; a line of spaces is an empty line")
+    func encodingAndBlankLines() throws {
+        let corpus = try TemporaryCorpus("manifest-encoding")
+        try corpus.wav("a.wav")
+        let latin1 = corpus.path("latin1.csv")
+        var bytes = Array("path,emotion,gender,speaker\na.wav,sad,f,s1\n".utf8)
+        bytes += [0x63, 0x61, 0x66, 0xE9] + Array(".wav,sad,f,s1\n".utf8)  // "café" in Latin-1
+        try Data(bytes).write(to: URL(fileURLWithPath: latin1))
+        let error = try #require(throws: DataError.self) { try Manifest.read(latin1) }
+        #expect(error.description.contains("latin1.csv:3:1: error: the file is not UTF-8 text"))
+        let spaced = try corpus.write("spaced.csv", "path,emotion,gender,speaker\na.wav,sad,f,s1\n   \n")
+        #expect(try Manifest.read(spaced).utterances.count == 1)
     }
 
     @Test("session names sort the same way on every run: a strict total order")

@@ -48,7 +48,8 @@ public enum DataFiles {
         return found.sorted()
     }
 
-    /// A file's text (UTF-8; invalid bytes become U+FFFD rather than failing), a leading byte-order mark removed.
+    /// A file's text, a leading byte-order mark removed. Bytes that are not UTF-8 are an error at their line (a
+    /// Latin-1 manifest would otherwise turn its accented paths into missing files).
     static func text(_ path: String) throws(DataError) -> String {
         guard isFile(path) else { throw DataError("no such file", file: path) }
         let data: Data
@@ -57,7 +58,19 @@ public enum DataFiles {
         } catch {
             throw DataError("cannot read the file: \(error.localizedDescription)", file: path)
         }
-        var text = String(decoding: data, as: UTF8.self)
+        guard var text = String(validating: data, as: UTF8.self) else {
+            var line = 1
+            var decoder = UTF8()
+            var iterator = data.makeIterator()
+            decoding: while true {
+                switch decoder.decode(&iterator) {
+                case let .scalarValue(scalar): if scalar == "\n" { line += 1 }
+                case .emptyInput, .error: break decoding
+                }
+            }
+            throw DataError("the file is not UTF-8 text", file: path, line: line,
+                            hint: "convert it, for example: iconv -f latin1 -t utf-8 '\(path)'")
+        }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         return text
     }

@@ -31,7 +31,8 @@ struct DelimitedText {
 
         func endRecord() {
             fields.append(field)
-            let blank = fields.count == 1 && fields[0].isEmpty && !wasQuoted
+            // A line with nothing but spaces is an empty line, not a one-field row.
+            let blank = fields.count == 1 && fields[0].allSatisfy { $0 == " " || $0 == "\t" } && !wasQuoted
             if !blank { records.append(Record(line: recordLine, fields: fields)) }
             fields = []
             field = ""
