@@ -1,3 +1,5 @@
+import CBLAS
+import Dispatch
 /// 1-D convolution over channels-last sequences, as PyTorch's `Conv1d` with stride, zero padding and groups.
 ///
 /// Layouts: input `x: [batch, inLength, inChannels]`, output `y: [batch, outLength, outChannels]` (channels last,
@@ -70,8 +72,12 @@ public enum Conv1d {
         /// forward, its transpose), and a block of patches when the input cannot serve as the patch matrix.
         public var workspaceCount: Int {
             let packed = outChannels * patchSize
-            return 2 * packed + (readsInputInPlace ? 0 : outLength * tapsPerBlock * inPerGroup)
+            return 2 * packed + (readsInputInPlace ? 0 : groupSlots * outLength * tapsPerBlock * inPerGroup)
         }
+
+        /// Groups gathered and multiplied at once on the im2col path (one block of patches each): grouped
+        /// convolutions run their groups' small GEMMs side by side instead of splitting each one across threads.
+        public var groupSlots: Int { min(groups, 8) }
 
         /// Multiply-adds of the forward pass, counted as two operations.
         public var flops: Double {
@@ -114,18 +120,39 @@ public enum Conv1d {
             return
         }
         let patches = workspace + 2 * outChannels * shape.patchSize
+        let block = outLength * shape.tapsPerBlock * shape.inPerGroup
+        let slots = min(shape.groupSlots, KernelThreads.count)
+        func run(group g: Int, batch b: Int, patches: UnsafeMutablePointer<Float>, serial: Bool) {
+            forEachTapBlock(shape) { taps in
+                let width = taps.count * shape.inPerGroup, offset = taps.lowerBound * shape.inPerGroup
+                gatherPatches(shape, x: x + b * inSequence, group: g, taps: taps, into: patches, serial: serial)
+                Gemm.multiply(
+                    transB: true, m: outLength, n: shape.outPerGroup, k: width,
+                    a: patches, lda: width,
+                    b: packed + g * shape.outPerGroup * shape.patchSize + offset, ldb: shape.patchSize,
+                    beta: taps.lowerBound == 0 ? biasBeta : 1, c: y + b * outSequence + g * shape.outPerGroup,
+                    ldc: outChannels)
+            }
+        }
+        guard slots >= 2 else {
+            for b in 0..<shape.batch { for g in 0..<shape.groups { run(group: g, batch: b, patches: patches, serial: false) } }
+            return
+        }
+        // Groups side by side, each GEMM on one OpenBLAS thread; every output column belongs to one group, so the
+        // result is the same as one group at a time.
+        let blasThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(blasThreads) }
         for b in 0..<shape.batch {
-            for g in 0..<shape.groups {
-                forEachTapBlock(shape) { taps in
-                    let width = taps.count * shape.inPerGroup, offset = taps.lowerBound * shape.inPerGroup
-                    gatherPatches(shape, x: x + b * inSequence, group: g, taps: taps, into: patches)
-                    Gemm.multiply(
-                        transB: true, m: outLength, n: shape.outPerGroup, k: width,
-                        a: patches, lda: width,
-                        b: packed + g * shape.outPerGroup * shape.patchSize + offset, ldb: shape.patchSize,
-                        beta: taps.lowerBound == 0 ? biasBeta : 1, c: y + b * outSequence + g * shape.outPerGroup,
-                        ldc: outChannels)
+            let work = { (slot: Int) in
+                for g in stride(from: slot, to: shape.groups, by: slots) {
+                    run(group: g, batch: b, patches: patches + slot * block, serial: true)
                 }
+            }
+            withoutActuallyEscaping(work) { work in
+                // Each slot writes its own patches block and its own groups' output columns.
+                let shared = UncheckedSendable(work)
+                DispatchQueue.concurrentPerform(iterations: slots) { slot in shared.value(slot) }
             }
         }
     }
@@ -345,10 +372,11 @@ public enum Conv1d {
     /// `patches[t, k - taps.lowerBound, c] = x[t * stride + k - padding, group * inPerGroup + c]` for `k` in
     /// `taps`, zero outside the sequence.
     static func gatherPatches(
-        _ shape: Geometry, x: UnsafePointer<Float>, group: Int, taps: Range<Int>, into patches: UnsafeMutablePointer<Float>
+        _ shape: Geometry, x: UnsafePointer<Float>, group: Int, taps: Range<Int>, into patches: UnsafeMutablePointer<Float>,
+        serial: Bool = false
     ) {
         let channels = shape.inPerGroup, firstChannel = group * channels, width = taps.count * channels
-        Parallel.forChunks(shape.outLength, grain: max(1, 16_384 / max(1, width))) { range in
+        Parallel.forChunks(shape.outLength, grain: serial ? shape.outLength : max(1, 16_384 / max(1, width))) { range in
             for t in range {
                 let row = patches + t * width
                 for k in taps {

@@ -47,6 +47,19 @@ struct ThreadIndependenceTests {
         #expect(one == two)
     }
 
+    @Test("grouped conv1d forward: groups side by side give the same bits as one at a time")
+    func groupedForward() {
+        let shape = Conv1d.Geometry(batch: 2, inChannels: 32, outChannels: 32, inLength: 300, kernel: 16, padding: 8, groups: 4)
+        let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 7)
+        let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 8), bias = TestBuffer(random: shape.outChannels, seed: 9)
+        func run() -> [Float] {
+            let y = TestBuffer(count: shape.batch * shape.outLength * shape.outChannels), workspace = TestBuffer(count: shape.workspaceCount)
+            Conv1d.forward(shape, x: x.readOnly, weight: w.readOnly, bias: bias.readOnly, y: y.pointer, workspace: workspace.pointer)
+            return y.array
+        }
+        #expect(withThreads(1, run) == withThreads(2, run))
+    }
+
     @Test("conv1d backward through im2col (the scatter is parallel over input frames)")
     func convScatter() {
         let shape = Conv1d.Geometry(batch: 1, inChannels: 32, outChannels: 32, inLength: 400, kernel: 16, padding: 8, groups: 4)
