@@ -11,7 +11,8 @@ import Dispatch
 /// `s` consecutive taps is a contiguous slice of the input, so the input itself is the patch matrix (row stride
 /// `stride * inChannels`) and the convolution is `ceil(kernel / stride)` GEMMs with no copy at all — the case of
 /// every layer of HuBERT's feature encoder. Otherwise patches are gathered into the workspace (im2col), one
-/// sequence, group and block of taps at a time: a block is sized to stay in cache (about 512 KiB), and the blocks'
+/// sequence and block of taps at a time, and one group at a time or, with several threads, up to 8 groups side by
+/// side (each GEMM on one OpenBLAS thread): a block is sized to stay in cache (about 512 KiB), and the blocks'
 /// GEMMs accumulate into the output. For the positional conv (48 channels a group, 128 taps, 200 frames) a whole
 /// patch matrix would be 4.9 MB a group, written and read back from memory. When the patches are tiny (HuBERT's
 /// first layer: 1 channel, 10 taps) the forward pass is a direct vectorised loop instead, since a GEMM with an
