@@ -11,7 +11,6 @@ attention mask; the median of repeated runs after a warm-up; FLOPs as in gmptl (
 """
 import argparse
 import os
-import statistics
 import tempfile
 import time
 
@@ -20,16 +19,9 @@ import torch
 import onnxruntime
 from transformers import HubertConfig, HubertModel
 
+from reference_timing import median_seconds
 
-def median_seconds(fn, seconds):
-    fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < 3 or time.perf_counter() - start < seconds:
-        begin = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples)
+
 
 
 def flops(samples, batch, config):

@@ -11,22 +11,13 @@ so the two tables compare row by row when they are measured in one sitting. PyTo
 convolutions channels-first [B, C, T], attention through scaled_dot_product_attention on [B, heads, T, d].
 """
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 
+from reference_timing import median_seconds
 
-def median_seconds(fn, seconds):
-    fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < 3 or time.perf_counter() - start < seconds:
-        begin = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - begin)
-    return statistics.median(samples)
+
 
 
 def forward_only(fn):
