@@ -22,8 +22,6 @@ from transformers import HubertConfig, HubertModel
 from reference_timing import median_seconds
 
 
-
-
 def flops(samples, batch, config):
     length, total, channels = samples, 0.0, 1
     for kernel, stride, width in zip(config.conv_kernel, config.conv_stride, config.conv_dim):

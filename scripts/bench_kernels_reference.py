@@ -18,8 +18,6 @@ import torch.nn.functional as F
 from reference_timing import median_seconds
 
 
-
-
 def forward_only(fn):
     """Runs fn without recording a graph, as an inference forward pass."""
     def run():
