@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Kernels", targets: ["Kernels"]),
         .library(name: "GraphIR", targets: ["GraphIR"]),
         .library(name: "GraphSpec", targets: ["GraphSpec"]),
+        .library(name: "Compiler", targets: ["Compiler"]),
         .library(name: "Runtime", targets: ["Runtime"]),
     ],
     dependencies: [
@@ -38,6 +39,9 @@ let package = Package(
         // The YAML graph language: reader over libyaml with source marks, spec types, lowering to GraphIR.
         .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR"]),
 
+        // The compiler's passes over the IR: reverse-mode autodiff and the training graph of a stage (losses, gradients).
+        .target(name: "Compiler", dependencies: ["GraphIR", "GraphSpec"]),
+
         // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), graph execution.
         .target(name: "Runtime", dependencies: ["Kernels", "GraphIR", "FileSystem"]),
 
@@ -45,13 +49,13 @@ let package = Package(
         .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "FileSystem", "Kernels"]),
 
         // Speech emotion recognition: corpora, folds, batching, the demo corpus, metrics and reports (later: the stage runner).
-        .target(name: "SER", dependencies: ["Audio", "Runtime", "GraphSpec", "GraphIR", "Kernels", "FileSystem"]),
+        .target(name: "SER", dependencies: ["Audio", "Runtime", "Compiler", "GraphSpec", "GraphIR", "Kernels", "FileSystem"]),
 
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "Runtime", "Audio", "SER", "FileSystem", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Compiler", "Runtime", "Audio", "SER", "FileSystem", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels"], exclude: ["Fixtures"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
 )

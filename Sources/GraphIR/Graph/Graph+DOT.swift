@@ -338,7 +338,7 @@ private struct DOTWriter {
 
     // MARK: Nodes
 
-    enum Role { case input, parameter, op, random, loss, block }
+    enum Role { case input, parameter, op, random, loss, block, backward }
 
     static let highlightColor = "#dc2626"
 
@@ -353,6 +353,7 @@ private struct DOTWriter {
         case .random: [("fillcolor", "#fef3c7"), ("color", "#b45309")]
         case .loss: [("shape", "octagon"), ("style", "filled"), ("fillcolor", "#ede9fe"), ("color", "#6d28d9")]
         case .block: [("shape", "box3d"), ("style", "filled"), ("fillcolor", "#f1f5f9"), ("color", "#475569")]
+        case .backward: [("style", "rounded,filled,dashed"), ("fillcolor", "#ffe4e6"), ("color", "#be123c")]
         }
     }
 
@@ -371,6 +372,7 @@ private struct DOTWriter {
             role = switch node.op {
             case .input: .input
             case .parameter: .parameter
+            case _ where node.isBackward: .backward
             case _ where node.op.isLoss: .loss
             case _ where node.op.isRandom: .random
             default: .op
@@ -442,6 +444,7 @@ private struct DOTWriter {
         case let .groupNorm(groups, _): return "group_norm \(Self.plural(groups, "group"))"
         case let .weightNorm(axis): return "weight_norm axis \(axis)"
         case let .scale(factor): return "scale \(Self.number(factor))"
+        case let .constant(value): return "constant \(Self.number(value))"
         case let .reduce(_, axes, keepDims): return "\(op.name) \(axes)" + (keepDims ? " keep" : "")
         case let .transpose(permutation): return "transpose \(permutation)"
         case let .slice(axis, start, end): return "slice axis \(axis) [\(start):\(end)]"
@@ -453,6 +456,9 @@ private struct DOTWriter {
             return "time_mask p=\(Self.number(probability)) span=\(spanLength) min=\(minimumSpans)"
         case let .crossEntropy(ignoreIndex): return "cross_entropy" + (ignoreIndex != -100 ? " ignore=\(ignoreIndex)" : "")
         case let .amSoftmax(scale, margin): return "am_softmax s=\(Self.number(scale)) m=\(Self.number(margin))"
+        case let .gradient(forward, wrt):
+            let names = zip(forward.inputNames, wrt).filter(\.1).map { "d" + $0.0.replacingSuffix("?") }
+            return "\(op.name) -> \(names.joined(separator: ", "))"
         }
     }
 
@@ -469,6 +475,9 @@ private struct DOTWriter {
             ("tap", "makes a tap", Self.tapAttributes),
         ]
         if options.collapse == .blocks { entries.append(("block", "block\n(collapsed)", Self.roleAttributes(.block))) }
+        if graph.nodes.contains(where: \.isBackward) {
+            entries.append(("backward", "backward\n(gradients)", Self.roleAttributes(.backward)))
+        }
         if !options.highlight.isEmpty {
             entries.append(("highlight", "highlighted", Self.highlightAttributes + [("style", "rounded,filled,dashed")]))
         }

@@ -38,6 +38,8 @@ public struct Node: Hashable, Sendable {
     public var scope: [String]
     /// Where in the spec the node was written.
     public var location: SourceLocation?
+    /// Whether the compiler's autodiff made the node (part of the backward pass).
+    public var isBackward = false
 }
 
 /// A value with a user-facing name: a graph output or a tap (`hidden.6`).

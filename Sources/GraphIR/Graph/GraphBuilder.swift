@@ -10,7 +10,19 @@ public struct GraphBuilder {
     private var parametersByName = [String: ValueID]()
     private var names = Set<String>()
 
+    /// Nodes added while this is set are marked as part of the backward pass (`Node.isBackward`).
+    public var addsBackwardNodes = false
+
     public init(name: String) { graph = Graph(name: name) }
+
+    /// Goes on building `graph`: new nodes get names not taken yet, and its parameters are reused by name.
+    public init(extending graph: Graph) {
+        self.graph = graph
+        for node in graph.nodes {
+            names.insert(node.name)
+            if case let .parameter(name, _) = node.op { parametersByName[name] = node.outputs[0] }
+        }
+    }
 
     /// Whether a value is a placeholder left by an earlier error.
     public func isFailed(_ value: ValueID) -> Bool { failed.contains(value) }
@@ -109,7 +121,8 @@ public struct GraphBuilder {
             graph.values.append(Value(id: value, type: type, producer: id, outputIndex: index))
             outputs.append(value)
         }
-        graph.nodes.append(Node(id: id, op: op, inputs: inputs, outputs: outputs, name: unique, scope: scope, location: location))
+        graph.nodes.append(Node(id: id, op: op, inputs: inputs, outputs: outputs, name: unique, scope: scope, location: location,
+                                isBackward: addsBackwardNodes))
         return id
     }
 

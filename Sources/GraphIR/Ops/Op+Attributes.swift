@@ -4,6 +4,7 @@ extension Op {
         switch self {
         case let .input(name): [("name", quoted(name))]
         case let .parameter(name, shape): [("name", quoted(name)), ("shape", shape.bracketed)]
+        case let .constant(value): [("value", number(value))]
         case .linear, .softmax, .logSoftmax, .maskedMeanPool, .maskPadding, .cosineSimilarity, .unary, .binary: []
         case let .matmul(a, b): [("transpose_a", "\(a)"), ("transpose_b", "\(b)")]
         case let .conv1d(stride, padding, groups): [("stride", "\(stride)"), ("padding", "\(padding)"), ("groups", "\(groups)")]
@@ -24,6 +25,8 @@ extension Op {
             [("p", number(probability)), ("span", "\(span)"), ("min_spans", "\(minimum)")]
         case let .crossEntropy(ignoreIndex): [("ignore_index", "\(ignoreIndex)")]
         case let .amSoftmax(scale, margin): [("s", number(scale)), ("m", number(margin))]
+        case let .gradient(forward, wrt):
+            forward.attributes + [("wrt", "[" + zip(forward.inputNames, wrt).filter(\.1).map { $0.0.replacingSuffix("?") }.joined(separator: ", ") + "]")]
         }
     }
 }

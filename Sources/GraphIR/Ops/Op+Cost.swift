@@ -25,7 +25,14 @@ extension Op {
         case .cosineSimilarity, .amSoftmax:
             guard let f = inputs.first, let w = inputs.dropFirst().first, f.count == 2, w.count == 2 else { return 0 }
             return 2 * Double(f[0]) * Double(w[0]) * Double(f[1])
-        case .input, .parameter, .layerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
+        case let .gradient(forward, wrt):
+            // Each product of the forward op has one product per gradient it feeds (dx and dweight of a linear).
+            let count = inputs.count - 2
+            guard count >= 0, let y = inputs.last else { return 0 }
+            let forwardFlops = forward.flops(inputs: Array(inputs.prefix(count)), outputs: [y])
+            let products = wrt.prefix(2).filter { $0 }.count
+            return forwardFlops * Double(products)
+        case .input, .parameter, .constant, .layerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
              .reduce, .reshape, .transpose, .slice, .concat, .maskedMeanPool, .maskPadding, .windowLengths, .dropout,
              .timeMask, .crossEntropy:
             return 0

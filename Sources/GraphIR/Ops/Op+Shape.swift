@@ -25,6 +25,9 @@ extension Op {
         case .input, .parameter:
             throw ShapeIssue("\(name) nodes have no inputs; their type is declared")
 
+        case .constant:
+            return [.f32([])]
+
         case .linear:
             let input = try x.float(0, rankAtLeast: 1, self), weight = try x.float(1, rank: 2, self)
             try same(input.shape.last, weight.shape[1], "the input's last axis", "the weight's input size", [0, 1])
@@ -208,10 +211,10 @@ extension Op {
             guard targets.dtype == .i32 else { throw ShapeIssue("cross_entropy targets must be i32, got \(targets)", inputs: [1]) }
             try same(targets.shape, Array(logits.shape.dropLast()), "the targets' shape", "the logits' leading axes", [1, 0])
             if x.count > 2 {
-                try same(try x.float(2, rankAtLeast: 0, self).shape, targets.shape, "the mask's shape", "the targets' shape", [2, 1])
+                try same(try x.float(2, rank: 1, self).shape[0], logits.shape[logits.rank - 1], "the class weights' length", "the classes", [2, 0])
             }
             if x.count > 3 {
-                try same(try x.float(3, rank: 1, self).shape[0], logits.shape[logits.rank - 1], "the class weights' length", "the classes", [3, 0])
+                try same(try x.float(3, rankAtLeast: 0, self).shape, targets.shape, "the mask's shape", "the targets' shape", [3, 1])
             }
             return [.f32([])]
 
@@ -228,6 +231,24 @@ extension Op {
             let features = try x.float(0, rank: 2, self), weight = try x.float(1, rank: 2, self)
             try same(weight.shape[1], features.shape[1], "the class weights' width", "the feature size", [1, 0])
             return [.f32([features.shape[0], weight.shape[0]])]
+
+        case let .gradient(forward, wrt):
+            // The forward rule must hold for the forward inputs, and y and dy must both be its output.
+            let forwardInputs = Array(x.prefix(wrt.count))
+            let outputs = try forward.rule(forwardInputs)
+            guard let output = outputs.first, x[wrt.count] == output, x[wrt.count + 1] == output else {
+                throw ShapeIssue("\(name) needs y and dy of the forward output's type (\(outputs.first.map(\.description) ?? "none")), got \(x[wrt.count]) and \(x[wrt.count + 1])",
+                                 inputs: [wrt.count, wrt.count + 1])
+            }
+            var gradients = [TensorType]()
+            for index in wrt.indices where wrt[index] {
+                guard forwardInputs[index].dtype == .f32 else {
+                    throw ShapeIssue("\(name) cannot differentiate with respect to \(forwardInputs[index]) (not f32)", inputs: [index])
+                }
+                gradients.append(forwardInputs[index])
+            }
+            guard !gradients.isEmpty else { throw ShapeIssue("\(name) computes no gradient (wrt is all false)") }
+            return gradients
         }
     }
 

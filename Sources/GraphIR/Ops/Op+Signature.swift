@@ -5,6 +5,7 @@ extension Op {
         switch self {
         case .input: "input"
         case .parameter: "parameter"
+        case .constant: "constant"
         case .linear: "linear"
         case .matmul: "matmul"
         case .conv1d: "conv1d"
@@ -31,6 +32,7 @@ extension Op {
         case .crossEntropy: "cross_entropy"
         case .amSoftmax: "am_softmax"
         case .cosineSimilarity: "cosine_similarity"
+        case let .gradient(forward, _): "\(forward.name)_grad"
         }
     }
 
@@ -38,7 +40,7 @@ extension Op {
     /// from the end), a leading `*` a list of any length (concat).
     public var inputNames: [String] {
         switch self {
-        case .input, .parameter: []
+        case .input, .parameter, .constant: []
         case .linear: ["x", "weight", "bias?"]
         case .matmul: ["a", "b"]
         case .conv1d: ["x", "weight", "bias?"]
@@ -55,14 +57,17 @@ extension Op {
         case .maskedMeanPool, .maskPadding: ["x", "lengths"]
         case .windowLengths: ["lengths"]
         case .timeMask: ["x", "lengths", "embedding"]
-        case .crossEntropy: ["logits", "targets", "mask?", "class_weights?"]
+        case .crossEntropy: ["logits", "targets", "class_weights?", "mask?"]
         case .amSoftmax: ["features", "weight", "targets"]
         case .cosineSimilarity: ["features", "weight"]
+        case let .gradient(forward, wrt):
+            Array(forward.inputNames.map { $0.replacingSuffix("?") }.prefix(wrt.count)) + ["y", "dy"]
         }
     }
 
     /// How many inputs the op takes.
     public var arity: ClosedRange<Int> {
+        if case let .gradient(_, wrt) = self { return (wrt.count + 2)...(wrt.count + 2) }
         let names = inputNames
         if names.first?.hasPrefix("*") == true { return 1...Int.max }
         let required = names.filter { !$0.hasSuffix("?") }.count

@@ -4,13 +4,15 @@
 /// gradient rules in the compiler, the kernel calls in the runtime), so that adding a case makes the compiler point
 /// at every place that must learn it. Each op maps onto the kernels of the `Kernels` module; the layouts are the
 /// kernels' (row-major, channels last, PyTorch parameter layouts).
-public enum Op: Hashable, Sendable {
+public indirect enum Op: Hashable, Sendable {
     // MARK: Sources
 
     /// A graph input, bound per call (`wave: f32[B, S]`).
     case input(name: String)
     /// A parameter or buffer from the parameter store, by its full name (`encoder.layers.3.attention.q_proj.weight`).
     case parameter(name: String, shape: [Dim])
+    /// A scalar `f32[]` of this value (the seed of the backward pass: d loss / d loss = 1).
+    case constant(Float)
 
     // MARK: Linear algebra
 
@@ -81,14 +83,23 @@ public enum Op: Hashable, Sendable {
 
     // MARK: Losses (scalar `f32[]` outputs)
 
-    /// Weighted mean cross-entropy: logits `[..., C]`, targets i32 `[...]`, optional frame mask f32 `[...]`,
-    /// optional class weights f32 `[C]`.
+    /// Weighted mean cross-entropy: logits `[..., C]`, targets i32 `[...]` (the ignore index drops a row), optional
+    /// class weights f32 `[C]`, optional frame mask f32 `[...]` (rows where it is 0 do not count).
     case crossEntropy(ignoreIndex: Int)
     /// Additive-margin softmax: features `[N, D]`, class weights `[C, D]`, targets i32 `[N]`.
     case amSoftmax(scale: Float, margin: Float)
     /// Cosine similarities of L2-normalised rows (AM-Softmax's prediction scores): features `[N, D]`, class
     /// weights `[C, D]` -> `[N, C]`.
     case cosineSimilarity
+
+    // MARK: Gradients (made by the compiler's autodiff, never written in specs)
+
+    /// The vector-Jacobian product of `forward`, fused into one node per forward node: inputs are the forward
+    /// node's inputs, then its output, then the output's gradient; outputs are the gradients of the forward inputs
+    /// flagged in `wrt` (in input order). `linear_grad(x, weight, bias, y, dy) -> dx, dweight, dbias`, say. The
+    /// runtime pairs it with its forward node (the producer of the `y` input) to reuse what that node saved
+    /// (layer-norm statistics, attention probabilities, the LSTM's gates, masks).
+    case gradient(of: Op, wrt: [Bool])
 }
 
 /// Pointwise functions of one argument.

@@ -177,7 +177,7 @@ struct LayerOp: Sendable {
             guard (0..<1).contains(p) else { a.invalid("p", "dropout p must be in [0, 1), got \(p)"); return nil }
             return .dropout(probability: Float(p))
         },
-        simple("cross_entropy", ["logits", "targets", "mask?", "class_weights?"], ["ignore_index"]) { a in
+        simple("cross_entropy", ["logits", "targets", "class_weights?", "mask?"], ["ignore_index"]) { a in
             a.int("ignore_index", default: -100).map { .crossEntropy(ignoreIndex: $0) }
         },
         simple("matmul", ["a", "b"], ["transpose_a", "transpose_b"]) { a in

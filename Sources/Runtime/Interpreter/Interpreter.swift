@@ -1,8 +1,9 @@
 import GraphIR
 
-/// Runs a graph in inference mode on concrete inputs: binds the symbolic dimensions from the inputs' shapes,
-/// checks every input's dtype and shape, and calls a kernel per node (dropout and time masking are identities in
-/// inference). Only the nodes the fetched values need run; a buffer is released after its last use.
+/// Runs a graph on concrete inputs: binds the symbolic dimensions from the inputs' shapes, checks every input's
+/// dtype and shape, and calls a kernel per node. Only the nodes the fetched values need run; a buffer is released
+/// after its last use. In inference dropout and time masking are identities; in training they draw from the run's
+/// (seed, step), and forward nodes keep what their gradient nodes read (`RunState`).
 ///
 /// Buffers are allocated per call; the memory planner of the compiler replaces that with one arena later.
 public struct Interpreter {
@@ -17,7 +18,8 @@ public struct Interpreter {
 
     /// The values named `fetch` (graph outputs or taps) for these inputs and parameters.
     public func run(
-        inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String], profile: OpProfile? = nil
+        inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String], mode: RunMode = .inference,
+        profile: OpProfile? = nil
     ) throws(RunError) -> [String: HostTensor] {
         let named = graph.outputs + graph.taps
         var problems = [Diagnostic]()
@@ -30,8 +32,8 @@ public struct Interpreter {
         }
         guard problems.isEmpty else { throw RunError(problems) }
         // Dropout and time masking are identities in inference: bypassed, with what only they read.
-        let inference = graph.subgraph(computing: wanted).inferenceForm()
-        let program = inference
+        let program = mode.isTraining ? graph.subgraph(computing: wanted) : graph.subgraph(computing: wanted).inferenceForm()
+        let state = RunState(mode: mode, program: program)
 
         // Inputs: present, typed, and consistent in their sizes.
         var binding = ShapeBinding()
@@ -76,13 +78,13 @@ public struct Interpreter {
             let clock = ContinuousClock()
             let start = clock.now
             let results: [HostTensor]
-            let constantInputs = !node.inputs.isEmpty && node.inputs.allSatisfy {
+            let constantInputs = mode == .inference && !node.inputs.isEmpty && node.inputs.allSatisfy {
                 if case .parameter = program.producer(of: $0).op { true } else { false }
             }
             if constantInputs, let cached = constants.results(of: node.name, for: arguments) {
                 results = cached
             } else {
-                results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters)
+                results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters, state: state)
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
             profile?.record(node.op.name, clock.now - start)

@@ -4,7 +4,8 @@ import Kernels
 /// The kernel call of each op: one exhaustive switch, so that a new op makes the compiler point here.
 extension Interpreter {
     func execute(
-        _ node: Node, _ x: [HostTensor], shapes: [[Int]], inputs: [String: HostTensor], parameters: [String: HostTensor]
+        _ node: Node, _ x: [HostTensor], shapes: [[Int]], inputs: [String: HostTensor], parameters: [String: HostTensor],
+        state: RunState
     ) throws(RunError) -> [HostTensor] {
         let shape = shapes[0]
         func output(_ dtype: DType = .f32) -> HostTensor { HostTensor(dtype, shape: shape, pool: pool) }
@@ -23,6 +24,14 @@ extension Interpreter {
                 throw RunError("parameter '\(name)' must be f32\(shape), got \(tensor.typeDescription)")
             }
             return [tensor]
+
+        case let .constant(value):
+            let out = output()
+            out.floats[0] = value
+            return [out]
+
+        case let .gradient(forward, wrt):
+            return try executeGradient(forward, wrt: wrt, node, x, shapes: shapes, state: state)
 
         case .linear:
             let out = output()
@@ -57,6 +66,7 @@ extension Interpreter {
             let stats = scratch(2 * rows)
             LayerNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, y: out.floats, mean: stats.floats,
                               rstd: stats.floats + rows, rows: rows, columns: columns, eps: eps)
+            state.save([stats], for: node)
             return [out]
 
         case let .groupNorm(groups, eps):
@@ -67,6 +77,7 @@ extension Interpreter {
             GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
                               mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
                               batch: batch, frames: frames, channels: channels, groups: groups, eps: eps)
+            state.save([stats], for: node)
             return [out]
 
         case let .weightNorm(axis):
@@ -75,6 +86,7 @@ extension Interpreter {
             let outer = shape[..<kept].reduce(1, *), size = shape[kept], inner = shape[(kept + 1)...].reduce(1, *)
             let norms = scratch(size)
             WeightNorm.forward(v: x[0].floats, g: x[1].floats, w: out.floats, norms: norms.floats, outer: outer, size: size, inner: inner)
+            state.save([norms], for: node)
             return [out]
 
         case let .unary(function):
@@ -159,6 +171,7 @@ extension Interpreter {
             Attention.forward(q: x[0].floats, k: x[1].floats, v: x[2].floats, lengths: x[3].int32s, probabilities: probabilities.floats,
                               out: out.floats, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim,
                               scale: 1 / Float(headDim).squareRoot())
+            state.save([probabilities], for: node)
             return [out]
 
         case let .lstm(hidden):
@@ -170,6 +183,7 @@ extension Interpreter {
             }
             LSTM.forward(x: x[0].floats, lengths: x[1].int32s, weights: weights(2), reverseWeights: weights(6), y: out.floats,
                          saved: saved.floats, shape: lstmShape)
+            state.save([saved], for: node)
             return [out]
 
         case .maskedMeanPool:
@@ -190,19 +204,35 @@ extension Interpreter {
             SequenceMask.windowLengths(x[0].int32s, into: out.int32s, batch: out.count, kernel: kernel, stride: stride, padding: padding)
             return [out]
 
-        case .dropout, .timeMask:
-            // Inference: both are the identity, and values are never written after they are made.
-            return [x[0]]
+        case let .dropout(probability):
+            // Inference: the identity (values are never written after they are made).
+            guard state.mode.isTraining else { return [x[0]] }
+            let out = output()
+            Dropout.forward(x[0].floats, out.floats, count: out.count, probability: probability, stream: state.stream(for: node))
+            return [out]
+
+        case let .timeMask(probability, spanLength, minimumSpans):
+            guard state.mode.isTraining else { return [x[0]] }
+            let out = output()
+            let (batch, frames, channels) = (shape[0], shape[1], shape[2])
+            let mask = scratch(batch * frames)
+            TimeMask.spans(mask: mask.floats, lengths: x[1].int32s, batch: batch, frames: frames, probability: probability,
+                           spanLength: spanLength, minimumSpans: minimumSpans, stream: state.stream(for: node))
+            TimeMask.apply(x: x[0].floats, mask: mask.floats, embedding: x[2].floats, out: out.floats, batch: batch,
+                           frames: frames, channels: channels)
+            state.save([mask], for: node)
+            return [out]
 
         case let .crossEntropy(ignoreIndex):
             let out = output()
             let classes = x[0].shape.last ?? 1, rows = x[0].count / max(1, classes)
             let logSumExp = scratch(rows)
             let result = CrossEntropy.forward(
-                logits: x[0].floats, targets: x[1].int32s, classWeights: x.count > 3 ? UnsafePointer(x[3].floats) : nil,
-                frameMask: x.count > 2 ? UnsafePointer(x[2].floats) : nil, ignoreIndex: Int32(clamping: ignoreIndex),
+                logits: x[0].floats, targets: x[1].int32s, classWeights: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
+                frameMask: x.count > 3 ? UnsafePointer(x[3].floats) : nil, ignoreIndex: Int32(clamping: ignoreIndex),
                 logSumExp: logSumExp.floats, rows: rows, classes: classes)
             out.floats[0] = result.loss
+            state.save([logSumExp], for: node)
             return [out]
 
         case let .amSoftmax(scale, margin):
@@ -217,6 +247,7 @@ extension Interpreter {
                 normalizedWeight: take(classes * dimension), weightNorms: take(classes), logSumExp: take(rows),
                 rows: rows, dimension: dimension, classes: classes)
             out.floats[0] = result.loss
+            state.save([scratch], for: node)
             return [out]
 
         case .cosineSimilarity:
@@ -229,7 +260,7 @@ extension Interpreter {
         }
     }
 
-    private func activation(_ function: UnaryFunction) -> Activation {
+    func activation(_ function: UnaryFunction) -> Activation {
         switch function {
         case .gelu: .gelu
         case .tanh: .tanh

@@ -1,0 +1,153 @@
+import GraphIR
+import GraphSpec
+
+/// The graph one training stage runs: the model, the stage's losses as nodes, and the backward pass.
+///
+/// Outputs, besides the model's: `loss` (the weighted sum the optimiser minimises), `loss.<name>` per loss term,
+/// and `grad.<parameter>` per trained parameter. Inputs, besides the model's: the targets each loss reads
+/// (`targets.<label>`, i32, one per utterance or one per frame) and, for losses with class weights,
+/// `class_weights.<loss>` (f32 `[classes]`, supplied by the runner: `balanced` needs the training split's class
+/// counts).
+public struct TrainingGraph: Sendable {
+    /// A targets input: the label it reads from the data and whether there is one per frame.
+    public struct Targets: Hashable, Sendable {
+        public var input: String
+        /// A label of the data (`emotion`, `gender`) or pseudo-labels (`pseudo_labels.hidden.6.k64`).
+        public var label: String
+        public var perFrame: Bool
+        /// The number of classes of the loss reading it.
+        public var classes: Int
+    }
+
+    /// A class-weights input and how its values are chosen.
+    public struct ClassWeights: Hashable, Sendable {
+        public var input: String
+        public var loss: String
+        public var label: String
+        public var classes: Int
+        public var rule: Loss.ClassWeights
+    }
+
+    public var stage: String
+    public var graph: Graph
+    public var lossNames: [String]
+    public var targets: [Targets]
+    public var classWeights: [ClassWeights]
+    /// The trained parameters that get a gradient (`grad.<name>` outputs), in graph order.
+    public var trainedParameters: [String]
+    /// Parameters the stage lists as trained that the losses do not reach (they get no update).
+    public var unreachedParameters: [String]
+
+    /// Builds the training graph of `stage` (a training stage) over `model`.
+    public init(model: Graph, stage: Stage) throws(CompileError) {
+        guard case let .train(settings) = stage.kind else {
+            throw CompileError("stage '\(stage.name)' is a k-means stage, not a training stage", at: stage.location)
+        }
+        self.stage = stage.name
+        var builder = GraphBuilder(extending: model)
+        let named = model.outputs + model.taps
+        var targetInputs = [String: (value: ValueID, targets: Targets)]()
+        var classWeights = [ClassWeights]()
+        var terms = [(name: String, value: ValueID, weight: Double)]()
+        var problems = [Diagnostic]()
+
+        for loss in settings.losses {
+            guard let source = named.first(where: { $0.name == loss.input }) else {
+                problems.append(Diagnostic("loss '\(loss.name)' reads '\(loss.input)', which is not an output or tap of the model",
+                                           at: stage.location, hint: Suggestion.hint(for: loss.input, in: named.map(\.name))))
+                continue
+            }
+            let type = model[source.value].type
+            guard type.dtype == .f32, type.rank >= 2, let classes = type.shape.last?.constantValue else {
+                problems.append(Diagnostic("loss '\(loss.name)' needs scores of shape [B, C] or [B, T, C] with a constant C, got '\(loss.input)': \(type)",
+                                           at: stage.location))
+                continue
+            }
+            // One targets input per label, shared by the losses that read it.
+            let targetShape = Array(type.shape.dropLast())
+            let targets: ValueID
+            if let existing = targetInputs[loss.target] {
+                guard existing.targets.perFrame == (type.rank == 3) else {
+                    problems.append(Diagnostic("label '\(loss.target)' is read per utterance by one loss and per frame by another", at: stage.location))
+                    continue
+                }
+                targets = existing.value
+            } else {
+                let input = "targets.\(loss.target)"
+                targets = builder.input(input, TensorType(.i32, targetShape), at: stage.location)
+                targetInputs[loss.target] = (targets, Targets(input: input, label: loss.target, perFrame: type.rank == 3, classes: classes))
+            }
+            let lossValue: ValueID
+            switch loss.kind {
+            case .crossEntropy:
+                var inputs = [source.value, targets]
+                if loss.frames == .masked {
+                    problems.append(Diagnostic("loss '\(loss.name)': frame losses over the time-masked frames (`frames: masked`) are not supported yet; use `frames: valid`",
+                                               at: stage.location))
+                    continue
+                }
+                if loss.classWeights != .none {
+                    if case let .explicit(values) = loss.classWeights, values.count != classes {
+                        problems.append(Diagnostic("loss '\(loss.name)' gives \(values.count) class weights for \(classes) classes", at: stage.location))
+                        continue
+                    }
+                    let input = "class_weights.\(loss.name)"
+                    inputs.append(builder.input(input, .f32([Dim(classes)]), at: stage.location))
+                    classWeights.append(ClassWeights(input: input, loss: loss.name, label: loss.target, classes: classes, rule: loss.classWeights))
+                }
+                lossValue = builder.add(.crossEntropy(ignoreIndex: -100), inputs, name: "loss.\(loss.name)", at: stage.location)[0]
+
+            case let .amSoftmax(scale, margin):
+                let producer = model.producer(of: source.value)
+                guard case .cosineSimilarity = producer.op else {
+                    problems.append(Diagnostic("am_softmax loss '\(loss.name)' needs the output of a cosine_similarity node, but '\(loss.input)' is made by \(producer.op.name) '\(producer.name)'",
+                                               at: stage.location))
+                    continue
+                }
+                lossValue = builder.add(.amSoftmax(scale: Float(scale), margin: Float(margin)),
+                                        [producer.inputs[0], producer.inputs[1], targets], name: "loss.\(loss.name)", at: stage.location)[0]
+            }
+            terms.append((loss.name, lossValue, loss.weight))
+        }
+        guard problems.isEmpty, !terms.isEmpty else {
+            throw CompileError(problems.isEmpty ? [Diagnostic("stage '\(stage.name)' has no loss", at: stage.location)] : problems)
+        }
+
+        // The weighted sum.
+        var total: ValueID?
+        for term in terms {
+            let weighted = term.weight == 1 ? term.value
+                : builder.add(.scale(Float(term.weight)), [term.value], name: "loss.\(term.name).weighted", at: stage.location)[0]
+            total = total.map { builder.add(.binary(.add), [$0, weighted], name: "loss.sum", at: stage.location)[0] } ?? weighted
+        }
+        guard let total, builder.diagnostics.isEmpty else { throw CompileError(builder.diagnostics) }
+
+        let trained = Self.isTrained(train: settings.train, freeze: settings.freeze)
+        let gradients = try Autodiff.appendGradients(of: total, to: &builder, isTrainable: trained)
+        var outputs = model.outputs
+        outputs.append(NamedValue("loss", total, at: stage.location))
+        for term in terms { outputs.append(NamedValue("loss.\(term.name)", term.value, at: stage.location)) }
+        for (name, gradient) in gradients { outputs.append(NamedValue("grad.\(name)", gradient)) }
+        builder.setOutputs(outputs, taps: model.taps)
+        do { graph = try builder.finish() } catch { throw CompileError(error.diagnostics) }
+
+        lossNames = terms.map(\.name)
+        targets = targetInputs.values.map(\.targets).sorted { $0.input < $1.input }
+        self.classWeights = classWeights
+        trainedParameters = gradients.map(\.name)
+        let reached = Set(trainedParameters)
+        unreachedParameters = model.parameterNodes.compactMap { node in
+            guard case let .parameter(name, _) = node.op, trained(name), !reached.contains(name) else { return nil }
+            return name
+        }
+    }
+
+    /// Whether a parameter trains: inside a `train` scope and not inside a `freeze` scope (scopes are name prefixes
+    /// at a dot).
+    public static func isTrained(train: [String], freeze: [String]) -> (String) -> Bool {
+        { name in
+            func covers(_ scope: String) -> Bool { name == scope || name.hasPrefix(scope + ".") }
+            return train.contains(where: covers) && !freeze.contains(where: covers)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import GraphIR
+import Kernels
+
+/// What one run of a program keeps between nodes besides values: the tensors forward nodes save for their gradient
+/// nodes (layer-norm statistics, attention probabilities, the LSTM's gates, time masks), and the random streams.
+final class RunState {
+    let mode: RunMode
+    /// Forward nodes whose gradient node is in the program, by the gradient node that reads them.
+    let savers: Set<NodeID>
+    private var saved: [NodeID: [HostTensor]] = [:]
+
+    init(mode: RunMode, program: Graph) {
+        self.mode = mode
+        var savers = Set<NodeID>()
+        for node in program.nodes {
+            if case let .gradient(_, wrt) = node.op { savers.insert(program.producer(of: node.inputs[wrt.count]).id) }
+        }
+        self.savers = savers
+    }
+
+    /// Keeps `tensors` for `node`'s gradient node, when it has one in this run.
+    func save(_ tensors: [HostTensor], for node: Node) {
+        if savers.contains(node.id) { saved[node.id] = tensors }
+    }
+
+    /// What `node` saved, handed over (and released from here) to its gradient node.
+    func takeSaved(of node: Node) throws(RunError) -> [HostTensor] {
+        guard let tensors = saved.removeValue(forKey: node.id) else {
+            throw RunError("internal: the gradient of '\(node.name)' runs without what its forward node saved")
+        }
+        return tensors
+    }
+
+    /// The random stream of `node` in this run: a function of (seed, step, node name), so the same node draws the
+    /// same numbers in its forward and gradient nodes, whatever the thread count or the graph's other nodes.
+    func stream(for node: Node) -> Philox {
+        guard case let .training(seed, step) = mode else { return Philox(seed: 0) }
+        return Philox(seed: seed, step: step, node: Self.key(node.name))
+    }
+
+    /// FNV-1a of the name, 32 bits.
+    static func key(_ name: String) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in name.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return hash
+    }
+}
