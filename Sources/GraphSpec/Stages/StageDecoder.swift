@@ -84,7 +84,7 @@ struct StageDecoder {
         if let node = node.value(forKey: "losses") {
             if let entries = node.entries, !entries.isEmpty {
                 for entry in entries {
-                    guard let name = entry.key.scalar else { continue }
+                    guard let name = name(entry.key, keyPath: "\(keyPath).losses") else { continue }
                     if let loss = decodeLoss(entry.value, name: name, keyPath: "\(keyPath).losses.\(name)", earlier: earlier) { losses.append(loss) }
                 }
             } else {
@@ -236,7 +236,7 @@ struct StageDecoder {
             var names = [(String, YAMLNode)]()
             if let items = value.items {
                 for item in items {
-                    if let text = item.scalar { names.append((text, item)) } else {
+                    if let text = name(item, keyPath: "\(keyPath).taps") { names.append((text, item)) } else if item.scalar == nil {
                         sink.error("a tap is a name such as hidden.6, got \(item.kindDescription)", at: item, keyPath: "\(keyPath).taps")
                     }
                 }
@@ -290,10 +290,11 @@ struct StageDecoder {
 
     /// A graph output or tap.
     func valueName(_ node: YAMLNode, keyPath: String) -> String? {
-        guard let name = node.scalar, graphValue(name) != nil else {
+        guard let name = name(node, keyPath: keyPath), graphValue(name) != nil else {
             let names = graph.outputs.map(\.name) + graph.taps.map(\.name)
-            sink.error("unknown output or tap '\(node.scalar ?? node.kindDescription)'", at: node, keyPath: keyPath,
-                       hint: Suggestion.hint(for: node.scalar ?? "", in: names) ?? "outputs: \(graph.outputs.map(\.name).joined(separator: ", "))")
+            let text = name(node, keyPath: keyPath) ?? node.scalar ?? node.kindDescription
+            sink.error("unknown output or tap '\(text)'", at: node, keyPath: keyPath,
+                       hint: Suggestion.hint(for: text, in: names) ?? "outputs: \(graph.outputs.map(\.name).joined(separator: ", "))")
             return nil
         }
         return name
@@ -301,7 +302,7 @@ struct StageDecoder {
 
     /// A data label, or `stage.tap.kK` pseudo-labels of an earlier kmeans stage.
     func targetName(_ node: YAMLNode, keyPath: String, earlier: [Stage]) -> String? {
-        guard let text = node.scalar else { return nil }
+        guard let text = name(node, keyPath: keyPath) else { return nil }
         if Self.dataLabels.contains(text) { return text }
         var pseudo = [String]()
         for stage in earlier {
@@ -341,6 +342,16 @@ struct StageDecoder {
             }
         }
         return result
+    }
+
+    /// A name scalar with its `{...}` templates expanded from the config (`hidden.{gmp_layers[0]}`).
+    func name(_ node: YAMLNode, keyPath: String) -> String? {
+        guard let text = node.scalar else { return nil }
+        guard Interpolation.containsInterpolation(text) || text.contains("{") else { return text }
+        do { return try Interpolation.expandTemplate(text, at: node.location, scope: scope) } catch {
+            sink.absorb(error, keyPath: keyPath)
+            return nil
+        }
     }
 
     func evaluate(_ node: YAMLNode, keyPath: String) -> ConfigValue? {
