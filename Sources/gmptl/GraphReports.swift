@@ -49,7 +49,8 @@ struct GraphSummary {
                 switch stage.kind {
                 case let .train(train):
                     let losses = train.losses.map { loss in loss.weight == 1 ? loss.name : "\(formatFixed(loss.weight, digits: 2)) * \(loss.name)" }
-                    lines.append("  \(stage.name): train \(train.train.joined(separator: ", ")) on \(losses.joined(separator: " + ")), \(train.epochs) epochs, \(train.optimizer.name.rawValue)")
+                    let frozen = train.freeze.isEmpty ? "" : " (frozen: \(train.freeze.joined(separator: ", ")))"
+                    lines.append("  \(stage.name): train \(train.train.joined(separator: ", "))\(frozen) on \(losses.joined(separator: " + ")), \(train.epochs) epochs, \(train.optimizer.name.rawValue)")
                 case let .kmeans(kmeans):
                     lines.append("  \(stage.name): k-means of \(kmeans.from) at \(kmeans.taps.joined(separator: ", ")), K = \(kmeans.k.map(String.init).joined(separator: ", ")), fitted on \(kmeans.fitOn)")
                 }

@@ -332,9 +332,25 @@ struct StageDecoder {
                 prefixes.insert(prefix)
             }
         }
+        // A list, one scope, or a `${...}` expression giving either (`freeze: "${frozen}"`).
+        var named = [(scope: String, node: YAMLNode)]()
+        if let text = node.scalar, Interpolation.containsInterpolation(text) {
+            guard let value = evaluate(node, keyPath: keyPath) else { return [] }
+            let items: [ConfigValue] = if case let .list(items) = value { items } else { [value] }
+            for item in items {
+                guard let scope = item.stringValue else {
+                    sink.error("a parameter scope is a name such as encoder, got \(item.typeName) \(item)", at: node, keyPath: keyPath)
+                    continue
+                }
+                named.append((scope, node))
+            }
+        } else {
+            for item in node.items ?? [node] {
+                if let scope = item.scalar { named.append((scope, item)) }
+            }
+        }
         var result = [String]()
-        for item in node.items ?? [node] {
-            guard let scope = item.scalar else { continue }
+        for (scope, item) in named {
             if prefixes.contains(scope) { result.append(scope) } else {
                 let tops = Set(parameters.compactMap { $0.split(separator: ".").first.map(String.init) }).sorted()
                 sink.error("no parameter is in scope '\(scope)'", at: item, keyPath: keyPath,

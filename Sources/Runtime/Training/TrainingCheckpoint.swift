@@ -38,8 +38,10 @@ public enum TrainingCheckpoint {
     public static let optimizerFile = "optimizer.safetensors"
     public static let progressFile = "progress.json"
 
+    /// Writes a checkpoint; `extras` are further text files of the run's state (the loss log), by file name.
     public static func write(
-        to directory: String, parameters: [String: HostTensor], optimizer: Optimizer, progress: TrainingProgress
+        to directory: String, parameters: [String: HostTensor], optimizer: Optimizer, progress: TrainingProgress,
+        extras: [String: String] = [:]
     ) throws(CheckpointError) {
         let target = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
@@ -54,6 +56,9 @@ public enum TrainingCheckpoint {
         defer { if !finished { try? files.removeItem(atPath: partial) } }
         try Safetensors.write(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, to: partial + "/" + parametersFile)
         try optimizer.saveState(to: partial + "/" + optimizerFile)
+        for (name, text) in extras.sorted(by: { $0.key < $1.key }) {
+            do { try AtomicFile.write(text, to: partial + "/" + name) } catch { throw CheckpointError(error.message, file: error.path) }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data

@@ -40,6 +40,8 @@ public struct Batch: Sendable {
     public var lengths: HostTensor
     /// `i32[B]`: class indices in the order of `Batching.classes`.
     public var labels: HostTensor
+    /// `i32[B]`: 0 female, 1 male (`Gender.index`).
+    public var genders: HostTensor
 }
 
 /// Turns utterances into batches: length bucketing, cropping, padding, deterministic shuffles.
@@ -204,6 +206,7 @@ public struct Batching: Sendable {
         var waves = [[Float]]()
         var ids = [String]()
         var labels = [Int32]()
+        var genders = [Int32]()
         for item in batch {
             guard utterances.indices.contains(item.index) else {
                 throw DataError("batch item \(item.index) is not an utterance index (there are \(utterances.count))")
@@ -220,12 +223,13 @@ public struct Batching: Sendable {
             waves.append(Array(samples.mono[start..<end]))
             ids.append(utterance.id)
             labels.append(classIndex[utterance.emotion] ?? -1)
+            genders.append(Int32(utterance.gender.index))
         }
-        return Self.pad(waves, ids: ids, labels: labels)
+        return Self.pad(waves, ids: ids, labels: labels, genders: genders)
     }
 
     /// Pads waves into `[B, S]` with zeros, S the longest.
-    public static func pad(_ waves: [[Float]], ids: [String], labels: [Int32]) -> Batch {
+    public static func pad(_ waves: [[Float]], ids: [String], labels: [Int32], genders: [Int32] = []) -> Batch {
         let longest = waves.map(\.count).max() ?? 0
         let tensor = HostTensor(.f32, shape: [waves.count, longest])
         for (row, wave) in waves.enumerated() {
@@ -238,7 +242,8 @@ public struct Batching: Sendable {
         for (row, wave) in waves.enumerated() { lengthTensor.int32s[row] = Int32(clamping: wave.count) }
         let labelTensor = HostTensor(.i32, shape: [labels.count])
         for (row, label) in labels.enumerated() { labelTensor.int32s[row] = label }
-        return Batch(ids: ids, waves: tensor, lengths: lengthTensor, labels: labelTensor)
+        let genderTensor = HostTensor(int32s: genders, shape: [genders.count])
+        return Batch(ids: ids, waves: tensor, lengths: lengthTensor, labels: labelTensor, genders: genderTensor)
     }
 
     static let orderNode: UInt32 = 1

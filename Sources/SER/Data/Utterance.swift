@@ -27,6 +27,9 @@ public struct Utterance: Hashable, Sendable {
 public enum Gender: String, Hashable, Sendable, CaseIterable {
     case female
     case male
+
+    /// The class index of the gender head: 0 female, 1 male.
+    public var index: Int { self == .female ? 0 : 1 }
 }
 
 /// A file or entry a corpus reader left out, and why (an unknown label, a missing audio file, ...).

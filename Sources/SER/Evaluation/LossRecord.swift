@@ -1,5 +1,5 @@
 /// One logged loss value of a training run: where in training it was taken, which loss, and the learning rate.
-public struct LossRecord: Hashable, Sendable {
+public struct LossRecord: Hashable, Sendable, Codable {
     /// The optimizer step (global across epochs within the run).
     public var step: Int
     public var epoch: Int

@@ -60,13 +60,15 @@ public enum Report {
         return written
     }
 
-    /// `confusion_<fold>.csv`, with characters other than ASCII letters, digits, `.`, `-` and `_` made `_`.
-    public static func foldFileName(_ fold: String) -> String {
-        let safe = String(fold.unicodeScalars.map { scalar -> Character in
+    /// `confusion_<fold>.csv` (see `safeName`).
+    public static func foldFileName(_ fold: String) -> String { "confusion_\(safeName(fold)).csv" }
+
+    /// A fold's name for file names: characters other than ASCII letters, digits, `.`, `-` and `_` made `_`.
+    public static func safeName(_ fold: String) -> String {
+        String(fold.unicodeScalars.map { scalar -> Character in
             let ok = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
             return ok ? Character(scalar) : "_"
         })
-        return "confusion_\(safe).csv"
     }
 
     /// The text of `metrics.json`.

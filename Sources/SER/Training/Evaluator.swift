@@ -1,0 +1,73 @@
+import GraphIR
+import Kernels
+import Runtime
+
+/// Predictions of a model over utterances, in evaluation mode (no dropout, no time masking): the emotion as the
+/// argmax of a score output (`emotion_logits`, or `emotion_cosine` for AM-Softmax), the gender as the argmax of
+/// `gender_logits` when the model has it.
+public struct Evaluator {
+    public struct Prediction: Hashable, Sendable {
+        public var id: String
+        public var emotion: Int
+        /// Softmax of the scores (for cosine scores: of `scale * cosine`, the AM-Softmax posterior without margin).
+        public var probabilities: [Float]
+        public var gender: Int?
+    }
+
+    public let interpreter: Interpreter
+    /// The output whose argmax is the emotion.
+    public let emotionOutput: String
+    /// Multiplies the scores before the softmax of `probabilities` (AM-Softmax's scale for cosine scores).
+    public let scoreScale: Float
+
+    public init(graph: Graph, emotionOutput: String, scoreScale: Float = 1) {
+        interpreter = Interpreter(graph: graph)
+        self.emotionOutput = emotionOutput
+        self.scoreScale = scoreScale
+    }
+
+    /// The predictions for one padded batch.
+    public func predict(_ batch: Batch, parameters: [String: HostTensor]) throws(RunError) -> [Prediction] {
+        let hasGender = interpreter.graph.outputs.contains { $0.name == "gender_logits" }
+        let fetch = [emotionOutput] + (hasGender ? ["gender_logits"] : [])
+        let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
+                                          fetch: fetch, mode: .evaluation)
+        guard let scores = results[emotionOutput] else { throw RunError("the model did not produce '\(emotionOutput)'") }
+        let classes = scores.shape.last ?? 1
+        var predictions = [Prediction]()
+        for row in 0..<batch.ids.count {
+            let values = (0..<classes).map { scores.floats[row * classes + $0] * scoreScale }
+            let top = values.max() ?? 0
+            let exponentials = values.map { FastMath.exp($0 - top) }
+            let total = exponentials.reduce(0, +)
+            var gender: Int?
+            if let genders = results["gender_logits"] {
+                let width = genders.shape.last ?? 1
+                gender = (0..<width).max { genders.floats[row * width + $0] < genders.floats[row * width + $1] }
+            }
+            predictions.append(Prediction(id: batch.ids[row], emotion: Self.argmax(values), probabilities: exponentials.map { $0 / total },
+                                          gender: gender))
+        }
+        return predictions
+    }
+
+    /// The confusion matrix over every utterance of `batching` (its evaluation plan).
+    public func confusion(_ batching: Batching, parameters: [String: HostTensor]) throws -> ConfusionMatrix {
+        var matrix = ConfusionMatrix(classes: batching.classes)
+        for items in batching.evaluationPlan() {
+            let batch = try batching.load(items)
+            let predictions = try predict(batch, parameters: parameters)
+            for (row, prediction) in predictions.enumerated() {
+                let truth = Int(batch.labels.int32s[row])
+                if truth >= 0 { try matrix.add(true: truth, predicted: prediction.emotion) }
+            }
+        }
+        return matrix
+    }
+
+    static func argmax(_ values: [Float]) -> Int {
+        var best = 0
+        for index in values.indices where values[index] > values[best] { best = index }
+        return best
+    }
+}

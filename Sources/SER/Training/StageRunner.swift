@@ -1,0 +1,265 @@
+import Compiler
+import FileSystem
+import Foundation
+import GraphIR
+import GraphSpec
+import Kernels
+import Runtime
+
+/// Runs one training stage of a spec on one fold: the stage's training graph, AdamW (or the spec's optimizer)
+/// with its warmup and decay, gradient clipping and accumulation, validation each epoch with the best parameters
+/// kept, and checkpoints a killed run resumes from exactly.
+///
+/// Reproducibility: the data order is a function of (seed, epoch), dropout and time masks of (seed, micro-batch
+/// counter, node), so a run's result depends on the seed and the thread count only; checkpoints hold the
+/// parameters, the optimizer state and the position (epoch, batch), which is all the state there is.
+public struct StageRunner {
+    public struct Options {
+        public var seed: UInt64
+        /// Optimizer steps between checkpoints (0: only at the end of each epoch).
+        public var checkpointEvery: Int
+        /// Continue from the stage's checkpoint when there is one.
+        public var resume: Bool
+        public var progress: ProgressBar
+
+        public init(seed: UInt64 = 0, checkpointEvery: Int = 50, resume: Bool = false, progress: ProgressBar = ProgressBar()) {
+            self.seed = seed
+            self.checkpointEvery = checkpointEvery
+            self.resume = resume
+            self.progress = progress
+        }
+    }
+
+    /// What a finished stage hands on.
+    public struct Outcome {
+        public var parameters: [String: HostTensor]
+        public var losses: [LossRecord]
+        public var bestValidationUAR: Double?
+        public var bestEpoch: Int?
+    }
+
+    public let spec: CompiledSpec
+    public let stage: Stage
+    public let settings: TrainStage
+    public let fold: Fold
+    public let classes: [String]
+    public let layout: RunLayout
+    public let options: Options
+
+    public init(spec: CompiledSpec, stage: Stage, fold: Fold, classes: [String], layout: RunLayout, options: Options) throws(TrainingError) {
+        guard case let .train(settings) = stage.kind else {
+            throw TrainingError("stage '\(stage.name)' is a k-means stage: the stage runner trains only", at: stage.location)
+        }
+        self.spec = spec
+        self.stage = stage
+        self.settings = settings
+        self.fold = fold
+        self.classes = classes
+        self.layout = layout
+        self.options = options
+    }
+
+    /// The model output whose argmax is the predicted emotion in this stage, and the scale of its scores.
+    public static func emotionOutput(of settings: TrainStage, in graph: Graph) -> (name: String, scale: Float)? {
+        if let loss = settings.losses.first(where: { $0.target == "emotion" }) {
+            if case let .amSoftmax(scale, _) = loss.kind { return (loss.input, Float(scale)) }
+            return (loss.input, 1)
+        }
+        return graph.outputs.contains { $0.name == "emotion_logits" } ? ("emotion_logits", 1) : nil
+    }
+
+    /// Trains from `initial` (every parameter of the model) and returns the parameters to hand on.
+    public func run(initial: [String: HostTensor]) throws -> Outcome {
+        let training: TrainingGraph
+        do { training = try TrainingGraph(model: spec.graph, stage: stage) } catch { throw TrainingError(error.diagnostics) }
+        for targets in training.targets where targets.label != "emotion" && targets.label != "gender" {
+            throw TrainingError("stage '\(stage.name)' needs the pseudo-labels '\(targets.label)', which come from a k-means stage: k-means stages cannot run yet",
+                                at: stage.location)
+        }
+        let progressBar = options.progress
+        if !training.unreachedParameters.isEmpty {
+            progressBar.message("note: \(training.unreachedParameters.count) parameters of stage '\(stage.name)' get no gradient from its losses and stay as they are")
+        }
+
+        // Data: training batches, validation and class weights from the training split only.
+        let batchingOptions = Batching.Options(batchSize: settings.batchSize, maxSeconds: settings.maxSeconds)
+        let batching = try Batching.readingLengths(fold.train, classes: classes, options: batchingOptions)
+        let validation = fold.validation.isEmpty ? nil
+            : try Batching.readingLengths(fold.validation, classes: classes, options: Batching.Options(batchSize: settings.batchSize))
+        var constantInputs = [String: HostTensor]()
+        for weights in training.classWeights {
+            constantInputs[weights.input] = try classWeights(weights, counts: fold.trainingOnly.classCounts(classes))
+        }
+
+        // Parameters: copies, so the caller's tensors are not changed.
+        var parameters = [String: HostTensor]()
+        for (name, tensor) in initial {
+            let copy = HostTensor(tensor.dtype, shape: tensor.shape)
+            copy.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
+            parameters[name] = copy
+        }
+        let optimizerSettings = settings.optimizer
+        let algorithm: Optimizer.Algorithm = switch optimizerSettings.name {
+        case .adamw: .adamW
+        case .adam: .adam
+        case .sgd: .sgd(momentum: 0)
+        }
+        let betas = optimizerSettings.betas.count == 2 ? (optimizerSettings.betas[0], optimizerSettings.betas[1]) : (0.9, 0.999)
+        let optimizer = Optimizer(algorithm, weightDecay: optimizerSettings.weightDecay, betas: betas, epsilon: optimizerSettings.epsilon,
+                                  groups: ParameterGroups(scopeScales: ParameterGroups.scales(base: optimizerSettings.learningRate,
+                                                                                              scopeRates: optimizerSettings.scopeLearningRates)))
+        let batchesPerEpoch = batching.trainingPlan(seed: options.seed, epoch: 0).count
+        let stepsPerEpoch = (batchesPerEpoch + settings.accumulate - 1) / max(1, settings.accumulate)
+        let totalSteps = stepsPerEpoch * settings.epochs
+        let schedule = LearningRateSchedule(peak: optimizerSettings.learningRate, totalSteps: totalSteps,
+                                            warmupFraction: optimizerSettings.warmup,
+                                            decay: LearningRateSchedule.Decay(rawValue: optimizerSettings.decay.rawValue) ?? .linear)
+
+        var progress = TrainingProgress(stage: stage.name, seed: options.seed, step: 0, epoch: 0, batchInEpoch: 0)
+        var losses = [LossRecord]()
+        let checkpointFolder = layout.checkpoint(fold: fold.name, stage: stage.name)
+        if options.resume, FileManager.default.fileExists(atPath: checkpointFolder + "/" + TrainingCheckpoint.progressFile) {
+            let restored = try TrainingCheckpoint.read(from: checkpointFolder, into: optimizer)
+            guard restored.progress.seed == options.seed else {
+                throw TrainingError("the checkpoint \(checkpointFolder) was made with seed \(restored.progress.seed), not \(options.seed)",
+                                    hint: "resume with --seed \(restored.progress.seed)")
+            }
+            for (name, tensor) in restored.parameters {
+                guard let target = parameters[name], target.shape == tensor.shape else {
+                    throw TrainingError("the checkpoint's parameter '\(name)' (\(tensor.typeDescription)) does not fit the model", at: nil,
+                                        hint: "resume with the spec and --set options of the run")
+                }
+                target.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
+            }
+            progress = restored.progress
+            if let data = FileManager.default.contents(atPath: checkpointFolder + "/losses.json") {
+                losses = (try? JSONDecoder().decode([LossRecord].self, from: data)) ?? []
+            }
+            progressBar.message("\(stage.name): resumed from \(checkpointFolder) at epoch \(progress.epoch + 1), step \(progress.step)")
+        }
+
+        let interpreter = Interpreter(graph: training.graph)
+        let evaluator = Self.emotionOutput(of: settings, in: spec.graph).map {
+            Evaluator(graph: spec.graph, emotionOutput: $0.name, scoreScale: $0.scale)
+        }
+        let fetch = ["loss"] + training.lossNames.map { "loss.\($0)" } + training.trainedParameters.map { "grad.\($0)" }
+        func saveCheckpoint() throws {
+            let encoder = JSONEncoder()
+            let lossLog = String(decoding: (try? encoder.encode(losses)) ?? Data("[]".utf8), as: UTF8.self)
+            try TrainingCheckpoint.write(to: checkpointFolder, parameters: parameters, optimizer: optimizer, progress: progress,
+                                         extras: ["losses.json": lossLog])
+        }
+        try FileManager.default.createDirectory(atPath: layout.stageFolder(fold: fold.name, stage: stage.name), withIntermediateDirectories: true)
+        progressBar.restart(at: progress.step)
+
+        while progress.epoch < settings.epochs {
+            let plan = batching.trainingPlan(seed: options.seed, epoch: progress.epoch)
+            var utterancesSeen = 0
+            while progress.batchInEpoch < plan.count {
+                // One optimizer step over up to `accumulate` batches.
+                let group = plan[progress.batchInEpoch..<min(plan.count, progress.batchInEpoch + settings.accumulate)]
+                var gradients = [String: HostTensor]()
+                var lossSums = [String: Double]()
+                for (micro, items) in group.enumerated() {
+                    let batch = try batching.load(items)
+                    var inputs = constantInputs
+                    inputs["wave"] = batch.waves
+                    inputs["lengths"] = batch.lengths
+                    for targets in training.targets {
+                        inputs[targets.input] = targets.label == "gender" ? batch.genders : batch.labels
+                    }
+                    let counter = UInt64(progress.step * settings.accumulate + micro)
+                    let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch,
+                                                      mode: .training(seed: options.seed, step: counter))
+                    for name in ["loss"] + training.lossNames.map({ "loss.\($0)" }) {
+                        let value = Double(results[name]?.floats[0] ?? .nan)
+                        guard value.isFinite else {
+                            throw TrainingError("stage '\(stage.name)': the loss became \(value) at step \(progress.step) (epoch \(progress.epoch + 1))",
+                                                hint: "lower the learning rate or clip_norm; the last checkpoint is in \(checkpointFolder)")
+                        }
+                        lossSums[name, default: 0] += value
+                    }
+                    for parameter in training.trainedParameters {
+                        guard let gradient = results["grad.\(parameter)"] else { continue }
+                        if let sum = gradients[parameter] {
+                            Elementwise.accumulate(gradient.floats, into: sum.floats, count: sum.count)
+                        } else {
+                            gradients[parameter] = gradient
+                        }
+                    }
+                    utterancesSeen += batch.ids.count
+                }
+                if group.count > 1 {
+                    for gradient in gradients.values {
+                        Elementwise.scale(gradient.floats, by: 1 / Float(group.count), into: gradient.floats, count: gradient.count)
+                    }
+                }
+                if let clip = optimizerSettings.clipNorm { _ = GradientClipping.clipGlobalNorm(gradients, maxNorm: clip) }
+                let learningRate = schedule.rate(at: progress.step)
+                try optimizer.step(parameters: parameters, gradients: gradients, learningRate: learningRate)
+                progress.step += 1
+                progress.batchInEpoch += group.count
+                for (name, sum) in lossSums.sorted(by: { $0.key < $1.key }) {
+                    losses.append(LossRecord(step: progress.step, epoch: progress.epoch + 1, stage: stage.name,
+                                             name: name == "loss" ? "total" : String(name.dropFirst(5)),
+                                             value: sum / Double(group.count), learningRate: learningRate))
+                }
+                progressBar.update(stage: stage.name, epoch: progress.epoch, epochs: settings.epochs, step: progress.step,
+                                   totalSteps: totalSteps, loss: (lossSums["loss"] ?? 0) / Double(group.count),
+                                   learningRate: learningRate, utterances: utterancesSeen)
+                if options.checkpointEvery > 0, progress.step % options.checkpointEvery == 0, progress.batchInEpoch < plan.count {
+                    try saveCheckpoint()
+                }
+            }
+
+            // End of the epoch: validation, the best parameters, a checkpoint.
+            var summary = "\(stage.name) epoch \(progress.epoch + 1)/\(settings.epochs): train loss "
+                + String(format: "%.4f", losses.last { $0.name == "total" }?.value ?? .nan)
+            if let validation, let evaluator {
+                let matrix = try evaluator.confusion(validation, parameters: parameters)
+                let uar = matrix.uar ?? 0
+                summary += ", validation WAR \(String(format: "%.3f", matrix.war ?? 0)) UAR \(String(format: "%.3f", uar))"
+                if progress.bestValidationUAR.map({ uar > $0 }) ?? true {
+                    progress.bestValidationUAR = uar
+                    progress.bestEpoch = progress.epoch + 1
+                    try Self.writeParameters(parameters, to: layout.best(fold: fold.name, stage: stage.name))
+                    summary += " (best)"
+                }
+            }
+            progressBar.message(summary)
+            progress.epoch += 1
+            progress.batchInEpoch = 0
+            try saveCheckpoint()
+        }
+
+        // What the stage hands on: the best validated parameters, or the last ones.
+        var handed = parameters
+        if progress.bestEpoch != nil {
+            handed = try Safetensors.read(layout.best(fold: fold.name, stage: stage.name))
+            for (name, tensor) in parameters where handed[name] == nil { handed[name] = tensor }
+        }
+        try Self.writeParameters(handed, to: layout.final(fold: fold.name, stage: stage.name))
+        return Outcome(parameters: handed, losses: losses, bestValidationUAR: progress.bestValidationUAR, bestEpoch: progress.bestEpoch)
+    }
+
+    /// Class weights of a loss: `balanced` is `n / (C * n_c)` over the training split (scikit-learn's rule; a class
+    /// absent from it gets 0), explicit weights as given.
+    func classWeights(_ weights: TrainingGraph.ClassWeights, counts: [Int]) throws(TrainingError) -> HostTensor {
+        switch weights.rule {
+        case .none: return HostTensor(floats: [Float](repeating: 1, count: weights.classes), shape: [weights.classes])
+        case let .explicit(values): return HostTensor(floats: values.map(Float.init), shape: [weights.classes])
+        case .balanced:
+            guard weights.label == "emotion" else {
+                throw TrainingError("loss '\(weights.loss)': balanced class weights are computed for the emotion labels only", at: stage.location)
+            }
+            let total = counts.reduce(0, +)
+            let values = counts.map { $0 > 0 ? Float(total) / Float(counts.count * $0) : 0 }
+            return HostTensor(floats: values, shape: [weights.classes])
+        }
+    }
+
+    /// Parameters to a safetensors file (written atomically), sorted by name.
+    static func writeParameters(_ parameters: [String: HostTensor], to path: String) throws {
+        try Safetensors.write(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, to: path)
+    }
+}

@@ -1,0 +1,219 @@
+import FileSystem
+import Foundation
+import GraphIR
+import GraphSpec
+import Runtime
+
+/// A whole training run: the spec's stages in order on each chosen fold (leave-one-session-out), the test fold
+/// evaluated with what the last stage hands on, and the report (per fold and, over several folds, mean ± std and
+/// pooled).
+public struct TrainingRun {
+    public struct Options {
+        public var specPath: String
+        public var overrides: [String]
+        public var dataPath: String
+        public var format: CorpusFormat?
+        /// Folds by 1-based index or name (`1`, `Session3`); empty: all.
+        public var folds: [String]
+        /// Stages to run, by name; empty: all, in order.
+        public var stages: [String]
+        /// A HuggingFace checkpoint directory for stages that start `pretrained`.
+        public var pretrained: String?
+        public var layout: RunLayout
+        public var runner: StageRunner.Options
+
+        public init(specPath: String, overrides: [String], dataPath: String, format: CorpusFormat? = nil, folds: [String] = [],
+                    stages: [String] = [], pretrained: String? = nil, layout: RunLayout, runner: StageRunner.Options) {
+            self.specPath = specPath
+            self.overrides = overrides
+            self.dataPath = dataPath
+            self.format = format
+            self.folds = folds
+            self.stages = stages
+            self.pretrained = pretrained
+            self.layout = layout
+            self.runner = runner
+        }
+    }
+
+    public struct Result {
+        public var summary: FoldSummary
+        public var reportFolder: String
+        /// Per fold: the validation UAR of each trained stage's best epoch.
+        public var notes: [String]
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    public func run() throws -> Result {
+        let progress = options.runner.progress
+        // The spec, with a HF checkpoint's sizes when one is given (under the backbone import's prefix).
+        var pretrained: HFCheckpoint?
+        var overrides = options.overrides
+        if let directory = options.pretrained {
+            let checkpoint = try HFCheckpoint.load(directory: directory)
+            pretrained = checkpoint
+            overrides = checkpoint.configOverrides.map { "backbone." + $0 } + overrides
+        }
+        let spec = try SpecCompiler.compile(path: options.specPath, overrides: overrides)
+        guard let data = spec.data else {
+            throw TrainingError("\(options.specPath) has no config.data.classes: training needs the classes and the label map")
+        }
+        let stages = try chosenStages(spec)
+
+        // Data and folds: leave one session out, a speaker-disjoint validation split inside the training sessions.
+        let format = try options.format ?? CorpusFormat.detect(options.dataPath)
+        let corpus = try format.read(options.dataPath, labels: LabelMap(data.labels, classes: data.classes))
+        let allFolds = try Folds.leaveOneSessionOut(corpus.utterances, validation: ValidationSplit(fraction: 0.1, seed: options.runner.seed))
+        let folds = try chosenFolds(allFolds)
+        try FileManager.default.createDirectory(atPath: options.layout.root, withIntermediateDirectories: true)
+        try AtomicFile.write(runDescription(classes: data.classes, overrides: overrides), to: options.layout.runFile)
+
+        var confusions = [(name: String, confusion: ConfusionMatrix)]()
+        var allLosses = [LossRecord]()
+        var notes = [String]()
+        for fold in folds {
+            try fold.checkNoLeakage()
+            progress.message("fold \(fold.name): \(fold.train.count) training, \(fold.validation.count) validation, \(fold.test.count) test utterances")
+            var parameters = [String: HostTensor]()
+            var foldLosses = [LossRecord]()
+            var handedOn = [String: [String: HostTensor]]()
+            var lastTrained: (settings: TrainStage, parameters: [String: HostTensor])?
+            for stage in stages {
+                guard case let .train(settings) = stage.kind else {
+                    throw TrainingError("stage '\(stage.name)' is a k-means stage (pseudo-labels), which cannot run yet; run the training stages before it with --stages",
+                                        at: stage.location)
+                }
+                parameters = try initialParameters(for: stage, settings, spec: spec, fold: fold, pretrained: pretrained, handedOn: handedOn)
+                let runner = try StageRunner(spec: spec, stage: stage, fold: fold, classes: data.classes, layout: options.layout,
+                                             options: options.runner)
+                let finalPath = options.layout.final(fold: fold.name, stage: stage.name)
+                let outcome: StageRunner.Outcome
+                if options.runner.resume, FileManager.default.fileExists(atPath: finalPath) {
+                    progress.message("\(stage.name): already finished in \(options.layout.stageFolder(fold: fold.name, stage: stage.name))")
+                    var finished = try Safetensors.read(finalPath)
+                    for (name, tensor) in parameters where finished[name] == nil { finished[name] = tensor }
+                    let log = options.layout.checkpoint(fold: fold.name, stage: stage.name) + "/losses.json"
+                    let losses = FileManager.default.contents(atPath: log).flatMap { try? JSONDecoder().decode([LossRecord].self, from: $0) } ?? []
+                    outcome = StageRunner.Outcome(parameters: finished, losses: losses, bestValidationUAR: nil, bestEpoch: nil)
+                } else {
+                    outcome = try runner.run(initial: parameters)
+                }
+                handedOn[stage.name] = outcome.parameters
+                foldLosses += outcome.losses
+                lastTrained = (settings, outcome.parameters)
+                if let uar = outcome.bestValidationUAR, let epoch = outcome.bestEpoch {
+                    notes.append("\(fold.name) \(stage.name): best validation UAR \(String(format: "%.3f", uar)) at epoch \(epoch)")
+                }
+            }
+            guard let lastTrained, let output = StageRunner.emotionOutput(of: lastTrained.settings, in: spec.graph) else {
+                throw TrainingError("no training stage ran: nothing to evaluate")
+            }
+            let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale)
+            let test = try Batching.readingLengths(fold.test, classes: data.classes, options: Batching.Options(batchSize: 8))
+            let confusion = try evaluator.confusion(test, parameters: lastTrained.parameters)
+            progress.message("\(fold.name) test: WAR \(String(format: "%.3f", confusion.war ?? 0)), UAR \(String(format: "%.3f", confusion.uar ?? 0)) (\(confusion.total) utterances)")
+            confusions.append((fold.name, confusion))
+            allLosses += foldLosses
+            let foldSummary = try FoldSummary(classes: data.classes, folds: [(fold.name, confusion)])
+            let foldReport = options.layout.report(fold: fold.name)
+            try Report.write(foldSummary, losses: foldLosses, to: foldReport)
+            try writeResolvedSpec(spec, overrides: overrides, to: foldReport)
+        }
+        let summary = try FoldSummary(classes: data.classes, folds: confusions)
+        var reportFolder = options.layout.report(fold: folds[0].name)
+        if folds.count > 1 {
+            reportFolder = options.layout.root + "/report"
+            try Report.write(summary, losses: allLosses, to: reportFolder)
+            try writeResolvedSpec(spec, overrides: overrides, to: reportFolder)
+        }
+        return Result(summary: summary, reportFolder: reportFolder, notes: notes)
+    }
+
+    /// The stages to run, in spec order.
+    func chosenStages(_ spec: CompiledSpec) throws(TrainingError) -> [Stage] {
+        guard !options.stages.isEmpty else { return spec.stages }
+        let names = spec.stages.map(\.name)
+        for name in options.stages where !names.contains(name) {
+            throw TrainingError("no stage '\(name)' in \(options.specPath)", hint: Suggestion.hint(for: name, in: names) ?? "stages: \(names.joined(separator: ", "))")
+        }
+        return spec.stages.filter { options.stages.contains($0.name) }
+    }
+
+    /// The folds asked for, by 1-based index or name.
+    func chosenFolds(_ folds: [Fold]) throws(TrainingError) -> [Fold] {
+        guard !options.folds.isEmpty, options.folds != ["all"] else { return folds }
+        var chosen = [Fold]()
+        for key in options.folds {
+            if let index = Int(key), (1...folds.count).contains(index) {
+                chosen.append(folds[index - 1])
+            } else if let fold = folds.first(where: { $0.name == key }) {
+                chosen.append(fold)
+            } else {
+                throw TrainingError("no fold '\(key)': the folds are 1...\(folds.count) (\(folds.map(\.name).joined(separator: ", ")))")
+            }
+        }
+        return chosen
+    }
+
+    /// Where a stage starts: a HF checkpoint (heads at random), random, or an earlier stage's result; parameters
+    /// the source lacks start at random from the seed.
+    func initialParameters(
+        for stage: Stage, _ settings: TrainStage, spec: CompiledSpec, fold: Fold, pretrained: HFCheckpoint?,
+        handedOn: [String: [String: HostTensor]]
+    ) throws -> [String: HostTensor] {
+        var parameters = ParameterInitializer.initialize(spec.graph, seed: options.runner.seed)
+        let progress = options.runner.progress
+        switch settings.initialization {
+        case .random:
+            progress.message("\(stage.name): every parameter starts at random (seed \(options.runner.seed))")
+        case .pretrained:
+            guard let pretrained else {
+                progress.message("\(stage.name): no --checkpoint given, so the backbone starts at random: no pre-trained weights ship with gmptl")
+                break
+            }
+            var loaded = 0
+            for (name, tensor) in pretrained.tensors where parameters[name] != nil {
+                guard parameters[name]?.shape == tensor.shape else {
+                    throw TrainingError("checkpoint tensor '\(name)' is \(tensor.typeDescription), the model's is f32\(parameters[name]?.shape ?? [])")
+                }
+                parameters[name] = tensor
+                loaded += 1
+            }
+            progress.message("\(stage.name): \(loaded) tensors from \(pretrained.directory); \(parameters.count - loaded) start at random")
+        case let .stage(previous):
+            var source = handedOn[previous]
+            let path = options.layout.final(fold: fold.name, stage: previous)
+            if source == nil, FileManager.default.fileExists(atPath: path) { source = try Safetensors.read(path) }
+            guard let source else {
+                throw TrainingError("stage '\(stage.name)' starts from stage '\(previous)', which has not run for fold \(fold.name) in \(options.layout.root)",
+                                    at: stage.location, hint: "run it first (--stages \(previous),\(stage.name))")
+            }
+            for (name, tensor) in source where parameters[name]?.shape == tensor.shape { parameters[name] = tensor }
+        }
+        return parameters
+    }
+
+    func runDescription(classes: [String], overrides: [String]) -> String {
+        let object: JSONText = .object([
+            "spec": .string(URL(fileURLWithPath: options.specPath).standardizedFileURL.path),
+            "overrides": .array(overrides.map(JSONText.string)),
+            "data": .string(URL(fileURLWithPath: options.dataPath).standardizedFileURL.path),
+            "classes": .array(classes.map(JSONText.string)),
+            "seed": .number("\(options.runner.seed)"),
+        ])
+        return object.rendered(indent: "") + "\n"
+    }
+
+    /// The spec as the run resolved it: the overrides and the compiled graph with every size concrete.
+    func writeResolvedSpec(_ spec: CompiledSpec, overrides: [String], to folder: String) throws {
+        var text = "# \(options.specPath)\n# overrides: \(overrides.isEmpty ? "none" : overrides.joined(separator: " "))\n\n"
+        text += spec.graph.text
+        try AtomicFile.write(text, to: folder + "/resolved_spec.txt")
+        if let source = try? String(contentsOfFile: options.specPath, encoding: .utf8) {
+            try AtomicFile.write(source, to: folder + "/spec.yaml")
+        }
+    }
+}
