@@ -1,5 +1,5 @@
 """Timing shared by the reference benchmark scripts: the method of `gmptl bench` (a warm-up run, then the median of
-repeated runs, at least 3 and at least `seconds` of them)."""
+repeated runs, at least 3 and at least `seconds` of them), and a fixed count of runs for the slower training step."""
 import statistics
 import time
 
@@ -13,3 +13,15 @@ def median_seconds(fn, seconds):
         fn()
         samples.append(time.perf_counter() - begin)
     return statistics.median(samples)
+
+
+def timed_runs(fn, warmup, iterations):
+    """Seconds of each of `iterations` runs of fn, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(iterations):
+        begin = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - begin)
+    return samples

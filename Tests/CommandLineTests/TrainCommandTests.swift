@@ -1,0 +1,108 @@
+import Foundation
+import Runtime
+import Testing
+
+/// `gmptl train` end to end on a small synthetic corpus: a run killed with SIGKILL mid-epoch and resumed ends with
+/// the parameters of an uninterrupted run; bad requests are refused with clear messages.
+@Suite("gmptl train", .serialized)
+struct TrainCommandTests {
+    /// A small model: the graphs/gmp_tl.yaml heads over a two-layer backbone of width 16.
+    static let tiny = [
+        "backbone.features.channels=8", "backbone.encoder.hidden=16", "backbone.encoder.heads=2",
+        "backbone.encoder.intermediate=32", "backbone.encoder.layers=2", "backbone.encoder.pos_kernel=8",
+        "backbone.encoder.pos_groups=2", "gmp_layers=[1, 2]", "lstm_hidden=8", "projection=8", "frame_head_hidden=8",
+        "frozen=[]", "epochs=3", "batch=4", "lr_backbone=1e-3", "lr_heads=1e-3",
+    ].flatMap { ["--set", $0] }
+
+    static func temporaryFolder(_ name: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-\(name)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func corpus() throws -> String {
+        let folder = try temporaryFolder("corpus")
+        let synth = try CommandLineTests.run(["corpus", "synth", "--out", folder, "--utterances-per-class", "8"])
+        #expect(synth.status == 0, "\(synth.error)")
+        return folder
+    }
+
+    static func trainArguments(data: String, out: String) -> [String] {
+        ["train", "graphs/gmp_tl.yaml", "--data", data, "--folds", "1", "--stages", "multitask", "--out", out,
+         "--threads", "1", "--seed", "3", "--checkpoint-every", "1", "--quiet"] + tiny
+    }
+
+    @Test("a run killed with SIGKILL mid-epoch and resumed ends with the uninterrupted run's parameters")
+    func killAndResume() throws {
+        let data = try Self.corpus()
+        let straight = try Self.temporaryFolder("straight"), killed = try Self.temporaryFolder("killed")
+        defer { for folder in [data, straight, killed] { try? FileManager.default.removeItem(atPath: folder) } }
+
+        let uninterrupted = try CommandLineTests.run(Self.trainArguments(data: data, out: straight))
+        #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
+        #expect(uninterrupted.output.contains("test Session1: WAR"))
+
+        // Start the same run and kill it once a checkpoint inside the second epoch exists.
+        guard let binary = CommandLineTests.binary else { Issue.record("gmptl is not built"); return }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = Self.trainArguments(data: data, out: killed)
+        process.currentDirectoryURL = CommandLineTests.root
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let progressFile = killed + "/Session1/multitask/checkpoint/progress.json"
+        var killedMidEpoch = false
+        while process.isRunning {
+            if let data = FileManager.default.contents(atPath: progressFile),
+               let progress = try? JSONDecoder().decode(TrainingProgress.self, from: data), progress.epoch == 1, progress.batchInEpoch > 0 {
+                kill(process.processIdentifier, SIGKILL)
+                killedMidEpoch = true
+                break
+            }
+            usleep(2_000)
+        }
+        process.waitUntilExit()
+        #expect(killedMidEpoch, "the run ended before it could be killed mid-epoch")
+        #expect(!FileManager.default.fileExists(atPath: killed + "/Session1/multitask/final.safetensors"))
+
+        let resumed = try CommandLineTests.run(Self.trainArguments(data: data, out: killed) + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.replacingOccurrences(of: killed, with: "RUN") == uninterrupted.output.replacingOccurrences(of: straight, with: "RUN"))
+
+        let expected = try Safetensors.read(straight + "/Session1/multitask/final.safetensors")
+        let got = try Safetensors.read(killed + "/Session1/multitask/final.safetensors")
+        #expect(Set(got.keys) == Set(expected.keys))
+        var worst: Float = 0
+        for (name, tensor) in expected {
+            guard let other = got[name], other.shape == tensor.shape else { Issue.record("'\(name)' differs in shape"); continue }
+            for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
+        }
+        #expect(worst <= 1e-6, "largest difference \(worst)")
+    }
+
+    @Test("a k-means stage, an unknown stage or fold, and a missing corpus are refused with what to do")
+    func refusals() throws {
+        let data = try Self.corpus()
+        let out = try Self.temporaryFolder("refusals")
+        defer { for folder in [data, out] { try? FileManager.default.removeItem(atPath: folder) } }
+        let base = ["train", "graphs/gmp_tl.yaml", "--data", data, "--out", out, "--quiet"] + Self.tiny
+
+        let kmeans = try CommandLineTests.run(base + ["--stages", "pseudo_labels", "--folds", "1"])
+        #expect(kmeans.status == 1)
+        #expect(kmeans.error.contains("gmp_tl.yaml:"), "the stage's location")
+        #expect(kmeans.error.contains("stage 'pseudo_labels' is a k-means stage (pseudo-labels), which cannot run yet"))
+
+        let unknown = try CommandLineTests.run(base + ["--stages", "multitsk"])
+        #expect(unknown.status == 1)
+        #expect(unknown.error.contains("no stage 'multitsk'") && unknown.error.contains("did you mean 'multitask'?"))
+
+        let fold = try CommandLineTests.run(base + ["--folds", "7"])
+        #expect(fold.status == 1)
+        #expect(fold.error.contains("no fold '7': the folds are 1...5"))
+
+        let missing = try CommandLineTests.run(["train", "graphs/gmp_tl.yaml", "--data", out + "/nothing", "--out", out, "--quiet"])
+        #expect(missing.status == 1)
+        #expect(missing.error.contains("nothing: error: no such file or folder") || missing.error.contains("no such file or folder"))
+    }
+}
