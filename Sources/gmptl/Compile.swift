@@ -2,6 +2,7 @@ import FileSystem
 import ArgumentParser
 import Foundation
 import GraphIR
+import Compiler
 import GraphSpec
 
 /// Writes a line to standard error.
@@ -39,13 +40,16 @@ struct Compile: ParsableCommand {
     @Flag(help: "Print a table of parameters per scope and the total.")
     var params = false
 
+    @Option(help: "Compile what this stage runs: for a training stage, the graph with its losses and backward pass.")
+    var stage: String?
+
     enum Emit: String, ExpressibleByArgument, CaseIterable {
         case ir, summary
     }
 
     func run() throws {
         let compiled = try compileOrExit(file, overrides: overrides)
-        let graph = compiled.graph
+        let graph = try stage.map { try stageGraph(compiled, stage: $0, file: file) } ?? compiled.graph
         switch emit {
         case .ir: print(graph.text, terminator: "")
         case .summary: print(GraphSummary(graph, stages: compiled.stages).text)
@@ -79,24 +83,7 @@ struct Dot: ParsableCommand {
 
     func run() throws {
         let compiled = try compileOrExit(file, overrides: overrides)
-        var graph = compiled.graph
-        if let stage {
-            guard let found = compiled.stages.first(where: { $0.name == stage }) else {
-                let names = compiled.stages.map(\.name)
-                printError("error: no stage '\(stage)' in \(file)" + (Suggestion.hint(for: stage, in: names).map { "\n  hint: \($0)" }
-                    ?? (names.isEmpty ? "; it has no stages" : "\n  hint: stages: \(names.joined(separator: ", "))")))
-                throw ExitCode(1)
-            }
-            let names: [String]
-            switch found.kind {
-            case let .train(train): names = train.losses.map(\.input)
-            case let .kmeans(kmeans): names = kmeans.taps
-            }
-            let values = names.compactMap { name in
-                (graph.outputs + graph.taps).first { $0.name == name }?.value
-            }
-            graph = graph.subgraph(computing: values)
-        }
+        let graph = try stage.map { try stageGraph(compiled, stage: $0, file: file) } ?? compiled.graph
         let text = graph.dot(DOTOptions(collapse: collapse, showParameters: !hideParameters))
         if let output {
             do {
@@ -113,3 +100,32 @@ struct Dot: ParsableCommand {
 }
 
 extension DOTOptions.Collapse: ExpressibleByArgument {}
+
+/// What a stage runs: for a training stage its training graph (the model's nodes its losses need, the losses and
+/// the backward pass), for a k-means stage the nodes its taps need. Exits with a message for an unknown stage.
+func stageGraph(_ compiled: CompiledSpec, stage: String, file: String) throws -> Graph {
+    guard let found = compiled.stages.first(where: { $0.name == stage }) else {
+        let names = compiled.stages.map(\.name)
+        printError("error: no stage '\(stage)' in \(file)" + (Suggestion.hint(for: stage, in: names).map { "\n  hint: \($0)" }
+            ?? (names.isEmpty ? "; it has no stages" : "\n  hint: stages: \(names.joined(separator: ", "))")))
+        throw ExitCode(1)
+    }
+    switch found.kind {
+    case .train:
+        do {
+            let training = try TrainingGraph(model: compiled.graph, stage: found)
+            let graph = training.graph
+            let wanted = graph.outputs.filter { $0.name == "loss" || $0.name.hasPrefix("loss.") || $0.name.hasPrefix("grad.") }
+            var result = graph.subgraph(computing: wanted.map(\.value))
+            result.outputs = result.outputs.filter { named in wanted.contains { $0.name == named.name } }
+            return result
+        } catch {
+            printError(Diagnostic.render(error))
+            throw ExitCode(1)
+        }
+    case let .kmeans(kmeans):
+        let graph = compiled.graph
+        let values = kmeans.taps.compactMap { name in (graph.outputs + graph.taps).first { $0.name == name }?.value }
+        return graph.subgraph(computing: values)
+    }
+}

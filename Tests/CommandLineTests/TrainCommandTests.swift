@@ -81,6 +81,25 @@ struct TrainCommandTests {
         #expect(worst <= 1e-6, "largest difference \(worst)")
     }
 
+    @Test("compile --stage shows the training graph: losses, gradients, and no backward node for the frozen CNN; dot styles backward nodes")
+    func trainingGraph() throws {
+        let ir = try CommandLineTests.run(["compile", "graphs/gmp_tl.yaml", "--stage", "multitask", "--emit", "ir",
+                                           "--set", "backbone.encoder.layers=2", "--set", "gmp_layers=[1, 2]"])
+        #expect(ir.status == 0, "\(ir.error)")
+        #expect(ir.output.contains("cross_entropy_grad(") && ir.output.contains("lstm_grad(") && ir.output.contains("attention_grad("))
+        #expect(ir.output.contains("grad.encoder.layers.1.attention.q_proj.weight"))
+        #expect(!ir.output.contains("conv1d_grad(") || ir.output.contains("grad.encoder.pos_conv_embed"), "only the positional conv")
+        #expect(!ir.output.contains("grad.feature_extractor."), "the CNN is frozen")
+        let unfrozen = try CommandLineTests.run(["compile", "graphs/gmp_tl.yaml", "--stage", "multitask", "--emit", "ir",
+                                                 "--set", "backbone.encoder.layers=2", "--set", "gmp_layers=[1, 2]", "--set", "frozen=[]"])
+        #expect(unfrozen.output.contains("grad.feature_extractor.conv_layers.0.conv.weight"))
+
+        let dot = try CommandLineTests.run(["dot", "graphs/gmp_tl.yaml", "--stage", "multitask", "--collapse", "layers",
+                                            "--set", "backbone.encoder.layers=2", "--set", "gmp_layers=[1, 2]"])
+        #expect(dot.status == 0)
+        #expect(dot.output.contains("#ffe4e6") && dot.output.contains("backward\\n(gradients)"))
+    }
+
     @Test("a k-means stage, an unknown stage or fold, and a missing corpus are refused with what to do")
     func refusals() throws {
         let data = try Self.corpus()
