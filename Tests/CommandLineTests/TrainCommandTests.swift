@@ -79,6 +79,16 @@ struct TrainCommandTests {
             for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
         }
         #expect(worst <= 1e-6, "largest difference \(worst)")
+
+        // The trained run evaluates to the figures training printed, and predicts single files.
+        let eval = try CommandLineTests.run(["eval", straight, "--threads", "1"])
+        #expect(eval.status == 0, "\(eval.error)")
+        let trainedWAR = uninterrupted.output.split(separator: "\n").first { $0.hasPrefix("test Session1: WAR") }?.split(separator: " ")[3]
+        #expect(trainedWAR != nil && eval.output.contains("Session1 (stage multitask): WAR \(trainedWAR ?? "")"))
+        let wave = try #require(FileManager.default.enumerator(atPath: data)?.compactMap { $0 as? String }.first { $0.hasSuffix(".wav") })
+        let predict = try CommandLineTests.run(["predict", straight + "/Session1/multitask", data + "/" + wave])
+        #expect(predict.status == 0, "\(predict.error)")
+        #expect(predict.output.contains("neutral 0.") && predict.output.contains("gender "))
     }
 
     @Test("compile --stage shows the training graph: losses, gradients, and no backward node for the frozen CNN; dot styles backward nodes")
