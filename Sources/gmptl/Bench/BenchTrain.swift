@@ -1,0 +1,117 @@
+import ArgumentParser
+import Compiler
+import Foundation
+import GraphIR
+import GraphSpec
+import Kernels
+import Runtime
+
+/// `gmptl bench train`: one training step's forward and backward pass of HuBERT base with the CNN frozen.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Median time and peak memory of HuBERT base's forward + backward pass, the CNN frozen (random weights).",
+        discussion: """
+            The loss is the sum of last_hidden_state; gradients are computed for every parameter but the \
+            feature_extractor's (frozen, so it gets no backward nodes). Dropout and time masking are off, so the \
+            work equals scripts/bench_training_reference.py's. Peak memory is the process's maximum resident set.
+            """)
+
+    @Option(help: "Seconds of 16 kHz audio per utterance.")
+    var seconds: Double = 4
+
+    @Option(help: "Utterances per batch.")
+    var batch: Int = 1
+
+    @Option(help: "Kernel threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Minimum seconds spent timing.")
+    var time: Double = 5
+
+    @Option(help: "The backbone spec (default: graphs/hubert_base.yaml of this checkout).")
+    var spec: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value of the spec.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Also print the time per op kind (one extra run).")
+    var profile = false
+
+    func validate() throws {
+        guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be in [0.1, 600], got \(seconds)") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        if let threads { KernelThreads.set(threads) }
+        let path = try spec ?? Embed.defaultSpec()
+        let model = try compileOrExit(path, overrides: ["dropout=0", "mask_time_prob=0", "mask_time_min_masks=0"] + overrides).graph
+        var builder = GraphBuilder(extending: model)
+        guard let hidden = model.outputs.first(where: { $0.name == "last_hidden_state" })?.value else {
+            throw ValidationError("\(path) has no output last_hidden_state")
+        }
+        let rank = model[hidden].type.rank
+        let loss = builder.add(.reduce(.sum, axes: Array(0..<rank), keepDims: false), [hidden], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &builder) { !$0.hasPrefix("feature_extractor.") }
+        builder.setOutputs(model.outputs + [NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) },
+                           taps: [])
+        let graph = try builder.finish()
+
+        var parameters = [String: HostTensor]()
+        for (index, node) in graph.parameterNodes.enumerated() {
+            guard case let .parameter(name, dims) = node.op else { continue }
+            let tensor = HostTensor(.f32, shape: dims.compactMap(\.constantValue))
+            Philox(seed: 1, node: UInt32(index)).fillNormal(tensor.floats, count: tensor.count, std: 0.02)
+            parameters[name] = tensor
+        }
+        let samples = Int(seconds * 16_000)
+        let wave = HostTensor(.f32, shape: [batch, samples])
+        Philox(seed: 2).fillUniform(wave.floats, count: wave.count, low: -0.5, high: 0.5)
+        let lengths = HostTensor(int32s: Array(repeating: Int32(samples), count: batch), shape: [batch])
+        let inputs = ["wave": wave, "lengths": lengths]
+        let interpreter = Interpreter(graph: graph)
+        let fetch = ["loss"] + gradients.map { "grad.\($0.name)" }
+        var failure: (any Error)?
+        let training = Timing(minimumRuns: 3, minimumSeconds: time).median {
+            do { _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 1, step: 0)) } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        let trainingPeak = Self.peakResidentMiB()
+        let forward = Timing(minimumRuns: 3, minimumSeconds: time / 2).median {
+            do { _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: ["last_hidden_state"], mode: .evaluation) } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        let flops = BenchForward.flops(graph.subgraph(computing: graph.outputs.filter { $0.name != "last_hidden_state" }.map(\.value)),
+                                       symbols: ["B": batch, "S": samples])
+        var table = TextTable(header: ["pass", "audio", "batch", "threads", "GFLOP", "median ms", "GFLOP/s", "peak RSS MiB"])
+        table.add(["forward+backward", "\(formatFixed(seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)",
+                   formatFixed(flops / 1e9, digits: 1), formatFixed(training * 1e3, digits: 1),
+                   formatFixed(flops / training / 1e9, digits: 1), formatFixed(trainingPeak, digits: 0)])
+        table.add(["forward (evaluation)", "\(formatFixed(seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)", "", formatFixed(forward * 1e3, digits: 1), "", ""])
+        print("\(gradients.count) parameter tensors get gradients (the CNN is frozen)")
+        print(table.render())
+        if profile {
+            let record = OpProfile()
+            _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 1, step: 0), profile: record)
+            let total = record.seconds.values.reduce(0, +)
+            var ops = TextTable(header: ["op", "calls", "ms", "share"])
+            for (name, seconds) in record.seconds.sorted(by: { $0.value > $1.value }) {
+                ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %"])
+            }
+            print("\n" + ops.render())
+        }
+    }
+
+    /// The process's maximum resident set so far, in MiB.
+    static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
