@@ -27,9 +27,8 @@ public enum Autodiff {
             case .input, .constant: false
             default: node.inputs.contains { requiresGradient[$0.index] }
             }
-            for output in node.outputs where depends && graph[output].type.dtype == .f32 {
-                requiresGradient[output.index] = true
-            }
+            // Only the first output carries gradients (later ones are masks; `Op.outputNames`).
+            if depends, let output = node.outputs.first, graph[output].type.dtype == .f32 { requiresGradient[output.index] = true }
         }
 
         // Which nodes the loss depends on.
@@ -48,7 +47,7 @@ public enum Autodiff {
         gradients[loss] = builder.add(.constant(1), [], name: "grad.\(lossNode.name).seed", scope: lossNode.scope)[0]
 
         for node in graph.nodes.reversed() where contributes[node.id.index] {
-            guard node.outputs.count == 1, let dy = gradients[node.outputs[0]] else { continue }
+            guard let output = node.outputs.first, let dy = gradients[output] else { continue }
             let wrt = node.inputs.map { requiresGradient[$0.index] }
             guard wrt.contains(true) else { continue }
             let contributions = try Self.gradients(of: node, outputGradient: dy, wrt: wrt, in: &builder)

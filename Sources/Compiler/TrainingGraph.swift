@@ -5,7 +5,8 @@ import GraphSpec
 ///
 /// Outputs, besides the model's: `loss` (the weighted sum the optimiser minimises), `loss.<name>` per loss term,
 /// and `grad.<parameter>` per trained parameter. Inputs, besides the model's: the targets each loss reads
-/// (`targets.<label>`, i32, one per utterance or one per frame) and, for losses with class weights,
+/// (`targets.<label>`, i32, one per utterance or one per frame) and, for losses with class weights or over the
+/// time-masked frames (`frames: masked`, whose mask comes from the time-mask node upstream; weights 1 when none),
 /// `class_weights.<loss>` (f32 `[classes]`, supplied by the runner: `balanced` needs the training split's class
 /// counts).
 public struct TrainingGraph: Sendable {
@@ -81,12 +82,18 @@ public struct TrainingGraph: Sendable {
             switch loss.kind {
             case .crossEntropy:
                 var inputs = [source.value, targets]
+                // Over the time-masked frames: the mask of the time-mask node the scores come from.
+                var frameMask: ValueID?
                 if loss.frames == .masked {
-                    problems.append(Diagnostic("loss '\(loss.name)': frame losses over the time-masked frames (`frames: masked`) are not supported yet; use `frames: valid`",
-                                               at: stage.location))
-                    continue
+                    guard type.rank == 3, let mask = Self.timeMask(upstreamOf: source.value, in: model) else {
+                        problems.append(Diagnostic(
+                            "loss '\(loss.name)' counts the time-masked frames (`frames: masked`), but '\(loss.input)' is \(type.rank == 3 ? "not computed from a time_mask node" : "not per frame (\(type))")",
+                            at: stage.location, hint: "use `frames: valid` for every valid frame"))
+                        continue
+                    }
+                    frameMask = mask
                 }
-                if loss.classWeights != .none {
+                if loss.classWeights != .none || frameMask != nil {
                     if case let .explicit(values) = loss.classWeights, values.count != classes {
                         problems.append(Diagnostic("loss '\(loss.name)' gives \(values.count) class weights for \(classes) classes", at: stage.location))
                         continue
@@ -95,6 +102,7 @@ public struct TrainingGraph: Sendable {
                     inputs.append(builder.input(input, .f32([Dim(classes)]), at: stage.location))
                     classWeights.append(ClassWeights(input: input, loss: loss.name, label: loss.target, classes: classes, rule: loss.classWeights))
                 }
+                if let frameMask { inputs.append(frameMask) }
                 lossValue = builder.add(.crossEntropy(ignoreIndex: -100), inputs, name: "loss.\(loss.name)", at: stage.location)[0]
 
             case let .amSoftmax(scale, margin):
@@ -140,6 +148,18 @@ public struct TrainingGraph: Sendable {
             guard case let .parameter(name, _) = node.op, trained(name), !reached.contains(name) else { return nil }
             return name
         }
+    }
+
+    /// The mask output of the time-mask node nearest upstream of `value` (breadth first), if any.
+    static func timeMask(upstreamOf value: ValueID, in graph: Graph) -> ValueID? {
+        var queue = [graph[value].producer], seen = Set<NodeID>(), next = 0
+        while next < queue.count {
+            let node = graph[queue[next]]
+            next += 1
+            if case .timeMask = node.op, node.outputs.count > 1 { return node.outputs[1] }
+            for input in node.inputs where seen.insert(graph[input].producer).inserted { queue.append(graph[input].producer) }
+        }
+        return nil
     }
 
     /// Whether a parameter trains: inside a `train` scope and not inside a `freeze` scope (scopes are name prefixes

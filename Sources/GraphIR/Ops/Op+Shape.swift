@@ -203,7 +203,7 @@ extension Op {
             let input = try x.float(0, rank: 3, self)
             try lengths(x, 1, batch: input.shape[0])
             try same(try x.float(2, rank: 1, self).shape[0], input.shape[2], "the embedding length", "the channels", [2, 0])
-            return [input]
+            return [input, .f32(Array(input.shape.prefix(2)))]
 
         case .crossEntropy:
             let logits = try x.float(0, rankAtLeast: 1, self)

@@ -65,6 +65,16 @@ extension Op {
         }
     }
 
+    /// The names of the op's outputs as specs refer to them (`masked.mask`); the first is the node itself (`masked`).
+    /// Outputs after the first are never differentiated (masks).
+    public var outputNames: [String] {
+        switch self {
+        case .timeMask: ["", "mask"]
+        case let .gradient(forward, wrt): zip(forward.inputNames, wrt).filter(\.1).map { "d" + $0.0.replacingSuffix("?") }
+        default: [""]
+        }
+    }
+
     /// How many inputs the op takes.
     public var arity: ClosedRange<Int> {
         if case let .gradient(_, wrt) = self { return (wrt.count + 2)...(wrt.count + 2) }

@@ -78,7 +78,8 @@ public indirect enum Op: Hashable, Sendable {
     // MARK: Training-time randomness (identity in evaluation)
 
     case dropout(probability: Float)
-    /// HuBERT's time-span masking: x `[B, T, C]`, lengths, embedding `[C]` -> x's shape.
+    /// HuBERT's time-span masking: x `[B, T, C]`, lengths, embedding `[C]` -> x's shape, and the mask f32 `[B, T]`
+    /// (1 where a frame was replaced; all 0 in evaluation), which losses over the masked frames read.
     case timeMask(probability: Float, spanLength: Int, minimumSpans: Int)
 
     // MARK: Losses (scalar `f32[]` outputs)

@@ -146,7 +146,8 @@ struct Lowering {
             }
             return match.value
         }
-        guard outputs.count == 1, let only = outputs.first else {
+        // One output, or an op's several with the first unnamed (`masked` is the masked features, `masked.mask` the mask).
+        guard outputs.count == 1 || outputs.first?.name == "", let only = outputs.first else {
             let names = outputs.map(\.name)
             sink.error("'\(reference.node)' has several outputs; name one", at: reference.yaml, keyPath: keyPath,
                        hint: "for example '\(reference.node).\(names.first ?? "")' (outputs: \(names.joined(separator: ", ")))")
@@ -234,7 +235,8 @@ struct Lowering {
             ? [given[0]] + weights + given.dropFirst()
             : given + weights
         let outputs = builder.add(lowered.op, irInputs, name: nodeName, scope: frame.scope, at: location, keyPath: node.keyPath)
-        return outputs.map { ("", $0) }
+        let names = lowered.op.outputNames
+        return outputs.enumerated().map { (index, value) in (index < names.count ? names[index] : "\(index)", value) }
     }
 
     mutating func lowerBlock(_ block: BlockSpec, module: Int, node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {

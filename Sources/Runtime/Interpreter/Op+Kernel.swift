@@ -212,16 +212,20 @@ extension Interpreter {
             return [out]
 
         case let .timeMask(probability, spanLength, minimumSpans):
-            guard state.mode.isTraining else { return [x[0]] }
-            let out = output()
             let (batch, frames, channels) = (shape[0], shape[1], shape[2])
-            let mask = scratch(batch * frames)
+            let mask = HostTensor(.f32, shape: [batch, frames], pool: pool)
+            guard state.mode.isTraining else {
+                // Evaluation masks nothing: the input as it is, and a mask of zeros.
+                mask.floats.update(repeating: 0, count: mask.count)
+                return [x[0], mask]
+            }
+            let out = output()
             TimeMask.spans(mask: mask.floats, lengths: x[1].int32s, batch: batch, frames: frames, probability: probability,
                            spanLength: spanLength, minimumSpans: minimumSpans, stream: state.stream(for: node))
             TimeMask.apply(x: x[0].floats, mask: mask.floats, embedding: x[2].floats, out: out.floats, batch: batch,
                            frames: frames, channels: channels)
             state.save([mask], for: node)
-            return [out]
+            return [out, mask]
 
         case let .crossEntropy(ignoreIndex):
             let out = output()
