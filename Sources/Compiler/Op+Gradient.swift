@@ -29,7 +29,7 @@ extension Autodiff {
             return []
 
         case .linear, .conv1d, .layerNorm, .groupNorm, .weightNorm, .unary, .softmax, .logSoftmax, .reduce, .slice,
-             .concat, .attention, .lstm, .maskedMeanPool, .dropout, .timeMask, .crossEntropy, .amSoftmax:
+             .concat, .attention, .lstm, .maskedMeanPool, .dropout, .layerDrop, .timeMask, .crossEntropy, .amSoftmax:
             return fused()
 
         case let .binary(function):

@@ -161,6 +161,20 @@ import Testing
         try check.check(b, output: output)
     }
 
+    /// In training the draw of (seed, step, node) picks one input; the gradient follows it (p = 0.5 over three
+    /// nodes makes both outcomes likely).
+    @Test func layerDrop() throws {
+        var check = GradientCheck()
+        var b = GraphBuilder(name: "t")
+        var x = check.parameter("x", [2, 3], in: &b)
+        for layer in 0..<3 {
+            let w = check.parameter("w\(layer)", [3, 3], in: &b)
+            let y = b.add(.unary(.tanh), [b.add(.linear, [x, w], name: "linear\(layer)")[0]], name: "tanh\(layer)")[0]
+            x = b.add(.layerDrop(probability: 0.5), [x, y], name: "drop\(layer)")[0]
+        }
+        try check.check(b, output: x)
+    }
+
     @Test func crossEntropyWithClassWeightsAndMask() throws {
         var check = GradientCheck()
         var b = GraphBuilder(name: "t")

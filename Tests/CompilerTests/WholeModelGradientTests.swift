@@ -16,7 +16,7 @@ import Testing
         let checkpoint = try HFCheckpoint.load(directory: Self.fixture)
         // Evaluation-mode reference: no dropout and no time masking, so switch both off in the training graph.
         let overrides = checkpoint.configOverrides.map { "backbone." + $0 } + [
-            "lstm_hidden=8", "projection=8", "gmp_layers=[1, 2]", "backbone.dropout=0", "backbone.mask_time_prob=0", "backbone.mask_time_min_masks=0",
+            "lstm_hidden=8", "projection=8", "gmp_layers=[1, 2]", "backbone.dropout=0", "backbone.layerdrop=0", "backbone.mask_time_prob=0", "backbone.mask_time_min_masks=0",
         ]
         let spec = try SpecCompiler.compile(path: Self.root.appendingPathComponent("graphs/gmp_tl.yaml").path, overrides: overrides)
         let stage = try #require(spec.stages.first { $0.name == "multitask" })

@@ -1,6 +1,6 @@
 /// The inference form of a graph: training-time randomness removed.
 extension Graph {
-    /// The graph with dropout and time masking bypassed (their users read their input instead) and what only they
+    /// The graph with dropout, LayerDrop and time masking bypassed (their users read their input instead) and what only they
     /// needed removed: the learned mask embedding, for one, is not a parameter of the inference form, so a
     /// checkpoint saved without it (HF omits it when masking is off) still runs.
     public func inferenceForm() -> Graph {
@@ -14,6 +14,8 @@ extension Graph {
             switch node.op {
             case .dropout, .timeMask:
                 if let output = node.outputs.first, let input = node.inputs.first { replacement[output] = resolved(input) }
+            case .layerDrop:
+                if let output = node.outputs.first, node.inputs.count == 2 { replacement[output] = resolved(node.inputs[1]) }
             default: break
             }
         }

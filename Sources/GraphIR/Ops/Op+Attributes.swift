@@ -20,7 +20,7 @@ extension Op {
         case let .attention(heads): [("heads", "\(heads)")]
         case let .lstm(hidden): [("hidden", "\(hidden)")]
         case let .windowLengths(kernel, stride, padding): [("kernel", "\(kernel)"), ("stride", "\(stride)"), ("padding", "\(padding)")]
-        case let .dropout(probability): [("p", number(probability))]
+        case let .dropout(probability), let .layerDrop(probability): [("p", number(probability))]
         case let .timeMask(probability, span, minimum):
             [("p", number(probability)), ("span", "\(span)"), ("min_spans", "\(minimum)")]
         case let .crossEntropy(ignoreIndex): [("ignore_index", "\(ignoreIndex)")]

@@ -33,7 +33,7 @@ extension Op {
             let products = wrt.prefix(2).filter { $0 }.count
             return forwardFlops * Double(products)
         case .input, .parameter, .constant, .layerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
-             .reduce, .reshape, .transpose, .slice, .concat, .maskedMeanPool, .maskPadding, .windowLengths, .dropout,
+             .reduce, .reshape, .transpose, .slice, .concat, .maskedMeanPool, .maskPadding, .windowLengths, .dropout, .layerDrop,
              .timeMask, .crossEntropy:
             return 0
         }

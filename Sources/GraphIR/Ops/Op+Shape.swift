@@ -100,6 +100,11 @@ extension Op {
         case .unary, .scale, .softmax, .logSoftmax, .dropout:
             return [try x.float(0, rankAtLeast: 0, self)]
 
+        case .layerDrop:
+            let skip = try x.float(0, rankAtLeast: 0, self), layer = try x.float(1, rankAtLeast: 0, self)
+            try same(skip.shape, layer.shape, "the skipped layer's input", "its output", [0, 1])
+            return [layer]
+
         case .binary:
             let a = try x.float(0, rankAtLeast: 0, self), b = try x.float(1, rankAtLeast: 0, self)
             return [.f32(try broadcast(a.shape, b.shape))]

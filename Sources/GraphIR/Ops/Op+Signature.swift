@@ -28,6 +28,7 @@ extension Op {
         case .maskPadding: "mask_padding"
         case .windowLengths: "window_lengths"
         case .dropout: "dropout"
+        case .layerDrop: "layer_drop"
         case .timeMask: "time_mask"
         case .crossEntropy: "cross_entropy"
         case .amSoftmax: "am_softmax"
@@ -49,6 +50,7 @@ extension Op {
         case .weightNorm: ["v", "g"]
         case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout: ["x"]
         case .binary: ["a", "b"]
+        case .layerDrop: ["skip", "layer"]
         case .concat: ["*x"]
         case .attention: ["q", "k", "v", "lengths"]
         case .lstm:
@@ -87,7 +89,7 @@ extension Op {
     /// Whether the op draws random numbers in training (and needs a (seed, step, node) stream).
     public var isRandom: Bool {
         switch self {
-        case .dropout, .timeMask: true
+        case .dropout, .timeMask, .layerDrop: true
         default: false
         }
     }

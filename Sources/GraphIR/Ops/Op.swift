@@ -78,6 +78,9 @@ public indirect enum Op: Hashable, Sendable {
     // MARK: Training-time randomness (identity in evaluation)
 
     case dropout(probability: Float)
+    /// LayerDrop (Fan et al. 2019; HuBERT's `layerdrop`): in training, with this probability per batch, the layer is
+    /// skipped: the output is `skip` (the layer's input) instead of `layer` (its output). Evaluation: `layer`.
+    case layerDrop(probability: Float)
     /// HuBERT's time-span masking: x `[B, T, C]`, lengths, embedding `[C]` -> x's shape, and the mask f32 `[B, T]`
     /// (1 where a frame was replaced; all 0 in evaluation), which losses over the masked frames read.
     case timeMask(probability: Float, spanLength: Int, minimumSpans: Int)

@@ -177,6 +177,11 @@ struct LayerOp: Sendable {
             guard (0..<1).contains(p) else { a.invalid("p", "dropout p must be in [0, 1), got \(p)"); return nil }
             return .dropout(probability: Float(p))
         },
+        simple("layer_drop", ["skip", "layer"], ["p"]) { a in
+            guard let p = a.double("p", default: nil) else { return nil }
+            guard (0..<1).contains(p) else { a.invalid("p", "layer_drop p must be in [0, 1), got \(p)"); return nil }
+            return .layerDrop(probability: Float(p))
+        },
         simple("cross_entropy", ["logits", "targets", "class_weights?", "mask?"], ["ignore_index"]) { a in
             a.int("ignore_index", default: -100).map { .crossEntropy(ignoreIndex: $0) }
         },

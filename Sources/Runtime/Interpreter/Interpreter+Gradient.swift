@@ -175,6 +175,17 @@ extension Interpreter {
             Dropout.backward(dy.floats, try flagged(0).floats, count: y.count, probability: probability,
                              stream: state.stream(for: forwardNode))
 
+        case let .layerDrop(probability):
+            // The gradient goes to the input that was the output; the other gets zeros.
+            let skipped = state.skipsLayer(forwardNode, probability: probability)
+            for (index, gradient) in gradients {
+                if (index == 0) == skipped {
+                    gradient.floats.update(from: dy.floats, count: gradient.count)
+                } else {
+                    gradient.floats.update(repeating: 0, count: gradient.count)
+                }
+            }
+
         case .timeMask:
             let mask = try saved()[0]
             TimeMask.backward(dy: dy.floats, mask: mask.floats, dx: d(0), dEmbedding: d(2), batch: y.shape[0],

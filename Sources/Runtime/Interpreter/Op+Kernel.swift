@@ -211,6 +211,11 @@ extension Interpreter {
             Dropout.forward(x[0].floats, out.floats, count: out.count, probability: probability, stream: state.stream(for: node))
             return [out]
 
+        case let .layerDrop(probability):
+            // Values are never written after they are made: the chosen input is the output.
+            guard state.mode.isTraining else { return [x[1]] }
+            return [state.skipsLayer(node, probability: probability) ? x[0] : x[1]]
+
         case let .timeMask(probability, spanLength, minimumSpans):
             let (batch, frames, channels) = (shape[0], shape[1], shape[2])
             let mask = HostTensor(.f32, shape: [batch, frames], pool: pool)

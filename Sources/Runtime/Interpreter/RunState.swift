@@ -38,6 +38,11 @@ final class RunState {
         return Philox(seed: seed, step: step, node: Self.key(node.name))
     }
 
+    /// Whether a LayerDrop node skips its layer in this run: one draw per (seed, step, node).
+    func skipsLayer(_ node: Node, probability: Float) -> Bool {
+        stream(for: node).uniform(at: 0) < probability
+    }
+
     /// FNV-1a of the name, 32 bits.
     static func key(_ name: String) -> UInt32 {
         var hash: UInt32 = 2_166_136_261

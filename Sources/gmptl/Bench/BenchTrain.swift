@@ -13,7 +13,7 @@ struct BenchTrain: ParsableCommand {
         abstract: "Median time and peak memory of HuBERT base's forward + backward pass, the CNN frozen (random weights).",
         discussion: """
             The loss is the sum of last_hidden_state; gradients are computed for every parameter but the \
-            feature_extractor's (frozen, so it gets no backward nodes). Dropout and time masking are off, so the \
+            feature_extractor's (frozen, so it gets no backward nodes). Dropout, LayerDrop and time masking are off, so the \
             work equals scripts/bench_training_reference.py's. Peak memory is the process's maximum resident set.
             """)
 
@@ -47,7 +47,7 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         if let threads { KernelThreads.set(threads) }
         let path = try spec ?? Embed.defaultSpec()
-        let model = try compileOrExit(path, overrides: ["dropout=0", "mask_time_prob=0", "mask_time_min_masks=0"] + overrides).graph
+        let model = try compileOrExit(path, overrides: ["dropout=0", "layerdrop=0", "mask_time_prob=0", "mask_time_min_masks=0"] + overrides).graph
         var builder = GraphBuilder(extending: model)
         guard let hidden = model.outputs.first(where: { $0.name == "last_hidden_state" })?.value else {
             throw ValidationError("\(path) has no output last_hidden_state")
