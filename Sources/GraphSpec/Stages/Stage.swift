@@ -76,6 +76,8 @@ public struct OptimizerSettings: Hashable, Sendable {
     public var decay: Decay
     /// Gradients are clipped to this global norm (nil: no clipping).
     public var clipNorm: Double?
+    /// SGD's momentum (0: plain SGD).
+    public var momentum: Double = 0
 }
 
 public struct TrainStage: Hashable, Sendable {

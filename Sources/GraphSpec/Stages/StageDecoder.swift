@@ -212,10 +212,15 @@ struct StageDecoder {
             }
         }
         let clip = reader.optional("clip_norm").flatMap { number($0, keyPath: "\(keyPath).clip_norm", range: 1e-6...1e6) }
+        var momentum = 0.0
+        if let node = reader.optional("momentum") {
+            if name != .sgd { sink.error("momentum is an SGD setting; \(name.rawValue) has betas", at: node, keyPath: "\(keyPath).momentum") }
+            momentum = number(node, keyPath: "\(keyPath).momentum", range: 0...0.999999) ?? 0
+        }
         reader.finish(context: "optimizer")
         guard let lr else { return nil }
         return OptimizerSettings(name: name, learningRate: lr, scopeLearningRates: scopeRates, weightDecay: weightDecay, betas: betas,
-                                 epsilon: epsilon, warmup: warmup, decay: decay, clipNorm: clip)
+                                 epsilon: epsilon, warmup: warmup, decay: decay, clipNorm: clip, momentum: momentum)
     }
 
     // MARK: - k-means stages

@@ -102,7 +102,7 @@ public struct StageRunner {
         let algorithm: Optimizer.Algorithm = switch optimizerSettings.name {
         case .adamw: .adamW
         case .adam: .adam
-        case .sgd: .sgd(momentum: 0)
+        case .sgd: .sgd(momentum: optimizerSettings.momentum)
         }
         let betas = optimizerSettings.betas.count == 2 ? (optimizerSettings.betas[0], optimizerSettings.betas[1]) : (0.9, 0.999)
         let optimizer = Optimizer(algorithm, weightDecay: optimizerSettings.weightDecay, betas: betas, epsilon: optimizerSettings.epsilon,
