@@ -34,6 +34,7 @@ public struct Interpreter {
         // Dropout and time masking are identities in inference: bypassed, with what only they read.
         let program = mode.isTraining ? graph.subgraph(computing: wanted) : graph.subgraph(computing: wanted).inferenceForm()
         let state = RunState(mode: mode, program: program)
+        pool.trim()
 
         // Inputs: present, typed, and consistent in their sizes.
         var binding = ShapeBinding()

@@ -7,6 +7,8 @@ public final class ProgressBar {
     private let clock = ContinuousClock()
     private var start: ContinuousClock.Instant
     private var startStep = 0
+    /// Utterances trained on since the last restart (for the throughput).
+    private var utterances = 0
     private var lastPrinted = -1
     private let logEvery: Int
     public var isEnabled: Bool
@@ -21,10 +23,13 @@ public final class ProgressBar {
     public func restart(at step: Int) {
         start = clock.now
         startStep = step
+        utterances = 0
     }
 
+    /// Records a finished optimizer step over `stepUtterances` utterances and redraws (or prints) the line.
     public func update(stage: String, epoch: Int, epochs: Int, step: Int, totalSteps: Int, loss: Double,
-                       learningRate: Double, utterances: Int) {
+                       learningRate: Double, stepUtterances: Int) {
+        utterances += stepUtterances
         guard isEnabled, isTerminal || step - lastPrinted >= logEvery || step == totalSteps else { return }
         lastPrinted = step
         let elapsed = Self.seconds(clock.now - start)

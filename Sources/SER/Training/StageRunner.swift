@@ -154,12 +154,12 @@ public struct StageRunner {
 
         while progress.epoch < settings.epochs {
             let plan = batching.trainingPlan(seed: options.seed, epoch: progress.epoch)
-            var utterancesSeen = 0
             while progress.batchInEpoch < plan.count {
                 // One optimizer step over up to `accumulate` batches.
                 let group = plan[progress.batchInEpoch..<min(plan.count, progress.batchInEpoch + settings.accumulate)]
                 var gradients = [String: HostTensor]()
                 var lossSums = [String: Double]()
+                var stepUtterances = 0
                 for (micro, items) in group.enumerated() {
                     let batch = try batching.load(items)
                     var inputs = constantInputs
@@ -187,7 +187,7 @@ public struct StageRunner {
                             gradients[parameter] = gradient
                         }
                     }
-                    utterancesSeen += batch.ids.count
+                    stepUtterances += batch.ids.count
                 }
                 if group.count > 1 {
                     for gradient in gradients.values {
@@ -206,7 +206,7 @@ public struct StageRunner {
                 }
                 progressBar.update(stage: stage.name, epoch: progress.epoch, epochs: settings.epochs, step: progress.step,
                                    totalSteps: totalSteps, loss: (lossSums["loss"] ?? 0) / Double(group.count),
-                                   learningRate: learningRate, utterances: utterancesSeen)
+                                   learningRate: learningRate, stepUtterances: stepUtterances)
                 if options.checkpointEvery > 0, progress.step % options.checkpointEvery == 0, progress.batchInEpoch < plan.count {
                     try saveCheckpoint()
                 }
