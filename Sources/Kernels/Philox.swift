@@ -49,6 +49,15 @@ public struct Philox: Sendable, Hashable {
         Self.unit(block(UInt32(truncatingIfNeeded: index >> 2))[index & 3])
     }
 
+    /// Element `index` as a uniform integer in `0..<bound` (Lemire's multiply-shift of one 32-bit word; `bound` at
+    /// most 2^32; 0 for bounds below 2).
+    @inlinable
+    public func integer(at index: Int, below bound: Int) -> Int {
+        guard bound > 1 else { return 0 }
+        let word = block(UInt32(truncatingIfNeeded: index >> 2))[index & 3]
+        return Int((UInt64(word) &* UInt64(bound)) >> 32)
+    }
+
     /// A 32-bit word mapped to [0, 1).
     @inlinable @inline(__always)
     public static func unit(_ word: UInt32) -> Float {

@@ -7,10 +7,8 @@ public enum Shuffle {
     /// 0 when `bound` is not positive).
     public static func draw(_ stream: Philox, index: Int, bound: Int) -> Int {
         guard bound > 1 else { return 0 }
+        if bound <= Int(UInt32.max) { return stream.integer(at: index, below: bound) }
         let word = stream.block(UInt32(truncatingIfNeeded: index >> 2))[index & 3]
-        if bound <= Int(UInt32.max) {
-            return Int((UInt64(word) &* UInt64(bound)) >> 32)
-        }
         // Longer than 2^32 (never for utterances): combine two words.
         let other = stream.block(UInt32(truncatingIfNeeded: (index >> 2) &+ (1 << 30)))[index & 3]
         let wide = (UInt64(word) << 32) | UInt64(other)

@@ -1,0 +1,53 @@
+/// Nearest-centroid assignment by GEMM: `||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2`, with the products `X C^T` computed
+/// block of rows by block of rows, so the scores never take more than `blockRows * k` floats.
+///
+/// Ties go to the lowest centroid index; squared distances are clamped at 0 (rounding can make them slightly
+/// negative). Deterministic for a given thread count (OpenBLAS's GEMM is); allocation-free.
+public enum KMeansAssign {
+    /// Rows per GEMM block for `k` centroids: about 4 M scores, between 64 and 8,192 rows.
+    public static func blockRows(k: Int) -> Int { min(8_192, max(64, (1 << 22) / max(1, k))) }
+
+    /// Floats of workspace `assign` needs: the scores of one block and the centroids' squared norms.
+    public static func workspaceCount(k: Int) -> Int { blockRows(k: k) * k + k }
+
+    /// Labels (and, when given, squared distances) of `n` rows of `x` (`[n, d]`) against `k` centroids (`[k, d]`).
+    public static func assign(
+        x: UnsafePointer<Float>, n: Int, d: Int, centroids: UnsafePointer<Float>, k: Int,
+        labels: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>
+    ) {
+        guard n > 0, k > 0 else { return }
+        let block = blockRows(k: k)
+        let scores = workspace, norms = workspace + block * k
+        squaredNorms(centroids, rows: k, d: d, into: norms)
+        var start = 0
+        while start < n {
+            let rows = min(block, n - start)
+            Gemm.multiply(transA: false, transB: true, m: rows, n: k, k: d, a: x + start * d, lda: d, b: centroids, ldb: d,
+                          c: scores, ldc: k)
+            Parallel.forChunks(rows, grain: max(1, 16_384 / max(1, k))) { range in
+                for row in range {
+                    let line = scores + row * k
+                    var best = 0
+                    var bestValue = norms[0] - 2 * line[0]
+                    for j in 1..<k {
+                        let value = norms[j] - 2 * line[j]
+                        if value < bestValue { bestValue = value; best = j }
+                    }
+                    labels[start + row] = Int32(best)
+                    if let distances {
+                        let xNorm = Reduce.dot(x + (start + row) * d, x + (start + row) * d, count: d)
+                        distances[start + row] = max(0, xNorm + bestValue)
+                    }
+                }
+            }
+            start += rows
+        }
+    }
+
+    /// `out[i] = ||rows[i]||^2`.
+    public static func squaredNorms(_ rows: UnsafePointer<Float>, rows count: Int, d: Int, into out: UnsafeMutablePointer<Float>) {
+        Parallel.forChunks(count, grain: max(1, 65_536 / max(1, d))) { range in
+            for i in range { out[i] = Reduce.dot(rows + i * d, rows + i * d, count: d) }
+        }
+    }
+}
