@@ -175,6 +175,22 @@ import Testing
         try check.check(b, output: x)
     }
 
+    /// Nodes the fetched values do not need are left out of the run, which renumbers the rest: gradient nodes must
+    /// still find their own forward node (its random stream, its saved tensors).
+    @Test func randomNodesAfterAnUnusedBranch() throws {
+        var check = GradientCheck()
+        var b = GraphBuilder(name: "t")
+        let x = check.parameter("x", [3, 8], in: &b)
+        let gamma = check.parameter("gamma", [8], offset: 1, in: &b)
+        let beta = check.parameter("beta", [8], in: &b)
+        _ = b.add(.unary(.tanh), [x], name: "unused_a")
+        _ = b.add(.unary(.sigmoid), [x], name: "unused_b")
+        let dropped = b.add(.dropout(probability: 0.4), [x], name: "dropout")[0]
+        let normed = b.add(.layerNorm(eps: 1e-5), [dropped, gamma, beta], name: "norm")[0]
+        let output = b.add(.layerDrop(probability: 0.5), [dropped, normed], name: "drop")[0]
+        try check.check(b, output: output)
+    }
+
     @Test func crossEntropyWithClassWeightsAndMask() throws {
         var check = GradientCheck()
         var b = GraphBuilder(name: "t")

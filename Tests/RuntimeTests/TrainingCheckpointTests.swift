@@ -36,6 +36,24 @@ struct TrainingCheckpointTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/run") == ["checkpoint"])
     }
 
+    @Test("a kill between the swap's renames leaves the previous checkpoint as <name>.old-*, which is resumed from; the next write sweeps leftovers")
+    func killDuringSwap() throws {
+        let folder = try Self.folder()
+        let path = folder + "/checkpoint"
+        let parameters = ["w": HostTensor(floats: [1, 2], shape: [2])]
+        let progress = TrainingProgress(stage: "s", seed: 1, step: 3, epoch: 0, batchInEpoch: 3)
+        try TrainingCheckpoint.write(to: path, parameters: parameters, optimizer: Optimizer(.adamW), progress: progress)
+        #expect(TrainingCheckpoint.finished(at: path) == path)
+        // The state a kill leaves: the old checkpoint moved aside, a half-written new one.
+        #expect(rename(path, path + ".old-1234") == 0)
+        try FileManager.default.createDirectory(atPath: path + ".partial-5678", withIntermediateDirectories: true)
+        #expect(TrainingCheckpoint.finished(at: path) == path + ".old-1234")
+        let (_, read) = try TrainingCheckpoint.read(from: try #require(TrainingCheckpoint.finished(at: path)), into: Optimizer(.adamW))
+        #expect(read == progress)
+        try TrainingCheckpoint.write(to: path, parameters: parameters, optimizer: Optimizer(.adamW), progress: progress)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["checkpoint"])
+    }
+
     @Test("writing over a checkpoint replaces it whole; a folder without progress.json is refused")
     func replaceAndRefuse() throws {
         let folder = try Self.folder()

@@ -10,7 +10,7 @@ extension Interpreter {
     ) throws(RunError) -> [HostTensor] {
         let count = wrt.count
         let y = x[count], dy = x[count + 1]
-        let forwardNode = graph.producer(of: node.inputs[count])
+        let forwardNode = try state.forwardNode(of: node)
         /// The gradient of forward input `index`, when flagged (zeros are not written: every kernel overwrites).
         var gradients = [Int: HostTensor]()
         for index in 0..<count where wrt[index] { gradients[index] = HostTensor(.f32, shape: x[index].shape, pool: pool) }
@@ -117,6 +117,9 @@ extension Interpreter {
             let shape = x[0].shape
             let kept = axis < 0 ? axis + shape.count : axis
             let length = shape[kept], stop = end < 0 ? length + end : end
+            guard 0 <= start, start <= stop, stop <= length else {
+                throw RunError("slice '\(forwardNode.name)' takes [\(start), \(stop)) of an axis of length \(length)")
+            }
             let outer = shape[..<kept].reduce(1, *), inner = shape[(kept + 1)...].reduce(1, *)
             let dx = try flagged(0).floats
             dx.update(repeating: 0, count: x[0].count)

@@ -145,6 +145,10 @@ extension Interpreter {
             let input = x[0].shape
             let kept = axis < 0 ? axis + input.count : axis
             let length = input[kept], stop = end < 0 ? length + end : end
+            guard 0 <= start, start <= stop, stop <= length else {
+                throw RunError("slice '\(node.name)' takes [\(start), \(stop)) of an axis of length \(length)",
+                               hint: "the input is shorter along axis \(axis) than the slice needs")
+            }
             Permute.slice(x[0].floats, outer: input[..<kept].reduce(1, *), length: length,
                           inner: input[(kept + 1)...].reduce(1, *), start: start, end: stop, into: out.floats)
             return [out]
@@ -240,6 +244,10 @@ extension Interpreter {
                 logits: x[0].floats, targets: x[1].int32s, classWeights: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
                 frameMask: x.count > 3 ? UnsafePointer(x[3].floats) : nil, ignoreIndex: Int32(clamping: ignoreIndex),
                 logSumExp: logSumExp.floats, rows: rows, classes: classes)
+            guard result.invalidTargets == 0 else {
+                throw RunError("'\(node.name)': \(result.invalidTargets) targets are outside 0..<\(classes) (and not the ignore index \(ignoreIndex))",
+                               hint: "the labels and the scores disagree on the number of classes")
+            }
             out.floats[0] = result.loss
             state.save([logSumExp], for: node)
             return [out]

@@ -5,17 +5,27 @@ import Kernels
 /// nodes (layer-norm statistics, attention probabilities, the LSTM's gates, time masks), and the random streams.
 final class RunState {
     let mode: RunMode
-    /// Forward nodes whose gradient node is in the program, by the gradient node that reads them.
+    /// Forward nodes whose gradient node is in the program.
     let savers: Set<NodeID>
+    /// The forward node of each gradient node of the program (the producer of its `y` input), from the program
+    /// itself: the interpreter's full graph numbers nodes differently.
+    private let forwardNodes: [NodeID: Node]
     private var saved: [NodeID: [HostTensor]] = [:]
 
     init(mode: RunMode, program: Graph) {
         self.mode = mode
-        var savers = Set<NodeID>()
+        var forwardNodes = [NodeID: Node]()
         for node in program.nodes {
-            if case let .gradient(_, wrt) = node.op { savers.insert(program.producer(of: node.inputs[wrt.count]).id) }
+            if case let .gradient(_, wrt) = node.op { forwardNodes[node.id] = program.producer(of: node.inputs[wrt.count]) }
         }
-        self.savers = savers
+        self.forwardNodes = forwardNodes
+        savers = Set(forwardNodes.values.map(\.id))
+    }
+
+    /// The forward node a gradient node differentiates.
+    func forwardNode(of gradient: Node) throws(RunError) -> Node {
+        guard let node = forwardNodes[gradient.id] else { throw RunError("internal: '\(gradient.name)' is not a gradient node of this run") }
+        return node
     }
 
     /// Keeps `tensors` for `node`'s gradient node, when it has one in this run.

@@ -83,6 +83,26 @@ public enum TrainingCheckpoint {
         }
         finished = true
         if hadOld { try? files.removeItem(atPath: old) }
+        // Leftovers of runs killed while writing: unfinished folders, and old ones a kill kept from being removed.
+        for stale in siblings(of: target, marker: ".partial-") + siblings(of: target, marker: ".old-") { try? files.removeItem(atPath: stale) }
+    }
+
+    /// The finished checkpoint to resume from: `directory` itself, or, when a run was killed between the two renames
+    /// of a swap, the previous checkpoint it had just moved aside (`<name>.old-*`). Nil when there is none.
+    public static func finished(at directory: String) -> String? {
+        let target = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let files = FileManager.default
+        if files.fileExists(atPath: target + "/" + progressFile) { return target }
+        return siblings(of: target, marker: ".old-").first { files.fileExists(atPath: $0 + "/" + progressFile) }
+    }
+
+    /// Folders next to `target` named `<target name><marker>...`, sorted.
+    static func siblings(of target: String, marker: String) -> [String] {
+        let url = URL(fileURLWithPath: target)
+        let parent = url.deletingLastPathComponent().path
+        let prefix = url.lastPathComponent + marker
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        return names.filter { $0.hasPrefix(prefix) }.sorted().map { parent + "/" + $0 }
     }
 
     /// Reads a checkpoint: the parameters, the progress, and the optimizer state into `optimizer`.

@@ -118,8 +118,8 @@ public struct StageRunner {
         var progress = TrainingProgress(stage: stage.name, seed: options.seed, step: 0, epoch: 0, batchInEpoch: 0)
         var losses = [LossRecord]()
         let checkpointFolder = layout.checkpoint(fold: fold.name, stage: stage.name)
-        if options.resume, FileManager.default.fileExists(atPath: checkpointFolder + "/" + TrainingCheckpoint.progressFile) {
-            let restored = try TrainingCheckpoint.read(from: checkpointFolder, into: optimizer)
+        if options.resume, let finished = TrainingCheckpoint.finished(at: checkpointFolder) {
+            let restored = try TrainingCheckpoint.read(from: finished, into: optimizer)
             guard restored.progress.seed == options.seed else {
                 throw TrainingError("the checkpoint \(checkpointFolder) was made with seed \(restored.progress.seed), not \(options.seed)",
                                     hint: "resume with --seed \(restored.progress.seed)")
@@ -132,10 +132,12 @@ public struct StageRunner {
                 target.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
             }
             progress = restored.progress
-            if let data = FileManager.default.contents(atPath: checkpointFolder + "/losses.json") {
-                losses = (try? JSONDecoder().decode([LossRecord].self, from: data)) ?? []
+            if let data = FileManager.default.contents(atPath: finished + "/losses.json") {
+                do { losses = try JSONDecoder().decode([LossRecord].self, from: data) } catch {
+                    progressBar.message("warning: \(finished)/losses.json is unreadable; the loss curves start at the resumed step")
+                }
             }
-            progressBar.message("\(stage.name): resumed from \(checkpointFolder) at epoch \(progress.epoch + 1), step \(progress.step)")
+            progressBar.message("\(stage.name): resumed from \(finished) at epoch \(progress.epoch + 1), step \(progress.step)")
         }
 
         let interpreter = Interpreter(graph: training.graph)
@@ -179,8 +181,16 @@ public struct StageRunner {
                         }
                         lossSums[name, default: 0] += value
                     }
+                    var seen = Set<ObjectIdentifier>()
                     for parameter in training.trainedParameters {
-                        guard let gradient = results["grad.\(parameter)"] else { continue }
+                        guard var gradient = results["grad.\(parameter)"] else { continue }
+                        // One tensor can be the gradient of two parameters (a sum passes its gradient through):
+                        // give each its own before anything is changed in place.
+                        if !seen.insert(ObjectIdentifier(gradient)).inserted {
+                            let copy = HostTensor(.f32, shape: gradient.shape)
+                            copy.floats.update(from: gradient.floats, count: gradient.count)
+                            gradient = copy
+                        }
                         if let sum = gradients[parameter] {
                             Elementwise.accumulate(gradient.floats, into: sum.floats, count: sum.count)
                         } else {
@@ -194,7 +204,12 @@ public struct StageRunner {
                         Elementwise.scale(gradient.floats, by: 1 / Float(group.count), into: gradient.floats, count: gradient.count)
                     }
                 }
-                if let clip = optimizerSettings.clipNorm { _ = GradientClipping.clipGlobalNorm(gradients, maxNorm: clip) }
+                let norm = optimizerSettings.clipNorm.map { GradientClipping.clipGlobalNorm(gradients, maxNorm: $0) }
+                    ?? GradientClipping.globalNorm(gradients)
+                guard norm.isFinite else {
+                    throw TrainingError("stage '\(stage.name)': the gradients became \(norm) at step \(progress.step) (epoch \(progress.epoch + 1)); no update was made",
+                                        hint: "lower the learning rate or set clip_norm; the last checkpoint is in \(checkpointFolder)")
+                }
                 let learningRate = schedule.rate(at: progress.step)
                 try optimizer.step(parameters: parameters, gradients: gradients, learningRate: learningRate)
                 progress.step += 1
@@ -249,6 +264,10 @@ public struct StageRunner {
         case .none: return HostTensor(floats: [Float](repeating: 1, count: weights.classes), shape: [weights.classes])
         case let .explicit(values): return HostTensor(floats: values.map(Float.init), shape: [weights.classes])
         case .balanced:
+            guard counts.count == weights.classes else {
+                throw TrainingError("loss '\(weights.loss)' has \(weights.classes) classes, but the data has \(counts.count) (config.data.classes)",
+                                    at: stage.location)
+            }
             guard weights.label == "emotion" else {
                 throw TrainingError("loss '\(weights.loss)': balanced class weights are computed for the emotion labels only", at: stage.location)
             }

@@ -69,7 +69,12 @@ public struct TrainingRun {
         let allFolds = try Folds.leaveOneSessionOut(corpus.utterances, validation: ValidationSplit(fraction: 0.1, seed: options.runner.seed))
         let folds = try chosenFolds(allFolds)
         try FileManager.default.createDirectory(atPath: options.layout.root, withIntermediateDirectories: true)
-        try AtomicFile.write(runDescription(classes: data.classes, overrides: overrides), to: options.layout.runFile)
+        let description = runDescription(classes: data.classes, overrides: overrides)
+        if options.runner.resume, let existing = try? String(contentsOfFile: options.layout.runFile, encoding: .utf8), existing != description {
+            throw TrainingError("\(options.layout.runFile) was made with another spec, --set options, corpus or seed than this command's",
+                                hint: "resume with the run's own options (see run.json), or train into a new --out folder")
+        }
+        try AtomicFile.write(description, to: options.layout.runFile)
 
         var confusions = [(name: String, confusion: ConfusionMatrix)]()
         var allLosses = [LossRecord]()
