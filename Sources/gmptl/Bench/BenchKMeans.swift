@@ -42,6 +42,9 @@ struct BenchKMeans: ParsableCommand {
     @Option(help: "Mini-batch size (default: full Lloyd iterations).")
     var batchSize: Int?
 
+    @Option(help: "Points k-means++ draws the initial centroids from (default: min(n, max(16384, 32 K))).")
+    var initSample: Int?
+
     func validate() throws {
         guard n >= 1, d >= 1, clusters >= 1, iterations >= 0 else { throw ValidationError("--n, --d, --clusters must be positive") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 && $0 <= n }) else { throw ValidationError("--k must list counts in 1...\(n)") }
@@ -68,7 +71,7 @@ struct BenchKMeans: ParsableCommand {
         }
         var table = TextTable(header: ["K", "points", "dims", "iterations", "threads", "seconds", "inertia/n", "init"])
         for count in counts {
-            let options = KMeans.Options(k: count, iterations: iterations, seed: seed, batchSize: batchSize)
+            let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, batchSize: batchSize)
             let clock = ContinuousClock()
             let start = clock.now
             let result = KMeans.fit(x: points.floats, n: n, d: d, options: options)
