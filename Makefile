@@ -30,19 +30,21 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
-# The demo: the multi-task stage of graphs/gmp_tl.yaml with a tiny backbone from random initialisation (no
-# pre-trained weights ship with gmptl) on one leave-one-session-out fold of the synthetic demo corpus.
+# The demo: the whole GMP-TL recipe of graphs/gmp_tl.yaml (multi-task stage, k-means pseudo-labels, stage 1, stage 2)
+# with a tiny backbone from random initialisation (no pre-trained weights ship with gmptl) on one
+# leave-one-session-out fold of the synthetic demo corpus.
 DEMO_DATA ?= demo-data
 DEMO_RUN ?= runs/demo
 DEMO_TINY := --set backbone.features.channels=32 --set backbone.encoder.hidden=64 --set backbone.encoder.heads=4 \
 	--set backbone.encoder.intermediate=128 --set backbone.encoder.layers=2 --set backbone.encoder.pos_kernel=16 \
 	--set backbone.encoder.pos_groups=4 --set 'gmp_layers=[1, 2]' --set lstm_hidden=32 --set projection=32 \
-	--set frame_head_hidden=32 --set 'frozen=[]' --set epochs=16 --set lr_backbone=5e-4 --set lr_heads=5e-4
+	--set frame_head_hidden=32 --set 'frozen=[]' --set epochs=12 --set lr_backbone=5e-4 --set lr_heads=5e-4 \
+	--set 'k=[8, 16, 32]'
 
 demo: build
 	@[ -d $(DEMO_DATA)/Session1 ] || .build/release/gmptl corpus synth --out $(DEMO_DATA)
 	@rm -rf $(DEMO_RUN)
-	.build/release/gmptl train graphs/gmp_tl.yaml --data $(DEMO_DATA) --folds 1 --stages multitask --out $(DEMO_RUN) $(DEMO_TINY)
+	.build/release/gmptl train graphs/gmp_tl.yaml --data $(DEMO_DATA) --folds 1 --out $(DEMO_RUN) $(DEMO_TINY)
 
 bench: build
 	.build/release/gmptl bench kernels

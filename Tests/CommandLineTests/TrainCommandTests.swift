@@ -110,7 +110,7 @@ struct TrainCommandTests {
         #expect(dot.output.contains("#ffe4e6") && dot.output.contains("backward\\n(gradients)"))
     }
 
-    @Test("a k-means stage, an unknown stage or fold, and a missing corpus are refused with what to do")
+    @Test("a k-means stage before its model, an unknown stage or fold, and a missing corpus are refused with what to do")
     func refusals() throws {
         let data = try Self.corpus()
         let out = try Self.temporaryFolder("refusals")
@@ -120,7 +120,7 @@ struct TrainCommandTests {
         let kmeans = try CommandLineTests.run(base + ["--stages", "pseudo_labels", "--folds", "1"])
         #expect(kmeans.status == 1)
         #expect(kmeans.error.contains("gmp_tl.yaml:"), "the stage's location")
-        #expect(kmeans.error.contains("stage 'pseudo_labels' is a k-means stage (pseudo-labels), which cannot run yet"))
+        #expect(kmeans.error.contains("stage 'pseudo_labels' taps the model of stage 'multitask', which has not run for fold Session1"))
 
         let unknown = try CommandLineTests.run(base + ["--stages", "multitsk"])
         #expect(unknown.status == 1)

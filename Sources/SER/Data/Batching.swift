@@ -71,9 +71,14 @@ public struct Batching: Sendable {
         public var evaluationCrop: CropMode
         /// The rate audio must have.
         public var sampleRate: Int
+        /// Crops start at multiples of this many samples: the model's frame hop, so that frame-level labels of the
+        /// whole utterance line up with a crop's frames.
+        public var cropAlignment: Int
 
         public init(batchSize: Int = 8, bucketBatches: Int = 16, maxSeconds: Double? = nil,
-                    trainingCrop: CropMode = .random, evaluationCrop: CropMode = .none, sampleRate: Int = 16_000) {
+                    trainingCrop: CropMode = .random, evaluationCrop: CropMode = .none, sampleRate: Int = 16_000,
+                    cropAlignment: Int = 1) {
+            self.cropAlignment = max(1, cropAlignment)
             self.batchSize = batchSize
             self.bucketBatches = bucketBatches
             self.maxSeconds = maxSeconds
@@ -168,7 +173,8 @@ public struct Batching: Sendable {
         case .center: start = slack / 2
         case .random: start = stream.map { Shuffle.draw($0, index: index, bound: slack + 1) } ?? 0
         }
-        return BatchItem(index: index, start: start, count: limit)
+        let aligned = start - start % options.cropAlignment
+        return BatchItem(index: index, start: aligned, count: limit)
     }
 
     /// The batches of one training epoch; the same (seed, epoch) always give the same plan.

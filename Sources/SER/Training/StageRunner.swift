@@ -68,21 +68,33 @@ public struct StageRunner {
         return graph.outputs.contains { $0.name == "emotion_logits" } ? ("emotion_logits", 1) : nil
     }
 
-    /// Trains from `initial` (every parameter of the model) and returns the parameters to hand on.
-    public func run(initial: [String: HostTensor]) throws -> Outcome {
+    /// Trains from `initial` (every parameter of the model) and returns the parameters to hand on. Frame-level
+    /// targets come from `pseudoLabels` (the k-means stages run before, for this fold).
+    public func run(initial: [String: HostTensor], pseudoLabels: [PseudoLabels] = []) throws -> Outcome {
         let training: TrainingGraph
         do { training = try TrainingGraph(model: spec.graph, stage: stage) } catch { throw TrainingError(error.diagnostics) }
         for targets in training.targets where targets.label != "emotion" && targets.label != "gender" {
-            throw TrainingError("stage '\(stage.name)' needs the pseudo-labels '\(targets.label)', which come from a k-means stage: k-means stages cannot run yet",
-                                at: stage.location)
+            guard pseudoLabels.contains(where: { $0.labels[targets.label] != nil }) else {
+                throw TrainingError("stage '\(stage.name)' needs the pseudo-labels '\(targets.label)': run its k-means stage first (in the same run)",
+                                    at: stage.location)
+            }
         }
+        let frameTargets = training.targets.filter(\.perFrame)
+        // Frames per sample count, and the hop that keeps crops on frame boundaries.
+        let frameCount: (Int) -> Int = { samples in
+            guard let target = frameTargets.first,
+                  let node = training.graph.inputNodes.first(where: { if case let .input(name) = $0.op { name == target.input } else { false } }),
+                  let time = training.graph[node.outputs[0]].type.shape.last else { return 0 }
+            return max(0, time.evaluate(["B": 1, "S": samples]) ?? 0)
+        }
+        let hop = frameTargets.isEmpty ? 1 : Self.hop(frameCount)
         let progressBar = options.progress
         if !training.unreachedParameters.isEmpty {
             progressBar.message("note: \(training.unreachedParameters.count) parameters of stage '\(stage.name)' get no gradient from its losses and stay as they are")
         }
 
         // Data: training batches, validation and class weights from the training split only.
-        let batchingOptions = Batching.Options(batchSize: settings.batchSize, maxSeconds: settings.maxSeconds)
+        let batchingOptions = Batching.Options(batchSize: settings.batchSize, maxSeconds: settings.maxSeconds, cropAlignment: hop)
         let batching = try Batching.readingLengths(fold.train, classes: classes, options: batchingOptions)
         let validation = fold.validation.isEmpty ? nil
             : try Batching.readingLengths(fold.validation, classes: classes, options: Batching.Options(batchSize: settings.batchSize))
@@ -141,9 +153,11 @@ public struct StageRunner {
         }
 
         let interpreter = Interpreter(graph: training.graph)
-        let evaluator = Self.emotionOutput(of: settings, in: spec.graph).map {
+        // Validation picks the best epoch by emotion UAR: for stages that train the emotion task.
+        let trainsEmotion = settings.losses.contains { $0.target == "emotion" }
+        let evaluator = trainsEmotion ? Self.emotionOutput(of: settings, in: spec.graph).map {
             Evaluator(graph: spec.graph, emotionOutput: $0.name, scoreScale: $0.scale)
-        }
+        } : nil
         let fetch = ["loss"] + training.lossNames.map { "loss.\($0)" } + training.trainedParameters.map { "grad.\($0)" }
         func saveCheckpoint() throws {
             let encoder = JSONEncoder()
@@ -167,8 +181,12 @@ public struct StageRunner {
                     var inputs = constantInputs
                     inputs["wave"] = batch.waves
                     inputs["lengths"] = batch.lengths
-                    for targets in training.targets {
+                    for targets in training.targets where !targets.perFrame {
                         inputs[targets.input] = targets.label == "gender" ? batch.genders : batch.labels
+                    }
+                    for targets in frameTargets {
+                        inputs[targets.input] = Self.frameTargets(targets.label, items: items, batch: batch, hop: hop,
+                                                                  frames: frameCount, pseudoLabels: pseudoLabels, ids: batching)
                     }
                     let counter = UInt64(progress.step * settings.accumulate + micro)
                     let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch,
@@ -255,6 +273,33 @@ public struct StageRunner {
         }
         try Self.writeParameters(handed, to: layout.final(fold: fold.name, stage: stage.name))
         return Outcome(parameters: handed, losses: losses, bestValidationUAR: progress.bestValidationUAR, bestEpoch: progress.bestEpoch)
+    }
+
+    /// Samples per frame: the smallest step that adds a frame (320 for HuBERT's conv stack).
+    static func hop(_ frames: (Int) -> Int) -> Int {
+        var first = 1
+        while frames(first) < 1, first < 1 << 20 { first += 1 }
+        var step = 1
+        while frames(first + step) < 2, step < 1 << 20 { step += 1 }
+        return step
+    }
+
+    /// `[B, T]` frame targets of a batch: each item's frames of the whole utterance's labels from its (aligned) crop
+    /// start on, -100 (ignored) past its valid frames.
+    static func frameTargets(
+        _ label: String, items: [BatchItem], batch: Batch, hop: Int, frames: (Int) -> Int, pseudoLabels: [PseudoLabels], ids: Batching
+    ) -> HostTensor {
+        let width = frames(batch.waves.shape.count > 1 ? batch.waves.shape[1] : 0)
+        var values = [Int32](repeating: -100, count: items.count * width)
+        for (row, item) in items.enumerated() {
+            let id = ids.utterances[item.index].id
+            guard let labels = pseudoLabels.lazy.compactMap({ $0.labels(of: id, target: label) }).first else { continue }
+            let first = item.start / max(1, hop), valid = min(width, frames(Int(batch.lengths.int32s[row])))
+            for t in 0..<valid where labels.startIndex + first + t < labels.endIndex {
+                values[row * width + t] = labels[labels.startIndex + first + t]
+            }
+        }
+        return HostTensor(int32s: values, shape: [items.count, width])
     }
 
     /// Class weights of a loss: `balanced` is `n / (C * n_c)` over the training split (scikit-learn's rule; a class

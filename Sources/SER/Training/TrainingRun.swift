@@ -86,10 +86,14 @@ public struct TrainingRun {
             var foldLosses = [LossRecord]()
             var handedOn = [String: [String: HostTensor]]()
             var lastTrained: (settings: TrainStage, parameters: [String: HostTensor])?
+            var pseudoLabels = [PseudoLabels]()
             for stage in stages {
                 guard case let .train(settings) = stage.kind else {
-                    throw TrainingError("stage '\(stage.name)' is a k-means stage (pseudo-labels), which cannot run yet; run the training stages before it with --stages",
-                                        at: stage.location)
+                    guard case let .kmeans(kmeans) = stage.kind else { continue }
+                    let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: handedOn, spec: spec, for: stage)
+                    let labeler = try PseudoLabeler(spec: spec, stage: stage, layout: options.layout, progress: progress)
+                    pseudoLabels.append(try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model, classes: data.classes))
+                    continue
                 }
                 parameters = try initialParameters(for: stage, settings, spec: spec, fold: fold, pretrained: pretrained, handedOn: handedOn)
                 let runner = try StageRunner(spec: spec, stage: stage, fold: fold, classes: data.classes, layout: options.layout,
@@ -104,14 +108,23 @@ public struct TrainingRun {
                     let losses = FileManager.default.contents(atPath: log).flatMap { try? JSONDecoder().decode([LossRecord].self, from: $0) } ?? []
                     outcome = StageRunner.Outcome(parameters: finished, losses: losses, bestValidationUAR: nil, bestEpoch: nil)
                 } else {
-                    outcome = try runner.run(initial: parameters)
+                    outcome = try runner.run(initial: parameters, pseudoLabels: pseudoLabels)
                 }
                 handedOn[stage.name] = outcome.parameters
                 foldLosses += outcome.losses
                 lastTrained = (settings, outcome.parameters)
+                var note = "\(fold.name) \(stage.name):"
                 if let uar = outcome.bestValidationUAR, let epoch = outcome.bestEpoch {
-                    notes.append("\(fold.name) \(stage.name): best validation UAR \(String(format: "%.3f", uar)) at epoch \(epoch)")
+                    note += " best validation UAR \(String(format: "%.3f", uar)) at epoch \(epoch);"
                 }
+                // The test fold after each stage, for the record (nothing is chosen by it).
+                if let output = StageRunner.emotionOutput(of: settings, in: spec.graph) {
+                    let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale)
+                    let test = try Batching.readingLengths(fold.test, classes: data.classes, options: Batching.Options(batchSize: 8))
+                    let confusion = try evaluator.confusion(test, parameters: outcome.parameters)
+                    note += " test WAR \(String(format: "%.3f", confusion.war ?? 0)), UAR \(String(format: "%.3f", confusion.uar ?? 0)) (\(output.name))"
+                }
+                notes.append(note)
             }
             guard let lastTrained, let output = StageRunner.emotionOutput(of: lastTrained.settings, in: spec.graph) else {
                 throw TrainingError("no training stage ran: nothing to evaluate")
@@ -135,6 +148,21 @@ public struct TrainingRun {
             try writeResolvedSpec(spec, overrides: overrides, to: reportFolder)
         }
         return Result(summary: summary, reportFolder: reportFolder, notes: notes)
+    }
+
+    /// The parameters a training stage handed on for `fold`: from this run, or its `final.safetensors`.
+    func finishedParameters(
+        of name: String, fold: Fold, handedOn: [String: [String: HostTensor]], spec: CompiledSpec, for stage: Stage
+    ) throws -> [String: HostTensor] {
+        if let parameters = handedOn[name] { return parameters }
+        let path = options.layout.final(fold: fold.name, stage: name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TrainingError("stage '\(stage.name)' taps the model of stage '\(name)', which has not run for fold \(fold.name) in \(options.layout.root)",
+                                at: stage.location, hint: "run it first (--stages \(name),\(stage.name))")
+        }
+        var parameters = ParameterInitializer.initialize(spec.graph, seed: options.runner.seed)
+        for (key, tensor) in try Safetensors.read(path) where parameters[key]?.shape == tensor.shape { parameters[key] = tensor }
+        return parameters
     }
 
     /// The stages to run, in spec order.

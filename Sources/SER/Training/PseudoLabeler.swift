@@ -1,0 +1,213 @@
+import FileSystem
+import Foundation
+import GraphIR
+import GraphSpec
+import Kernels
+import Runtime
+
+/// Runs a k-means stage for one fold: the taps of the stage's model (the parameters an earlier stage handed on) over
+/// the fold's training utterances, k-means at every K on (a sample of) their frames, and every training frame's
+/// label; cached on disk and reused when nothing changed.
+///
+/// Leakage: the features come from a `FitData` (training utterances only, which only a `Fold` can make) and are
+/// checked against the fold's test and validation speakers before anything is fitted.
+public struct PseudoLabeler {
+    public let spec: CompiledSpec
+    public let stage: Stage
+    public let settings: KMeansStage
+    public let layout: RunLayout
+    public let progress: ProgressBar
+
+    public init(spec: CompiledSpec, stage: Stage, layout: RunLayout, progress: ProgressBar) throws(TrainingError) {
+        guard case let .kmeans(settings) = stage.kind else {
+            throw TrainingError("stage '\(stage.name)' is not a k-means stage", at: stage.location)
+        }
+        self.spec = spec
+        self.stage = stage
+        self.settings = settings
+        self.layout = layout
+        self.progress = progress
+    }
+
+    /// The cache file of a fold.
+    public func cacheFile(fold: String) -> String { layout.stageFolder(fold: fold, stage: stage.name) + "/labels.safetensors" }
+
+    /// The pseudo-labels of `fold`'s training utterances from the model `parameters`, read from the cache when its
+    /// key (model checksum, taps, K values, settings, utterances) matches.
+    public func labels(fold: Fold, data: FitData, parameters: [String: HostTensor], classes: [String]) throws -> PseudoLabels {
+        try Self.checkNoLeakage(data, fold: fold)
+        let key = cacheKey(data: data, parameters: parameters)
+        let file = cacheFile(fold: fold.name)
+        if let cached = try? readCache(file, key: key) {
+            progress.message("\(stage.name): reusing the cached pseudo-labels in \(file) (same model, taps, K and utterances)")
+            return cached
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var (ids, offsets, features) = try extract(data: data, parameters: parameters, classes: classes)
+        var labels = [String: [Int32]]()
+        var centroids = [String: (values: [Float], dimension: Int)]()
+        for tap in settings.taps {
+            guard let (dimension, values) = features[tap] else { continue }
+            let frames = values.count / max(1, dimension)
+            // The frames k-means is fitted on: a fraction of them, drawn from the seed (every frame at 1.0).
+            let sample = sampledRows(frames: frames, dimension: dimension, values: values)
+            for k in settings.k {
+                let target = "\(stage.name).\(tap).k\(k)"
+                guard sample.rows >= k else {
+                    throw TrainingError("k-means of \(tap) at K = \(k) has only \(sample.rows) training frames of fold \(fold.name)",
+                                        at: stage.location, hint: "use a smaller K or a larger sample_fraction")
+                }
+                let options = KMeans.Options(k: k, iterations: settings.iterations, seed: UInt64(settings.seed))
+                let result = sample.values.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.map { KMeans.fit(x: $0, n: sample.rows, d: dimension, options: options) }
+                }
+                guard let result else { continue }
+                var assigned = [Int32](repeating: 0, count: frames)
+                var distances = [Float](repeating: 0, count: frames)
+                var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: k))
+                values.withUnsafeBufferPointer { buffer in
+                    guard let base = buffer.baseAddress else { return }
+                    KMeansAssign.assign(x: base, n: frames, d: dimension, centroids: result.centroids, k: k,
+                                        labels: &assigned, distances: &distances, workspace: &workspace)
+                }
+                labels[target] = assigned
+                centroids[target] = (result.centroids, dimension)
+                progress.message("\(stage.name) \(fold.name): \(tap) K = \(k): \(result.iterations) iterations on \(sample.rows) frames, inertia/frame \(String(format: "%.4g", result.inertia / Double(max(1, sample.rows))))")
+            }
+            features[tap] = nil
+        }
+        let labelled = PseudoLabels(ids: ids, offsets: offsets, labels: labels, centroids: centroids)
+        try writeCache(labelled, to: file, key: key)
+        ids = []
+        offsets = []
+        let seconds = Double((clock.now - start).components.seconds)
+        progress.message("\(stage.name) \(fold.name): pseudo-labels of \(labelled.ids.count) utterances written to \(file) (\(Int(seconds)) s)")
+        return labelled
+    }
+
+    /// Refuses to fit on data that is not `fold`'s training split: another fold's, or holding a test or validation
+    /// speaker.
+    public static func checkNoLeakage(_ data: FitData, fold: Fold) throws(TrainingError) {
+        let fitted = Set(data.utterances.map(\.speaker))
+        let heldOut = Set(fold.test.map(\.speaker)).union(fold.validation.map(\.speaker))
+        if let speaker = fitted.intersection(heldOut).sorted().first {
+            throw TrainingError("k-means of fold \(fold.name) would be fitted on speaker \(speaker), who is in its test or validation split (the data is fold \(data.fold)'s training split)",
+                                hint: "pseudo-labels are fitted on the fold's own training utterances only")
+        }
+        guard data.fold == fold.name else {
+            throw TrainingError("k-means of fold \(fold.name) was given fold \(data.fold)'s training split")
+        }
+    }
+
+    // MARK: - Features
+
+    /// Every valid frame of every tap for the training utterances, in utterance order.
+    func extract(data: FitData, parameters: [String: HostTensor], classes: [String])
+        throws -> (ids: [String], offsets: [Int], features: [String: (dimension: Int, values: [Float])]) {
+        let graph = spec.graph
+        var frameDims = [String: (time: Dim, dimension: Int)]()
+        for tap in settings.taps {
+            guard let value = graph.taps.first(where: { $0.name == tap })?.value, graph[value].type.rank == 3,
+                  let dimension = graph[value].type.shape[2].constantValue else {
+                throw TrainingError("k-means tap '\(tap)' must be a [B, T, D] tap of the model", at: stage.location)
+            }
+            frameDims[tap] = (graph[value].type.shape[1], dimension)
+        }
+        let batching = try Batching.readingLengths(data.utterances, classes: classes, options: Batching.Options(batchSize: 8))
+        let interpreter = Interpreter(graph: graph)
+        var perUtterance = [Int: [String: [Float]]]()
+        for items in batching.evaluationPlan() {
+            let batch = try batching.load(items)
+            let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
+                                              fetch: settings.taps, mode: .evaluation)
+            for (row, item) in items.enumerated() {
+                var rows = [String: [Float]]()
+                for tap in settings.taps {
+                    guard let tensor = results[tap], let dims = frameDims[tap] else { continue }
+                    let valid = max(0, min(tensor.shape[1], dims.time.evaluate(["B": 1, "S": Int(batch.lengths.int32s[row])]) ?? 0))
+                    let base = tensor.floats + row * tensor.shape[1] * dims.dimension
+                    rows[tap] = Array(UnsafeBufferPointer(start: base, count: valid * dims.dimension))
+                }
+                perUtterance[item.index] = rows
+            }
+        }
+        var ids = [String](), offsets = [0]
+        var features = [String: (dimension: Int, values: [Float])]()
+        for tap in settings.taps { features[tap] = (frameDims[tap]?.dimension ?? 0, []) }
+        for index in data.utterances.indices {
+            ids.append(data.utterances[index].id)
+            var frames = 0
+            for tap in settings.taps {
+                let rows = perUtterance[index]?[tap] ?? []
+                features[tap]?.values += rows
+                frames = rows.count / max(1, features[tap]?.dimension ?? 1)
+            }
+            offsets.append(offsets[offsets.count - 1] + frames)
+        }
+        return (ids, offsets, features)
+    }
+
+    /// The rows k-means is fitted on: each frame kept with probability `sample_fraction` (all at 1).
+    func sampledRows(frames: Int, dimension: Int, values: [Float]) -> (rows: Int, values: [Float]) {
+        guard settings.sampleFraction < 1 else { return (frames, values) }
+        let stream = Philox(seed: UInt64(settings.seed), step: 0, node: 0x5350_4C45)
+        var kept = [Float]()
+        var rows = 0
+        for frame in 0..<frames where stream.uniform(at: frame) < Float(settings.sampleFraction) {
+            kept += values[(frame * dimension)..<((frame + 1) * dimension)]
+            rows += 1
+        }
+        return (rows, kept)
+    }
+
+    // MARK: - Cache
+
+    /// What the labels depend on: the model's parameters, the stage's settings and the utterances.
+    func cacheKey(data: FitData, parameters: [String: HostTensor]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ word: UInt64) { hash = (hash ^ word) &* 0x0000_0100_0000_01B3 }
+        func mix(_ text: String) { for byte in text.utf8 { mix(UInt64(byte)) }; mix(0xFF) }
+        for name in parameters.keys.sorted() {
+            guard let tensor = parameters[name] else { continue }
+            mix(name)
+            let words = UnsafeRawPointer(tensor.storage).assumingMemoryBound(to: UInt32.self)
+            for i in 0..<tensor.count { mix(UInt64(words[i])) }
+        }
+        mix(settings.taps.joined(separator: ","))
+        mix(settings.k.map(String.init).joined(separator: ","))
+        mix("\(settings.iterations) \(settings.sampleFraction) \(settings.seed) \(data.fold)")
+        for utterance in data.utterances { mix(utterance.id) }
+        return String(hash, radix: 16)
+    }
+
+    func writeCache(_ labels: PseudoLabels, to file: String, key: String) throws {
+        var tensors = [(String, HostTensor)]()
+        tensors.append(("offsets", HostTensor(int32s: labels.offsets.map { Int32(clamping: $0) }, shape: [labels.offsets.count])))
+        for target in labels.labels.keys.sorted() {
+            guard let values = labels.labels[target], let centroid = labels.centroids[target] else { continue }
+            tensors.append(("labels/\(target)", HostTensor(int32s: values, shape: [values.count])))
+            tensors.append(("centroids/\(target)", HostTensor(floats: centroid.values,
+                                                              shape: [centroid.values.count / max(1, centroid.dimension), centroid.dimension])))
+        }
+        let ids = JSONText.array(labels.ids.map(JSONText.string)).rendered(indent: "")
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true)
+        try Safetensors.write(tensors, metadata: ["key": key, "ids": ids, "stage": stage.name], to: file)
+    }
+
+    func readCache(_ file: String, key: String) throws -> PseudoLabels? {
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        let metadata = try Safetensors.readMetadata(file)
+        guard metadata["key"] == key, let idsText = metadata["ids"],
+              let ids = try JSONSerialization.jsonObject(with: Data(idsText.utf8)) as? [String] else { return nil }
+        let tensors = try Safetensors.read(file)
+        guard let offsets = tensors["offsets"]?.int32Array.map(Int.init), offsets.count == ids.count + 1 else { return nil }
+        var labels = [String: [Int32]](), centroids = [String: (values: [Float], dimension: Int)]()
+        for (name, tensor) in tensors {
+            if name.hasPrefix("labels/") { labels[String(name.dropFirst(7))] = tensor.int32Array }
+            if name.hasPrefix("centroids/"), tensor.shape.count == 2 { centroids[String(name.dropFirst(10))] = (tensor.floatArray, tensor.shape[1]) }
+        }
+        return PseudoLabels(ids: ids, offsets: offsets, labels: labels, centroids: centroids)
+    }
+}
