@@ -91,6 +91,31 @@ struct TrainCommandTests {
         #expect(predict.output.contains("neutral 0.") && predict.output.contains("gender "))
     }
 
+    @Test("the whole recipe runs (multitask, k-means, stage 1, stage 2); gmptl label reuses its cached labels")
+    func wholeRecipeAndLabelCache() throws {
+        let data = try Self.corpus()
+        let out = try Self.temporaryFolder("recipe")
+        defer { for folder in [data, out] { try? FileManager.default.removeItem(atPath: folder) } }
+        let recipe = Self.tiny + ["--set", "epochs=1", "--set", "k=[2, 3, 4]"]
+        let train = try CommandLineTests.run(["train", "graphs/gmp_tl.yaml", "--data", data, "--folds", "1", "--out", out,
+                                              "--threads", "1", "--quiet"] + recipe)
+        #expect(train.status == 0, "\(train.error)")
+        for stage in ["multitask", "stage1", "stage2"] {
+            #expect(train.output.contains("Session1 \(stage):"), "a line for \(stage)")
+            #expect(FileManager.default.fileExists(atPath: out + "/Session1/\(stage)/final.safetensors"))
+        }
+        #expect(train.output.contains("(emotion_cosine)") && train.output.contains("test Session1: WAR"))
+        let cache = out + "/Session1/pseudo_labels/labels.safetensors"
+        let labels = try Safetensors.read(cache)
+        #expect(labels["centroids/pseudo_labels.hidden.1.k3"]?.shape == [3, 16])
+        #expect(labels.keys.filter { $0.hasPrefix("labels/") }.count == 6)
+
+        let label = try CommandLineTests.run(["label", "graphs/gmp_tl.yaml", "--data", data, "--folds", "1", "--out", out, "--threads", "1"] + recipe)
+        #expect(label.status == 0, "\(label.error)")
+        #expect(label.error.contains("pseudo_labels: reusing the cached pseudo-labels in \(cache)"))
+        #expect(label.output.contains("Session1 pseudo_labels: "))
+    }
+
     @Test("compile --stage shows the training graph: losses, gradients, and no backward node for the frozen CNN; dot styles backward nodes")
     func trainingGraph() throws {
         let ir = try CommandLineTests.run(["compile", "graphs/gmp_tl.yaml", "--stage", "multitask", "--emit", "ir",

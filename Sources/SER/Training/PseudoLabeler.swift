@@ -90,10 +90,11 @@ public struct PseudoLabeler {
     /// speaker.
     public static func checkNoLeakage(_ data: FitData, fold: Fold) throws(TrainingError) {
         let fitted = Set(data.utterances.map(\.speaker))
-        let heldOut = Set(fold.test.map(\.speaker)).union(fold.validation.map(\.speaker))
-        if let speaker = fitted.intersection(heldOut).sorted().first {
-            throw TrainingError("k-means of fold \(fold.name) would be fitted on speaker \(speaker), who is in its test or validation split (the data is fold \(data.fold)'s training split)",
-                                hint: "pseudo-labels are fitted on the fold's own training utterances only")
+        for (split, utterances) in [("test", fold.test), ("validation", fold.validation)] {
+            if let speaker = fitted.intersection(utterances.map(\.speaker)).sorted().first {
+                throw TrainingError("k-means of fold \(fold.name) would be fitted on speaker \(speaker), who is in its \(split) split (the data is fold \(data.fold)'s training split)",
+                                    hint: "pseudo-labels are fitted on the fold's own training utterances only")
+            }
         }
         guard data.fold == fold.name else {
             throw TrainingError("k-means of fold \(fold.name) was given fold \(data.fold)'s training split")

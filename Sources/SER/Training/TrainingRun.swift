@@ -47,8 +47,17 @@ public struct TrainingRun {
 
     public init(options: Options) { self.options = options }
 
-    public func run() throws -> Result {
-        let progress = options.runner.progress
+    /// What every command on a run needs: the spec (with a HF checkpoint's sizes), its data settings, the chosen
+    /// folds.
+    struct Prepared {
+        var spec: CompiledSpec
+        var data: DataSettings
+        var overrides: [String]
+        var pretrained: HFCheckpoint?
+        var folds: [Fold]
+    }
+
+    func prepare() throws -> Prepared {
         // The spec, with a HF checkpoint's sizes when one is given (under the backbone import's prefix).
         var pretrained: HFCheckpoint?
         var overrides = options.overrides
@@ -61,13 +70,38 @@ public struct TrainingRun {
         guard let data = spec.data else {
             throw TrainingError("\(options.specPath) has no config.data.classes: training needs the classes and the label map")
         }
-        let stages = try chosenStages(spec)
-
         // Data and folds: leave one session out, a speaker-disjoint validation split inside the training sessions.
         let format = try options.format ?? CorpusFormat.detect(options.dataPath)
         let corpus = try format.read(options.dataPath, labels: LabelMap(data.labels, classes: data.classes))
         let allFolds = try Folds.leaveOneSessionOut(corpus.utterances, validation: ValidationSplit(fraction: 0.1, seed: options.runner.seed))
-        let folds = try chosenFolds(allFolds)
+        return Prepared(spec: spec, data: data, overrides: overrides, pretrained: pretrained, folds: try chosenFolds(allFolds))
+    }
+
+    /// Runs only the k-means stages among `options.stages` (all of the spec's when empty), for each chosen fold, from
+    /// the parameters their `from` stage left in the run folder; returns the labels per fold and stage.
+    public func label() throws -> [(fold: String, stage: String, labels: PseudoLabels)] {
+        let prepared = try prepare()
+        let stages = try chosenStages(prepared.spec).filter { if case .kmeans = $0.kind { true } else { false } }
+        guard !stages.isEmpty else { throw TrainingError("\(options.specPath) has no k-means stage to run") }
+        var results = [(fold: String, stage: String, labels: PseudoLabels)]()
+        for fold in prepared.folds {
+            try fold.checkNoLeakage()
+            for stage in stages {
+                guard case let .kmeans(kmeans) = stage.kind else { continue }
+                let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: [:], spec: prepared.spec, for: stage)
+                let labeler = try PseudoLabeler(spec: prepared.spec, stage: stage, layout: options.layout, progress: options.runner.progress)
+                results.append((fold.name, stage.name, try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model,
+                                                                          classes: prepared.data.classes)))
+            }
+        }
+        return results
+    }
+
+    public func run() throws -> Result {
+        let progress = options.runner.progress
+        let prepared = try prepare()
+        let (spec, data, overrides, pretrained, folds) = (prepared.spec, prepared.data, prepared.overrides, prepared.pretrained, prepared.folds)
+        let stages = try chosenStages(spec)
         try FileManager.default.createDirectory(atPath: options.layout.root, withIntermediateDirectories: true)
         let description = runDescription(classes: data.classes, overrides: overrides)
         if options.runner.resume, let existing = try? String(contentsOfFile: options.layout.runFile, encoding: .utf8), existing != description {
