@@ -25,7 +25,7 @@ extension Autodiff {
         func type(_ index: Int) -> TensorType { builder.graph[node.inputs[index]].type }
 
         switch node.op {
-        case .input, .parameter, .constant, .windowLengths:
+        case .input, .parameter, .constant, .windowLengths, .kmeansAssign:
             return []
 
         case .linear, .conv1d, .layerNorm, .groupNorm, .weightNorm, .unary, .softmax, .logSoftmax, .reduce, .slice,

@@ -123,9 +123,10 @@ func stageGraph(_ compiled: CompiledSpec, stage: String, file: String) throws ->
             printError(Diagnostic.render(error))
             throw ExitCode(1)
         }
-    case let .kmeans(kmeans):
-        let graph = compiled.graph
-        let values = kmeans.taps.compactMap { name in (graph.outputs + graph.taps).first { $0.name == name }?.value }
-        return graph.subgraph(computing: values)
+    case .kmeans:
+        do { return try PseudoLabelGraph(model: compiled.graph, stage: found).graph } catch {
+            printError(Diagnostic.render(error))
+            throw ExitCode(1)
+        }
     }
 }

@@ -430,6 +430,9 @@ private struct DOTWriter {
         case .input, .parameter, .linear, .unary, .binary, .softmax, .logSoftmax, .reshape, .maskedMeanPool,
              .maskPadding, .cosineSimilarity, .layerNorm:
             return op.name
+        case .kmeansAssign:
+            let k = node.inputs.count > 1 ? graph[node.inputs[1]].type.shape.first?.description ?? "?" : "?"
+            return "kmeans_assign K=\(k)"
         case let .matmul(transposeA, transposeB):
             return "matmul \(transposeA ? "a^T" : "a") \(transposeB ? "b^T" : "b")"
         case let .conv1d(stride, padding, groups):

@@ -22,6 +22,9 @@ extension Op {
             guard let x = inputs.first, x.count == 3 else { return 0 }
             let rows = Double(x[0] * x[1]), gates = Double(4 * hidden)
             return 2 * 2 * rows * gates * (Double(x[2]) + Double(hidden))
+        case .kmeansAssign:
+            guard let f = inputs.first, let c = inputs.dropFirst().first, f.count == 3, c.count == 2 else { return 0 }
+            return 2 * Double(f[0] * f[1]) * Double(c[0]) * Double(c[1])
         case .cosineSimilarity, .amSoftmax:
             guard let f = inputs.first, let w = inputs.dropFirst().first, f.count == 2, w.count == 2 else { return 0 }
             return 2 * Double(f[0]) * Double(w[0]) * Double(f[1])

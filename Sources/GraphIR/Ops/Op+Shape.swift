@@ -237,6 +237,11 @@ extension Op {
             try same(weight.shape[1], features.shape[1], "the class weights' width", "the feature size", [1, 0])
             return [.f32([features.shape[0], weight.shape[0]])]
 
+        case .kmeansAssign:
+            let features = try x.float(0, rank: 3, self), centroids = try x.float(1, rank: 2, self)
+            try same(centroids.shape[1], features.shape[2], "the centroids' width", "the feature size", [1, 0])
+            return [TensorType(.i32, Array(features.shape.prefix(2)))]
+
         case let .gradient(forward, wrt):
             // The forward rule must hold for the forward inputs, and y and dy must both be its output.
             let forwardInputs = Array(x.prefix(wrt.count))

@@ -33,6 +33,7 @@ extension Op {
         case .crossEntropy: "cross_entropy"
         case .amSoftmax: "am_softmax"
         case .cosineSimilarity: "cosine_similarity"
+        case .kmeansAssign: "kmeans_assign"
         case let .gradient(forward, _): "\(forward.name)_grad"
         }
     }
@@ -62,6 +63,7 @@ extension Op {
         case .crossEntropy: ["logits", "targets", "class_weights?", "mask?"]
         case .amSoftmax: ["features", "weight", "targets"]
         case .cosineSimilarity: ["features", "weight"]
+        case .kmeansAssign: ["features", "centroids"]
         case let .gradient(forward, wrt):
             Array(forward.inputNames.map { $0.replacingSuffix("?") }.prefix(wrt.count)) + ["y", "dy"]
         }

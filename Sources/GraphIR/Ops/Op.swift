@@ -96,6 +96,12 @@ public indirect enum Op: Hashable, Sendable {
     /// weights `[C, D]` -> `[N, C]`.
     case cosineSimilarity
 
+    // MARK: Pseudo-labels
+
+    /// The nearest centroid of every frame (k-means pseudo-labels): features `[B, T, D]`, centroids `[K, D]` (fitted
+    /// state, not trained) -> i32 `[B, T]`.
+    case kmeansAssign
+
     // MARK: Gradients (made by the compiler's autodiff, never written in specs)
 
     /// The vector-Jacobian product of `forward`, fused into one node per forward node: inputs are the forward

@@ -27,7 +27,7 @@ extension Interpreter {
 
         switch forward {
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .gradient:
+             .cosineSimilarity, .kmeansAssign, .gradient:
             throw RunError("internal: no fused gradient kernel for \(forward.name) (node '\(node.name)')")
 
         case .linear:

@@ -267,6 +267,14 @@ extension Interpreter {
             state.save([scratch], for: node)
             return [out]
 
+        case .kmeansAssign:
+            let out = output(.i32)
+            let (rows, dimension, k) = (x[0].shape[0] * x[0].shape[1], x[0].shape[2], x[1].shape[0])
+            let workspace = scratch(KMeansAssign.workspaceCount(k: k))
+            KMeansAssign.assign(x: x[0].floats, n: rows, d: dimension, centroids: x[1].floats, k: k, labels: out.int32s,
+                                distances: nil, workspace: workspace.floats)
+            return [out]
+
         case .cosineSimilarity:
             let out = output()
             let (rows, dimension, classes) = (x[0].shape[0], x[0].shape[1], x[1].shape[0])

@@ -1,3 +1,4 @@
+import Compiler
 import FileSystem
 import Foundation
 import GraphIR
@@ -44,43 +45,61 @@ public struct PseudoLabeler {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        var (ids, offsets, features) = try extract(data: data, parameters: parameters, classes: classes)
-        var labels = [String: [Int32]]()
+        let graph: PseudoLabelGraph
+        do { graph = try PseudoLabelGraph(model: spec.graph, stage: stage) } catch { throw TrainingError(error.diagnostics) }
+        let batching = try Batching.readingLengths(data.utterances, classes: classes, options: Batching.Options(batchSize: 8))
+
+        // Pass 1: the sampled training frames of every tap; k-means at every K on them (one feature pass for all K).
+        let samples = try sampledFrames(batching: batching, parameters: parameters)
+        var fitted = parameters
         var centroids = [String: (values: [Float], dimension: Int)]()
-        for tap in settings.taps {
-            guard let (dimension, values) = features[tap] else { continue }
-            let frames = values.count / max(1, dimension)
-            // The frames k-means is fitted on: a fraction of them, drawn from the seed (every frame at 1.0).
-            let sample = sampledRows(frames: frames, dimension: dimension, values: values)
-            for k in settings.k {
-                let target = "\(stage.name).\(tap).k\(k)"
-                guard sample.rows >= k else {
-                    throw TrainingError("k-means of \(tap) at K = \(k) has only \(sample.rows) training frames of fold \(fold.name)",
-                                        at: stage.location, hint: "use a smaller K or a larger sample_fraction")
-                }
-                let options = KMeans.Options(k: k, iterations: settings.iterations, seed: UInt64(settings.seed))
-                let result = sample.values.withUnsafeBufferPointer { buffer in
-                    buffer.baseAddress.map { KMeans.fit(x: $0, n: sample.rows, d: dimension, options: options) }
-                }
-                guard let result else { continue }
-                var assigned = [Int32](repeating: 0, count: frames)
-                var distances = [Float](repeating: 0, count: frames)
-                var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: k))
-                values.withUnsafeBufferPointer { buffer in
-                    guard let base = buffer.baseAddress else { return }
-                    KMeansAssign.assign(x: base, n: frames, d: dimension, centroids: result.centroids, k: k,
-                                        labels: &assigned, distances: &distances, workspace: &workspace)
-                }
-                labels[target] = assigned
-                centroids[target] = (result.centroids, dimension)
-                progress.message("\(stage.name) \(fold.name): \(tap) K = \(k): \(result.iterations) iterations on \(sample.rows) frames, inertia/frame \(String(format: "%.4g", result.inertia / Double(max(1, sample.rows))))")
+        for target in graph.targets {
+            guard let sample = samples[target.tap] else { continue }
+            guard sample.rows >= target.k else {
+                throw TrainingError("k-means of \(target.tap) at K = \(target.k) has only \(sample.rows) sampled training frames in fold \(fold.name)",
+                                    at: stage.location, hint: "use a smaller K or a larger sample_fraction")
             }
-            features[tap] = nil
+            let options = KMeans.Options(k: target.k, iterations: settings.iterations, seed: UInt64(settings.seed))
+            let result = sample.values.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.map { KMeans.fit(x: $0, n: sample.rows, d: sample.dimension, options: options) }
+            }
+            guard let result else { continue }
+            centroids[target.target] = (result.centroids, sample.dimension)
+            fitted[target.centroids] = HostTensor(floats: result.centroids, shape: [target.k, sample.dimension])
+            progress.message("\(stage.name) \(fold.name): \(target.tap) K = \(target.k): \(result.iterations) iterations on \(sample.rows) frames, inertia/frame \(String(format: "%.4g", result.inertia / Double(max(1, sample.rows))))")
+        }
+
+        // Pass 2: the pseudo-label graph (the taps and their kmeans_assign nodes) labels every valid training frame.
+        let interpreter = Interpreter(graph: graph.graph)
+        let names = graph.targets.map(\.target)
+        var perUtterance = [Int: [String: [Int32]]]()
+        for items in batching.evaluationPlan() {
+            let batch = try batching.load(items)
+            let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: fitted,
+                                              fetch: names, mode: .evaluation)
+            for (row, item) in items.enumerated() {
+                var labels = [String: [Int32]]()
+                for name in names {
+                    guard let tensor = results[name] else { continue }
+                    let valid = validFrames(Int(batch.lengths.int32s[row]), limit: tensor.shape[1])
+                    labels[name] = Array(UnsafeBufferPointer(start: tensor.int32s + row * tensor.shape[1], count: valid))
+                }
+                perUtterance[item.index] = labels
+            }
+        }
+        var ids = [String](), offsets = [0], labels = [String: [Int32]]()
+        for index in data.utterances.indices {
+            ids.append(data.utterances[index].id)
+            var frames = 0
+            for name in names {
+                let values = perUtterance[index]?[name] ?? []
+                labels[name, default: []] += values
+                frames = values.count
+            }
+            offsets.append(offsets[offsets.count - 1] + frames)
         }
         let labelled = PseudoLabels(ids: ids, offsets: offsets, labels: labels, centroids: centroids)
         try writeCache(labelled, to: file, key: key)
-        ids = []
-        offsets = []
         let seconds = Double((clock.now - start).components.seconds)
         progress.message("\(stage.name) \(fold.name): pseudo-labels of \(labelled.ids.count) utterances written to \(file) (\(Int(seconds)) s)")
         return labelled
@@ -103,63 +122,40 @@ public struct PseudoLabeler {
 
     // MARK: - Features
 
-    /// Every valid frame of every tap for the training utterances, in utterance order.
-    func extract(data: FitData, parameters: [String: HostTensor], classes: [String])
-        throws -> (ids: [String], offsets: [Int], features: [String: (dimension: Int, values: [Float])]) {
-        let graph = spec.graph
-        var frameDims = [String: (time: Dim, dimension: Int)]()
-        for tap in settings.taps {
-            guard let value = graph.taps.first(where: { $0.name == tap })?.value, graph[value].type.rank == 3,
-                  let dimension = graph[value].type.shape[2].constantValue else {
-                throw TrainingError("k-means tap '\(tap)' must be a [B, T, D] tap of the model", at: stage.location)
-            }
-            frameDims[tap] = (graph[value].type.shape[1], dimension)
-        }
-        let batching = try Batching.readingLengths(data.utterances, classes: classes, options: Batching.Options(batchSize: 8))
-        let interpreter = Interpreter(graph: graph)
-        var perUtterance = [Int: [String: [Float]]]()
+    /// Valid frames of an utterance of `samples` samples (the taps' time axis evaluated), at most `limit`.
+    func validFrames(_ samples: Int, limit: Int) -> Int {
+        guard let tap = settings.taps.first, let value = spec.graph.taps.first(where: { $0.name == tap })?.value,
+              let time = spec.graph[value].type.shape.dropFirst().first else { return limit }
+        return max(0, min(limit, time.evaluate(["B": 1, "S": samples]) ?? 0))
+    }
+
+    /// The frames k-means is fitted on, per tap: every valid frame of the training utterances kept with probability
+    /// `sample_fraction` (all at 1), drawn from the seed by (utterance, frame).
+    func sampledFrames(batching: Batching, parameters: [String: HostTensor]) throws -> [String: (rows: Int, dimension: Int, values: [Float])] {
+        let interpreter = Interpreter(graph: spec.graph)
+        let stream = Philox(seed: UInt64(settings.seed), step: 0, node: 0x5350_4C45)
+        var samples = [String: (rows: Int, dimension: Int, values: [Float])]()
         for items in batching.evaluationPlan() {
             let batch = try batching.load(items)
             let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
                                               fetch: settings.taps, mode: .evaluation)
             for (row, item) in items.enumerated() {
-                var rows = [String: [Float]]()
                 for tap in settings.taps {
-                    guard let tensor = results[tap], let dims = frameDims[tap] else { continue }
-                    let valid = max(0, min(tensor.shape[1], dims.time.evaluate(["B": 1, "S": Int(batch.lengths.int32s[row])]) ?? 0))
-                    let base = tensor.floats + row * tensor.shape[1] * dims.dimension
-                    rows[tap] = Array(UnsafeBufferPointer(start: base, count: valid * dims.dimension))
+                    guard let tensor = results[tap], tensor.shape.count == 3 else { continue }
+                    let (frames, dimension) = (tensor.shape[1], tensor.shape[2])
+                    let valid = validFrames(Int(batch.lengths.int32s[row]), limit: frames)
+                    var entry = samples[tap] ?? (0, dimension, [])
+                    for t in 0..<valid where settings.sampleFraction >= 1
+                        || stream.uniform(at: item.index &* 65_536 &+ t) < Float(settings.sampleFraction) {
+                        let base = tensor.floats + (row * frames + t) * dimension
+                        entry.values += UnsafeBufferPointer(start: base, count: dimension)
+                        entry.rows += 1
+                    }
+                    samples[tap] = entry
                 }
-                perUtterance[item.index] = rows
             }
         }
-        var ids = [String](), offsets = [0]
-        var features = [String: (dimension: Int, values: [Float])]()
-        for tap in settings.taps { features[tap] = (frameDims[tap]?.dimension ?? 0, []) }
-        for index in data.utterances.indices {
-            ids.append(data.utterances[index].id)
-            var frames = 0
-            for tap in settings.taps {
-                let rows = perUtterance[index]?[tap] ?? []
-                features[tap]?.values += rows
-                frames = rows.count / max(1, features[tap]?.dimension ?? 1)
-            }
-            offsets.append(offsets[offsets.count - 1] + frames)
-        }
-        return (ids, offsets, features)
-    }
-
-    /// The rows k-means is fitted on: each frame kept with probability `sample_fraction` (all at 1).
-    func sampledRows(frames: Int, dimension: Int, values: [Float]) -> (rows: Int, values: [Float]) {
-        guard settings.sampleFraction < 1 else { return (frames, values) }
-        let stream = Philox(seed: UInt64(settings.seed), step: 0, node: 0x5350_4C45)
-        var kept = [Float]()
-        var rows = 0
-        for frame in 0..<frames where stream.uniform(at: frame) < Float(settings.sampleFraction) {
-            kept += values[(frame * dimension)..<((frame + 1) * dimension)]
-            rows += 1
-        }
-        return (rows, kept)
+        return samples
     }
 
     // MARK: - Cache
