@@ -50,9 +50,9 @@ struct GraphSummary {
                 case let .train(train):
                     let losses = train.losses.map { loss in loss.weight == 1 ? loss.name : "\(formatFixed(loss.weight, digits: 2)) * \(loss.name)" }
                     let frozen = train.freeze.isEmpty ? "" : " (frozen: \(train.freeze.joined(separator: ", ")))"
-                    lines.append("  \(stage.name): train \(train.train.joined(separator: ", "))\(frozen) on \(losses.joined(separator: " + ")), \(train.epochs) epochs, \(train.optimizer.name.rawValue)")
+                    lines.append("  \(stage.name)\(stage.enabled ? "" : " (off)"): train \(train.train.joined(separator: ", "))\(frozen) on \(losses.joined(separator: " + ")), \(train.epochs) epochs, \(train.optimizer.name.rawValue)")
                 case let .kmeans(kmeans):
-                    lines.append("  \(stage.name): k-means of \(kmeans.from) at \(kmeans.taps.joined(separator: ", ")), K = \(kmeans.k.map(String.init).joined(separator: ", ")), fitted on \(kmeans.fitOn)")
+                    lines.append("  \(stage.name)\(stage.enabled ? "" : " (off)"): k-means of \(kmeans.from) at \(kmeans.taps.joined(separator: ", ")), K = \(kmeans.k.map(String.init).joined(separator: ", ")), fitted on \(kmeans.fitOn)")
                 }
             }
         }

@@ -85,7 +85,8 @@ struct ImportTests {
     func gmpTL() throws {
         let compiled = try SpecCompiler.compile(path: graphPath("gmp_tl.yaml"))
         let graph = compiled.graph
-        #expect(compiled.stages.map(\.name) == ["multitask", "pseudo_labels", "stage1", "stage2"])
+        #expect(compiled.stages.map(\.name) == ["multitask", "pseudo_labels", "stage1", "stage2", "stage2_ce"])
+        #expect(compiled.stages.map(\.enabled) == [true, true, true, true, false], "the cross-entropy ablation is off by default")
         #expect(compiled.data?.classes == ["neutral", "happy", "angry", "sad"])
         #expect(compiled.data?.labels == ["neu": "neutral", "hap": "happy", "exc": "happy", "ang": "angry", "sad": "sad"])
         // The emotion heads follow the classes of the spec.

@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The functions an expression may call: `min`, `max`, `int`, `len`.
+/// The functions an expression may call: `min`, `max`, `int`, `len`, `not`.
 enum Builtins {
     static func call(
         _ function: Expression.Function, _ arguments: [(value: ConfigValue, location: SourceLocation)],
@@ -23,6 +23,14 @@ enum Builtins {
             case let .string(text): return .int(text.count)
             default: throw SpecError("len() takes a list or a string, not \(argument.value.typeNameWithArticle)", at: argument.location)
             }
+        case .not:
+            guard arguments.count == 1, let argument = arguments.first else {
+                throw SpecError("not() takes one argument, not \(arguments.count)", at: location)
+            }
+            guard case let .bool(value) = argument.value else {
+                throw SpecError("not() takes true or false, not \(argument.value.typeNameWithArticle)", at: argument.location)
+            }
+            return .bool(!value)
         }
     }
 

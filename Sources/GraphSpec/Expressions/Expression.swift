@@ -55,6 +55,8 @@ public indirect enum Expression: Hashable, Sendable, CustomStringConvertible {
         case int
         /// `len(x)`: the number of elements of a list or characters of a string.
         case len
+        /// `not(x)`: the negation of a boolean (for switches: `when: "${not(stage2_cross_entropy)}"`).
+        case not
     }
 
     /// The location of the node's own token.

@@ -190,7 +190,7 @@ public struct ExpressionParser {
             guard !arguments.isEmpty else {
                 throw SpecError("\(name)() needs at least one argument", at: location)
             }
-        case .int, .len:
+        case .int, .len, .not:
             guard arguments.count == 1 else {
                 throw SpecError("\(name)() takes one argument, not \(arguments.count)", at: location)
             }

@@ -12,6 +12,15 @@ public struct Stage: Hashable, Sendable {
     public var name: String
     public var kind: Kind
     public var location: SourceLocation
+    /// False when the stage's `when:` is false (an ablation switch): runs skip it.
+    public var enabled: Bool
+
+    public init(name: String, kind: Kind, location: SourceLocation, enabled: Bool = true) {
+        self.name = name
+        self.kind = kind
+        self.location = location
+        self.enabled = enabled
+    }
 }
 
 /// Where a training stage's parameters start.
@@ -23,6 +32,9 @@ public enum Initialization: Hashable, Sendable {
     case random
     /// The parameters an earlier stage ended with.
     case stage(String)
+    /// The parameters of the last training stage that ran before this one (with `when:` switches, the one before
+    /// a skipped stage).
+    case previous
 }
 
 /// A loss term of a training stage.

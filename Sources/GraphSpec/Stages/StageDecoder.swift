@@ -40,6 +40,15 @@ struct StageDecoder {
             named.allow(["name"])
             reader = named
             _ = reader.optional("doc")
+            // `when`: a boolean (usually a config switch, "${stage1}"); a stage that is off is kept, marked, and skipped.
+            var enabled = true
+            if let when = reader.optional("when") {
+                switch evaluate(when, keyPath: "\(path).when") {
+                case let .bool(value)?: enabled = value
+                case let other?: sink.error("when must be true or false, got \(other.typeName) \(other)", at: when, keyPath: "\(path).when")
+                case nil: break
+                }
+            }
             let kind: Stage.Kind?
             if let kmeans = reader.optional("kmeans") {
                 kind = decodeKMeans(kmeans, keyPath: "\(path).kmeans", earlier: stages).map(Stage.Kind.kmeans)
@@ -49,7 +58,7 @@ struct StageDecoder {
             }
             reader.finish(context: "stage '\(name)'")
             names[name] = nameNode
-            if let kind { stages.append(Stage(name: name, kind: kind, location: item.location)) } else { failed.names.insert(name) }
+            if let kind { stages.append(Stage(name: name, kind: kind, location: item.location, enabled: enabled)) } else { failed.names.insert(name) }
         }
         return stages
     }
@@ -60,10 +69,15 @@ struct StageDecoder {
         let before = sink.diagnostics.count
         var initialization = Initialization.random
         if let value = node.value(forKey: "init") {
-            let text = value.scalar ?? ""
+            let text = name(value, keyPath: "\(keyPath).init") ?? ""
             switch text {
             case "pretrained": initialization = .pretrained
             case "random": initialization = .random
+            case "previous":
+                if trainNames(earlier).isEmpty {
+                    sink.error("init 'previous' needs an earlier training stage", at: value, keyPath: "\(keyPath).init")
+                }
+                initialization = .previous
             default:
                 if failed.names.contains(text) { break }  // that stage's own errors are reported
                 if let found = earlier.first(where: { $0.name == text }) {
@@ -75,8 +89,8 @@ struct StageDecoder {
                                hint: "a stage can start from pretrained weights, random ones, or an earlier training stage")
                 } else {
                     sink.error("unknown init '\(text)'", at: value, keyPath: "\(keyPath).init",
-                               hint: Suggestion.hint(for: text, in: ["pretrained", "random"] + trainNames(earlier))
-                                   ?? "use pretrained, random or the name of an earlier training stage")
+                               hint: Suggestion.hint(for: text, in: ["pretrained", "random", "previous"] + trainNames(earlier))
+                                   ?? "use pretrained, random, previous or the name of an earlier training stage")
                 }
             }
         }

@@ -122,6 +122,10 @@ public struct TrainingRun {
             var lastTrained: (settings: TrainStage, parameters: [String: HostTensor])?
             var pseudoLabels = [PseudoLabels]()
             for stage in stages {
+                guard stage.enabled else {
+                    progress.message("\(stage.name): off (its when: switch is false), skipped")
+                    continue
+                }
                 guard case let .train(settings) = stage.kind else {
                     guard case let .kmeans(kmeans) = stage.kind else { continue }
                     let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: handedOn, spec: spec, for: stage)
@@ -129,7 +133,11 @@ public struct TrainingRun {
                     pseudoLabels.append(try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model, classes: data.classes))
                     continue
                 }
-                parameters = try initialParameters(for: stage, settings, spec: spec, fold: fold, pretrained: pretrained, handedOn: handedOn)
+                let previousStage = spec.stages.prefix { $0.name != stage.name }.last { stage in
+                    if case .train = stage.kind { stage.enabled } else { false }
+                }?.name
+                parameters = try initialParameters(for: stage, settings, spec: spec, fold: fold, pretrained: pretrained, handedOn: handedOn,
+                                                   previousStage: previousStage)
                 let runner = try StageRunner(spec: spec, stage: stage, fold: fold, classes: data.classes, layout: options.layout,
                                              options: options.runner)
                 let finalPath = options.layout.final(fold: fold.name, stage: stage.name)
@@ -229,11 +237,21 @@ public struct TrainingRun {
     /// the source lacks start at random from the seed.
     func initialParameters(
         for stage: Stage, _ settings: TrainStage, spec: CompiledSpec, fold: Fold, pretrained: HFCheckpoint?,
-        handedOn: [String: [String: HostTensor]]
+        handedOn: [String: [String: HostTensor]], previousStage: String?
     ) throws -> [String: HostTensor] {
         var parameters = ParameterInitializer.initialize(spec.graph, seed: options.runner.seed)
         let progress = options.runner.progress
-        switch settings.initialization {
+        var initialization = settings.initialization
+        if case .previous = initialization {
+            // The last training stage before this one that is on (with `when:` switches, it may not be the adjacent one).
+            guard let previousStage else {
+                throw TrainingError("stage '\(stage.name)' starts from the previous training stage, but none is on before it", at: stage.location)
+            }
+            initialization = .stage(previousStage)
+            progress.message("\(stage.name): starts from stage '\(previousStage)'")
+        }
+        switch initialization {
+        case .previous: break
         case .random:
             progress.message("\(stage.name): every parameter starts at random (seed \(options.runner.seed))")
         case .pretrained:
