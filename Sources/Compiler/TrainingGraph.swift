@@ -52,7 +52,7 @@ public struct TrainingGraph: Sendable {
         var terms = [(name: String, value: ValueID, weight: Double)]()
         var problems = [Diagnostic]()
 
-        for loss in settings.losses {
+        for loss in settings.losses where loss.enabled {
             guard let source = named.first(where: { $0.name == loss.input }) else {
                 problems.append(Diagnostic("loss '\(loss.name)' reads '\(loss.input)', which is not an output or tap of the model",
                                            at: stage.location, hint: Suggestion.hint(for: loss.input, in: named.map(\.name))))
@@ -118,7 +118,7 @@ public struct TrainingGraph: Sendable {
             terms.append((loss.name, lossValue, loss.weight))
         }
         guard problems.isEmpty, !terms.isEmpty else {
-            throw CompileError(problems.isEmpty ? [Diagnostic("stage '\(stage.name)' has no loss", at: stage.location)] : problems)
+            throw CompileError(problems.isEmpty ? [Diagnostic("stage '\(stage.name)' has no loss switched on", at: stage.location)] : problems)
         }
 
         // The weighted sum.

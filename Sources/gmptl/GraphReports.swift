@@ -48,7 +48,7 @@ struct GraphSummary {
             for stage in stages {
                 switch stage.kind {
                 case let .train(train):
-                    let losses = train.losses.map { loss in loss.weight == 1 ? loss.name : "\(formatFixed(loss.weight, digits: 2)) * \(loss.name)" }
+                    let losses = train.losses.filter(\.enabled).map { loss in loss.weight == 1 ? loss.name : "\(formatFixed(loss.weight, digits: 2)) * \(loss.name)" }
                     let frozen = train.freeze.isEmpty ? "" : " (frozen: \(train.freeze.joined(separator: ", ")))"
                     lines.append("  \(stage.name)\(stage.enabled ? "" : " (off)"): train \(train.train.joined(separator: ", "))\(frozen) on \(losses.joined(separator: " + ")), \(train.epochs) epochs, \(train.optimizer.name.rawValue)")
                 case let .kmeans(kmeans):

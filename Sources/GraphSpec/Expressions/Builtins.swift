@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The functions an expression may call: `min`, `max`, `int`, `len`, `not`.
+/// The functions an expression may call: `min`, `max`, `int`, `len`, `not`, `all`, `any`.
 enum Builtins {
     static func call(
         _ function: Expression.Function, _ arguments: [(value: ConfigValue, location: SourceLocation)],
@@ -31,6 +31,15 @@ enum Builtins {
                 throw SpecError("not() takes true or false, not \(argument.value.typeNameWithArticle)", at: argument.location)
             }
             return .bool(!value)
+        case .all, .any:
+            var values = [Bool]()
+            for argument in arguments {
+                guard case let .bool(value) = argument.value else {
+                    throw SpecError("\(function.rawValue)() takes true or false, not \(argument.value.typeNameWithArticle)", at: argument.location)
+                }
+                values.append(value)
+            }
+            return .bool(function == .all ? !values.contains(false) : values.contains(true))
         }
     }
 

@@ -57,6 +57,10 @@ public indirect enum Expression: Hashable, Sendable, CustomStringConvertible {
         case len
         /// `not(x)`: the negation of a boolean (for switches: `when: "${not(stage2_cross_entropy)}"`).
         case not
+        /// `all(a, b, ...)`: whether every argument (booleans) is true.
+        case all
+        /// `any(a, b, ...)`: whether some argument (booleans) is true.
+        case any
     }
 
     /// The location of the node's own token.

@@ -186,7 +186,7 @@ public struct ExpressionParser {
         let (arguments, depth) = try parseElements(closing: .rightParen, "')'", constructStart: nameToken.start)
         leave()
         switch function {
-        case .min, .max:
+        case .min, .max, .all, .any:
             guard !arguments.isEmpty else {
                 throw SpecError("\(name)() needs at least one argument", at: location)
             }

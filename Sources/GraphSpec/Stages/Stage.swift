@@ -70,6 +70,8 @@ public struct Loss: Hashable, Sendable {
     public var weight: Double
     public var classWeights: ClassWeights
     public var frames: Frames?
+    /// False when the loss's `when:` is false (an ablation switch): it is left out of the stage's sum.
+    public var enabled: Bool = true
 }
 
 public struct OptimizerSettings: Hashable, Sendable {

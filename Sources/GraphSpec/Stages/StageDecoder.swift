@@ -144,7 +144,7 @@ struct StageDecoder {
         default:
             sink.error("unknown loss op '\(op)'", at: opNode, keyPath: "\(keyPath).op",
                        hint: Suggestion.hint(for: op, in: ["cross_entropy", "am_softmax"]) ?? "use cross_entropy or am_softmax")
-            reader.allow(["logits", "cosine", "target", "weight", "class_weights", "frames", "s", "m"])
+            reader.allow(["logits", "cosine", "target", "weight", "class_weights", "frames", "s", "m", "when"])
             reader.finish(context: "loss '\(name)'")
             return nil
         }
@@ -158,6 +158,15 @@ struct StageDecoder {
                 classWeights = .explicit(items.compactMap { number($0, keyPath: "\(keyPath).class_weights", range: 0...1_000_000) })
             } else {
                 sink.error("class_weights must be balanced, none, or a list of numbers", at: node, keyPath: "\(keyPath).class_weights")
+            }
+        }
+        // `when`: a loss switched off (an ablation) is checked but not part of the stage's sum.
+        var enabled = true
+        if let when = reader.optional("when") {
+            switch evaluate(when, keyPath: "\(keyPath).when") {
+            case let .bool(value)?: enabled = value
+            case let other?: sink.error("when must be true or false, got \(other.typeName) \(other)", at: when, keyPath: "\(keyPath).when")
+            case nil: break
             }
         }
         var frames: Loss.Frames? = nil
@@ -184,7 +193,8 @@ struct StageDecoder {
             }
         }
         guard let input, let target else { return nil }
-        return Loss(name: name, kind: kind, input: input, target: target, weight: weight, classWeights: classWeights, frames: frames)
+        return Loss(name: name, kind: kind, input: input, target: target, weight: weight, classWeights: classWeights, frames: frames,
+                    enabled: enabled)
     }
 
     func decodeOptimizer(_ node: YAMLNode?, keyPath: String, owner: YAMLNode) -> OptimizerSettings? {
