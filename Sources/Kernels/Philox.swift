@@ -58,6 +58,17 @@ public struct Philox: Sendable, Hashable {
         return Int((UInt64(word) &* UInt64(bound)) >> 32)
     }
 
+    /// A stable 32-bit key for a name (FNV-1a of its UTF-8), for streams keyed by what draws from them (a graph node,
+    /// a parameter): the same name gives the same stream in every run and graph.
+    public static func key(_ name: String) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in name.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return hash
+    }
+
     /// A 32-bit word mapped to [0, 1).
     @inlinable @inline(__always)
     public static func unit(_ word: UInt32) -> Float {

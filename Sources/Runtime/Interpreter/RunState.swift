@@ -45,21 +45,11 @@ final class RunState {
     /// same numbers in its forward and gradient nodes, whatever the thread count or the graph's other nodes.
     func stream(for node: Node) -> Philox {
         guard case let .training(seed, step) = mode else { return Philox(seed: 0) }
-        return Philox(seed: seed, step: step, node: Self.key(node.name))
+        return Philox(seed: seed, step: step, node: Philox.key(node.name))
     }
 
     /// Whether a LayerDrop node skips its layer in this run: one draw per (seed, step, node).
     func skipsLayer(_ node: Node, probability: Float) -> Bool {
         stream(for: node).uniform(at: 0) < probability
-    }
-
-    /// FNV-1a of the name, 32 bits.
-    static func key(_ name: String) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in name.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return hash
     }
 }

@@ -27,7 +27,7 @@ public enum ParameterInitializer {
             guard case let .parameter(name, dims) = node.op, names?.contains(name) ?? true else { continue }
             let shape = dims.map { $0.constantValue ?? 0 }
             let tensor = HostTensor(.f32, shape: shape)
-            let stream = Philox(seed: seed, step: 0, node: Self.key(name))
+            let stream = Philox(seed: seed, step: 0, node: Philox.key(name))
             func uniform(_ bound: Float) { stream.fillUniform(tensor.floats, count: tensor.count, low: -bound, high: bound) }
             func constant(_ value: Float) { tensor.floats.update(repeating: value, count: tensor.count) }
             /// The constant shape of the reader's weight (its input 1).
@@ -69,15 +69,5 @@ public enum ParameterInitializer {
             }
         }
         return result
-    }
-
-    /// FNV-1a of the name, 32 bits.
-    static func key(_ name: String) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in name.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
-        return hash
     }
 }

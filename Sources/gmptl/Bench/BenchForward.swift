@@ -42,13 +42,7 @@ struct BenchForward: ParsableCommand {
         if let threads { KernelThreads.set(threads) }
         let path = try spec ?? Embed.defaultSpec()
         let graph = try compileOrExit(path, overrides: overrides).graph
-        var parameters = [String: HostTensor]()
-        for (index, node) in graph.parameterNodes.enumerated() {
-            guard case let .parameter(name, dims) = node.op else { continue }
-            let tensor = HostTensor(.f32, shape: dims.compactMap(\.constantValue))
-            Philox(seed: 1, node: UInt32(index)).fillNormal(tensor.floats, count: tensor.count, std: 0.02)
-            parameters[name] = tensor
-        }
+        let parameters = Self.randomParameters(graph)
         let samples = Int(seconds * 16_000)
         let wave = HostTensor(.f32, shape: [batch, samples])
         Philox(seed: 2).fillUniform(wave.floats, count: wave.count, low: -0.5, high: 0.5)
@@ -68,13 +62,30 @@ struct BenchForward: ParsableCommand {
         if profile {
             let record = OpProfile()
             _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: ["last_hidden_state"], profile: record)
-            let total = record.seconds.values.reduce(0, +)
-            var ops = TextTable(header: ["op", "calls", "ms", "share"])
-            for (name, seconds) in record.seconds.sorted(by: { $0.value > $1.value }) {
-                ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %"])
-            }
-            print("\n" + ops.render())
+            print("\n" + Self.profileTable(record))
         }
+    }
+
+    /// Normal(0, 0.02) values for every parameter of a graph (benchmarks need shapes, not trained weights).
+    static func randomParameters(_ graph: Graph) -> [String: HostTensor] {
+        var parameters = [String: HostTensor]()
+        for (index, node) in graph.parameterNodes.enumerated() {
+            guard case let .parameter(name, dims) = node.op else { continue }
+            let tensor = HostTensor(.f32, shape: dims.compactMap(\.constantValue))
+            Philox(seed: 1, node: UInt32(index)).fillNormal(tensor.floats, count: tensor.count, std: 0.02)
+            parameters[name] = tensor
+        }
+        return parameters
+    }
+
+    /// A table of the time per op kind of one profiled run.
+    static func profileTable(_ record: OpProfile) -> String {
+        let total = record.seconds.values.reduce(0, +)
+        var ops = TextTable(header: ["op", "calls", "ms", "share"])
+        for (name, seconds) in record.seconds.sorted(by: { $0.value > $1.value }) {
+            ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %"])
+        }
+        return ops.render()
     }
 
     /// The products' FLOPs of a graph for concrete symbol values.

@@ -59,13 +59,7 @@ struct BenchTrain: ParsableCommand {
                            taps: [])
         let graph = try builder.finish()
 
-        var parameters = [String: HostTensor]()
-        for (index, node) in graph.parameterNodes.enumerated() {
-            guard case let .parameter(name, dims) = node.op else { continue }
-            let tensor = HostTensor(.f32, shape: dims.compactMap(\.constantValue))
-            Philox(seed: 1, node: UInt32(index)).fillNormal(tensor.floats, count: tensor.count, std: 0.02)
-            parameters[name] = tensor
-        }
+        let parameters = BenchForward.randomParameters(graph)
         let samples = Int(seconds * 16_000)
         let wave = HostTensor(.f32, shape: [batch, samples])
         Philox(seed: 2).fillUniform(wave.floats, count: wave.count, low: -0.5, high: 0.5)
@@ -99,12 +93,7 @@ struct BenchTrain: ParsableCommand {
         if profile {
             let record = OpProfile()
             _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 1, step: 0), profile: record)
-            let total = record.seconds.values.reduce(0, +)
-            var ops = TextTable(header: ["op", "calls", "ms", "share"])
-            for (name, seconds) in record.seconds.sorted(by: { $0.value > $1.value }) {
-                ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %"])
-            }
-            print("\n" + ops.render())
+            print("\n" + BenchForward.profileTable(record))
         }
     }
 
