@@ -146,9 +146,14 @@ public struct TrainingRun {
                     progress.message("\(stage.name): already finished in \(options.layout.stageFolder(fold: fold.name, stage: stage.name))")
                     var finished = try Safetensors.read(finalPath)
                     for (name, tensor) in parameters where finished[name] == nil { finished[name] = tensor }
-                    let log = options.layout.checkpoint(fold: fold.name, stage: stage.name) + "/losses.json"
-                    let losses = FileManager.default.contents(atPath: log).flatMap { try? JSONDecoder().decode([LossRecord].self, from: $0) } ?? []
-                    outcome = StageRunner.Outcome(parameters: finished, losses: losses, bestValidationUAR: nil, bestEpoch: nil)
+                    // Its loss log and best epoch from its last checkpoint.
+                    let checkpoint = options.layout.checkpoint(fold: fold.name, stage: stage.name)
+                    let losses = FileManager.default.contents(atPath: checkpoint + "/losses.json")
+                        .flatMap { try? JSONDecoder().decode([LossRecord].self, from: $0) } ?? []
+                    let record = FileManager.default.contents(atPath: checkpoint + "/" + TrainingCheckpoint.progressFile)
+                        .flatMap { try? JSONDecoder().decode(TrainingProgress.self, from: $0) }
+                    outcome = StageRunner.Outcome(parameters: finished, losses: losses, bestValidationUAR: record?.bestValidationUAR,
+                                                  bestEpoch: record?.bestEpoch)
                 } else {
                     outcome = try runner.run(initial: parameters, pseudoLabels: pseudoLabels)
                 }
