@@ -45,6 +45,12 @@ struct BenchKMeans: ParsableCommand {
     @Option(help: "Points k-means++ draws the initial centroids from (default: min(n, max(16384, 32 K))).")
     var initSample: Int?
 
+    @Option(help: "k-means|| rounds (0: greedy k-means++ on a sample instead).")
+    var parallelRounds: Int = 3
+
+    @Option(help: "k-means|| candidates per round, as a multiple of K.")
+    var oversampling: Double = 1
+
     func validate() throws {
         guard n >= 1, d >= 1, clusters >= 1, iterations >= 0 else { throw ValidationError("--n, --d, --clusters must be positive") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 && $0 <= n }) else { throw ValidationError("--k must list counts in 1...\(n)") }
@@ -71,14 +77,15 @@ struct BenchKMeans: ParsableCommand {
         }
         var table = TextTable(header: ["K", "points", "dims", "iterations", "threads", "seconds", "inertia/n", "init"])
         for count in counts {
-            let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, batchSize: batchSize)
+            let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, batchSize: batchSize,
+                                         parallelRounds: parallelRounds > 0 ? parallelRounds : nil, oversampling: oversampling)
             let clock = ContinuousClock()
             let start = clock.now
             let result = KMeans.fit(x: points.floats, n: n, d: d, options: options)
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             table.add(["\(count)", "\(n)", "\(d)", "\(result.iterations)", "\(KernelThreads.count)", formatFixed(seconds, digits: 2),
-                       formatFixed(result.inertia / Double(n), digits: 4), batchSize.map { "k-means++, mini-batch \($0)" } ?? "k-means++"])
+                       formatFixed(result.inertia / Double(n), digits: 4), (parallelRounds > 0 ? "k-means|| \(parallelRounds) x \(oversampling) K" : nil) ?? batchSize.map { "k-means++, mini-batch \($0)" } ?? "k-means++"])
         }
         print(table.render())
     }
