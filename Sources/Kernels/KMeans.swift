@@ -78,6 +78,8 @@ public enum KMeans {
         var distances = [Float](repeating: 0, count: n)
         var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: k))
         var iterations = 0
+        // Whether `distances` already hold every row's distance to the final centroids (a converged Lloyd run).
+        var distancesAreCurrent = false
         if let batchSize = options.batchSize {
             iterations = options.iterations
             repaired = miniBatch(x: x, n: n, d: d, k: k, batchSize: max(1, min(batchSize, n)), options: options, centroids: &centroids)
@@ -87,13 +89,18 @@ public enum KMeans {
                 assign(x: x, n: n, d: d, centroids: centroids, k: k, labels: &labels, distances: &distances, workspace: &workspace)
                 // Converged: no row changed cluster, so the centroids would not move (scikit-learn's strict
                 // convergence).
-                if labels == previous { break }
+                if labels == previous {
+                    distancesAreCurrent = true
+                    break
+                }
                 previous = labels
                 repaired += update(x: x, n: n, d: d, k: k, labels: &labels, distances: distances, centroids: &centroids)
                 iterations += 1
             }
         }
-        assign(x: x, n: n, d: d, centroids: centroids, k: k, labels: &labels, distances: &distances, workspace: &workspace)
+        if !distancesAreCurrent {
+            assign(x: x, n: n, d: d, centroids: centroids, k: k, labels: &labels, distances: &distances, workspace: &workspace)
+        }
         var inertia = 0.0
         for i in 0..<n { inertia += Double(distances[i]) }
         return Result(centroids: centroids, inertia: inertia, iterations: iterations, repairedClusters: repaired)
