@@ -84,19 +84,43 @@ public enum KMeans {
             iterations = options.iterations
             repaired = miniBatch(x: x, n: n, d: d, k: k, batchSize: max(1, min(batchSize, n)), options: options, centroids: &centroids)
         } else {
+            // Lloyd with Hamerly's bounds: after the first pass only rows whose cluster may change are assigned again.
+            var lloyd = BoundedLloyd(x: x, n: n, d: d, k: k)
+            lloyd.assign(nil, centroids: centroids)
             var previous = [Int32](repeating: -1, count: n)
             while iterations < options.iterations {
-                assign(x: x, n: n, d: d, centroids: centroids, k: k, labels: &labels, distances: &distances, workspace: &workspace)
                 // Converged: no row changed cluster, so the centroids would not move (scikit-learn's strict
                 // convergence).
-                if labels == previous {
-                    distancesAreCurrent = true
-                    break
-                }
-                previous = labels
+                if lloyd.labels == previous { break }
+                previous = lloyd.labels
+                labels = lloyd.labels
+                for i in 0..<n { distances[i] = lloyd.upper[i] * lloyd.upper[i] }
+                let before = centroids
                 repaired += update(x: x, n: n, d: d, k: k, labels: &labels, distances: distances, centroids: &centroids)
                 iterations += 1
+                if labels != lloyd.labels {
+                    // Empty clusters were repaired (rows moved by hand): start the bounds afresh.
+                    lloyd.labels = labels
+                    lloyd.assign(nil, centroids: centroids)
+                    continue
+                }
+                var moved = [Float](repeating: 0, count: k)
+                for j in 0..<k {
+                    var sum: Float = 0
+                    for t in 0..<d { let delta = centroids[j * d + t] - before[j * d + t]; sum += delta * delta }
+                    moved[j] = sum.squareRoot()
+                }
+                lloyd.assign(lloyd.loosen(moved: moved), centroids: centroids)
             }
+            labels = lloyd.labels
+            // Exact distances to the final centroids, for the inertia.
+            for i in 0..<n {
+                let row = x + i * d, own = Int(labels[i]) * d
+                var sum: Float = 0
+                for t in 0..<d { let delta = row[t] - centroids[own + t]; sum += delta * delta }
+                distances[i] = sum
+            }
+            distancesAreCurrent = true
         }
         if !distancesAreCurrent {
             assign(x: x, n: n, d: d, centroids: centroids, k: k, labels: &labels, distances: &distances, workspace: &workspace)
