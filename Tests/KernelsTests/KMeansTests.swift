@@ -100,6 +100,16 @@ import Testing
         #expect(result.centroids.allSatisfy { $0.isFinite })
     }
 
+    /// k-means|| (the default) against greedy k-means++ over every row: about the same inertia after Lloyd.
+    @Test func parallelInitialisationMatchesKMeansPlusPlus() {
+        let (n, d, k) = (4_000, 16, 40)
+        let (x, _) = Self.mixture(n: n, d: d, centers: 80, spread: 1)
+        let parallel = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 20, seed: 5))
+        let plusPlus = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 20, seed: 5, initSample: n, parallelRounds: nil))
+        #expect(parallel.inertia <= 1.03 * plusPlus.inertia, "k-means|| \(parallel.inertia), k-means++ \(plusPlus.inertia)")
+        #expect(parallel.iterations <= 20 && plusPlus.iterations <= 20)
+    }
+
     @Test func miniBatchApproachesLloyd() {
         let (n, d, k) = (3_000, 8, 6)
         let (x, _) = Self.mixture(n: n, d: d, centers: k, spread: 0.5)
