@@ -33,9 +33,8 @@ scikit-learn are imported, through threadpoolctl (BLAS and OpenMP) when it is in
 """
 import argparse
 import os
-import platform
 
-from reference_timing import timed_runs
+from reference_timing import cpu_model, timed_runs
 
 np = faiss = KMeans = None  # imported by load_libraries(), once the thread count is in the environment
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
@@ -60,14 +59,6 @@ def load_libraries(threads):
     limiter = threadpool_limits(limits=threads)
     pools = ", ".join(f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info())
     return f"{threads} threads (threadpoolctl: {pools})", limiter
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def load_data(path):

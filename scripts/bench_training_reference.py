@@ -15,22 +15,13 @@ Reports the median and min over the timed iterations, the process's peak residen
 includes the model and the interpreter) and, for context, the eval-mode forward under no_grad in the same sitting.
 """
 import argparse
-import platform
 import resource
 import statistics
 
 import torch
 from transformers import HubertConfig, HubertModel
 
-from reference_timing import timed_runs
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
+from reference_timing import cpu_model, timed_runs
 
 
 def peak_rss_mib():

@@ -100,10 +100,6 @@ FINITE_DIFFERENCE_CHECKS = (  # the largest gradient entry of each of these is c
 )
 
 
-def int_list(text):
-    return tuple(int(x) for x in text.split(","))
-
-
 def float_list(text):
     return tuple(float(x) for x in text.split(","))
 
@@ -118,8 +114,8 @@ def parse_args():
     parser.add_argument("--projection", type=int, default=8)
     parser.add_argument("--class-weights", type=float_list, default=(0.5, 1.0, 2.0, 1.5))
     parser.add_argument("--gender-weight", type=float, default=0.3)
-    parser.add_argument("--emotion", type=int_list, default=(2, 0, 3))
-    parser.add_argument("--gender", type=int_list, default=(1, 0, 1))
+    parser.add_argument("--emotion", type=tiny.int_list, default=(2, 0, 3))
+    parser.add_argument("--gender", type=tiny.int_list, default=(1, 0, 1))
     args = parser.parse_args()
     if len(args.class_weights) != EMOTIONS:
         parser.error(f"--class-weights needs {EMOTIONS} entries")

@@ -1,7 +1,18 @@
 """Timing shared by the reference benchmark scripts: the method of `gmptl bench` (a warm-up run, then the median of
-repeated runs, at least 3 and at least `seconds` of them), and a fixed count of runs for the slower training step."""
+repeated runs, at least 3 and at least `seconds` of them), a fixed count of runs for the slower training step, and
+the CPU's name."""
+import platform
 import statistics
 import time
+
+
+def cpu_model():
+    """The CPU's model name, as the tables print it."""
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
 
 
 def median_seconds(fn, seconds):

@@ -28,13 +28,16 @@ struct Eval: ParsableCommand {
             }.sorted()
             var confusions = [(name: String, confusion: ConfusionMatrix)]()
             var classes = [String]()
+            // Every fold of a run reads the same corpus: read it once.
+            var corpora = [String: Corpus]()
             for fold in folds {
                 let model = try TrainedModel.load(runFolder + "/" + fold)
                 classes = model.classes
                 let corpusPath = data ?? model.dataPath
-                let format = try CorpusFormat.detect(corpusPath)
                 guard let settings = model.spec.data else { throw TrainingError("the run's spec has no config.data") }
-                let corpus = try format.read(corpusPath, labels: LabelMap(settings.labels, classes: settings.classes))
+                let corpus = try corpora[corpusPath] ?? CorpusFormat.detect(corpusPath)
+                    .read(corpusPath, labels: LabelMap(settings.labels, classes: settings.classes))
+                corpora[corpusPath] = corpus
                 let test = corpus.utterances.filter { Report.safeName($0.session ?? "") == fold }
                 let batching = try Batching.readingLengths(test, classes: model.classes, options: Batching.Options(batchSize: 8))
                 let confusion = try model.evaluator.confusion(batching, parameters: model.parameters)

@@ -43,7 +43,7 @@ public struct Evaluator {
             var gender: Int?
             if let genders = results["gender_logits"] {
                 let width = genders.shape.last ?? 1
-                gender = (0..<width).max { genders.floats[row * width + $0] < genders.floats[row * width + $1] }
+                gender = Self.argmax(Array(UnsafeBufferPointer(start: genders.floats + row * width, count: width)))
             }
             predictions.append(Prediction(id: batch.ids[row], emotion: Self.argmax(values), probabilities: exponentials.map { $0 / total },
                                           gender: gender))

@@ -81,12 +81,10 @@ public struct StageRunner {
         }
         let frameTargets = training.targets.filter(\.perFrame)
         // Frames per sample count, and the hop that keeps crops on frame boundaries.
-        let frameCount: (Int) -> Int = { samples in
-            guard let target = frameTargets.first,
-                  let node = training.graph.inputNodes.first(where: { if case let .input(name) = $0.op { name == target.input } else { false } }),
-                  let time = training.graph[node.outputs[0]].type.shape.last else { return 0 }
-            return max(0, time.evaluate(["B": 1, "S": samples]) ?? 0)
-        }
+        let frameTime = frameTargets.first.flatMap { target in
+            training.graph.inputNodes.first { if case let .input(name) = $0.op { name == target.input } else { false } }
+        }.flatMap { training.graph[$0.outputs[0]].type.shape.last }
+        let frameCount: (Int) -> Int = { samples in max(0, frameTime?.evaluate(["B": 1, "S": samples]) ?? 0) }
         let hop = frameTargets.isEmpty ? 1 : Self.hop(frameCount)
         let progressBar = options.progress
         if !training.unreachedParameters.isEmpty {

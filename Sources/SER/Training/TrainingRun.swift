@@ -119,7 +119,10 @@ public struct TrainingRun {
             var parameters = [String: HostTensor]()
             var foldLosses = [LossRecord]()
             var handedOn = [String: [String: HostTensor]]()
-            var lastTrained: (settings: TrainStage, parameters: [String: HostTensor])?
+            // The test fold, evaluated after each training stage (for the record: nothing is chosen by it); the last
+            // stage's figures are the fold's result.
+            let test = try Batching.readingLengths(fold.test, classes: data.classes, options: Batching.Options(batchSize: 8))
+            var lastTest: ConfusionMatrix?
             var pseudoLabels = [PseudoLabels]()
             for stage in stages {
                 guard stage.enabled else {
@@ -159,26 +162,22 @@ public struct TrainingRun {
                 }
                 handedOn[stage.name] = outcome.parameters
                 foldLosses += outcome.losses
-                lastTrained = (settings, outcome.parameters)
                 var note = "\(fold.name) \(stage.name):"
                 if let uar = outcome.bestValidationUAR, let epoch = outcome.bestEpoch {
                     note += " best validation UAR \(String(format: "%.3f", uar)) at epoch \(epoch);"
                 }
-                // The test fold after each stage, for the record (nothing is chosen by it).
+                lastTest = nil
                 if let output = StageRunner.emotionOutput(of: settings, in: spec.graph) {
                     let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale)
-                    let test = try Batching.readingLengths(fold.test, classes: data.classes, options: Batching.Options(batchSize: 8))
                     let confusion = try evaluator.confusion(test, parameters: outcome.parameters)
                     note += " test WAR \(String(format: "%.3f", confusion.war ?? 0)), UAR \(String(format: "%.3f", confusion.uar ?? 0)) (\(output.name))"
+                    lastTest = confusion
                 }
                 notes.append(note)
             }
-            guard let lastTrained, let output = StageRunner.emotionOutput(of: lastTrained.settings, in: spec.graph) else {
-                throw TrainingError("no training stage ran: nothing to evaluate")
+            guard let confusion = lastTest else {
+                throw TrainingError("no training stage with an emotion output ran last: nothing to evaluate")
             }
-            let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale)
-            let test = try Batching.readingLengths(fold.test, classes: data.classes, options: Batching.Options(batchSize: 8))
-            let confusion = try evaluator.confusion(test, parameters: lastTrained.parameters)
             progress.message("\(fold.name) test: WAR \(String(format: "%.3f", confusion.war ?? 0)), UAR \(String(format: "%.3f", confusion.uar ?? 0)) (\(confusion.total) utterances)")
             confusions.append((fold.name, confusion))
             allLosses += foldLosses

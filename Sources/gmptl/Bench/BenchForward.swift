@@ -11,44 +11,18 @@ struct BenchForward: ParsableCommand {
         abstract: "Median time and GFLOP/s of HuBERT base's forward pass (random weights).",
         discussion: "FLOPs count the products (convolutions, linear layers, attention) as two operations a multiply-add: 56.9 GFLOP for 4 s at batch 1.")
 
-    @Option(help: "Seconds of 16 kHz audio per utterance.")
-    var seconds: Double = 4
-
-    @Option(help: "Utterances per batch.")
-    var batch: Int = 1
-
-    @Option(help: "Kernel threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var options: BackboneBenchOptions
 
     @Option(help: "Minimum seconds spent timing.")
     var time: Double = 3
 
-    @Option(help: "The backbone spec (default: graphs/hubert_base.yaml of this checkout).")
-    var spec: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value of the spec.", valueName: "key=value"))
-    var overrides: [String] = []
-
-    @Flag(help: "Also print the time per op kind (one extra run).")
-    var profile = false
-
-    func validate() throws {
-        guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be in [0.1, 600], got \(seconds)") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
-        if let threads { KernelThreads.set(threads) }
-        let path = try spec ?? Embed.defaultSpec()
-        let graph = try compileOrExit(path, overrides: overrides).graph
+        let path = try options.prepare()
+        let graph = try compileOrExit(path, overrides: options.overrides).graph
         let parameters = Self.randomParameters(graph)
-        let samples = Int(seconds * 16_000)
-        let wave = HostTensor(.f32, shape: [batch, samples])
-        Philox(seed: 2).fillUniform(wave.floats, count: wave.count, low: -0.5, high: 0.5)
-        let lengths = HostTensor(int32s: Array(repeating: Int32(samples), count: batch), shape: [batch])
+        let (samples, batch) = (options.samples, options.batch)
         let interpreter = Interpreter(graph: graph)
-        let inputs = ["wave": wave, "lengths": lengths]
+        let inputs = options.inputs()
         let flops = Self.flops(graph.inferenceForm(), symbols: ["B": batch, "S": samples])
         var failure: (any Error)?
         let median = Timing(minimumRuns: 3, minimumSeconds: time).median {
@@ -56,10 +30,10 @@ struct BenchForward: ParsableCommand {
         }
         if let failure { throw failure }
         var table = TextTable(header: ["model", "audio", "batch", "threads", "GFLOP", "median ms", "GFLOP/s"])
-        table.add([graph.name, "\(formatFixed(seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)",
+        table.add([graph.name, "\(formatFixed(options.seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)",
                    formatFixed(flops / 1e9, digits: 2), formatFixed(median * 1e3, digits: 1), formatFixed(flops / median / 1e9, digits: 1)])
         print(table.render())
-        if profile {
+        if options.profile {
             let record = OpProfile()
             _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: ["last_hidden_state"], profile: record)
             print("\n" + Self.profileTable(record))

@@ -17,37 +17,14 @@ struct BenchTrain: ParsableCommand {
             work equals scripts/bench_training_reference.py's. Peak memory is the process's maximum resident set.
             """)
 
-    @Option(help: "Seconds of 16 kHz audio per utterance.")
-    var seconds: Double = 4
-
-    @Option(help: "Utterances per batch.")
-    var batch: Int = 1
-
-    @Option(help: "Kernel threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var options: BackboneBenchOptions
 
     @Option(help: "Minimum seconds spent timing.")
     var time: Double = 5
 
-    @Option(help: "The backbone spec (default: graphs/hubert_base.yaml of this checkout).")
-    var spec: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value of the spec.", valueName: "key=value"))
-    var overrides: [String] = []
-
-    @Flag(help: "Also print the time per op kind (one extra run).")
-    var profile = false
-
-    func validate() throws {
-        guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be in [0.1, 600], got \(seconds)") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
-        if let threads { KernelThreads.set(threads) }
-        let path = try spec ?? Embed.defaultSpec()
-        let model = try compileOrExit(path, overrides: ["dropout=0", "layerdrop=0", "mask_time_prob=0", "mask_time_min_masks=0"] + overrides).graph
+        let path = try options.prepare()
+        let model = try compileOrExit(path, overrides: ["dropout=0", "layerdrop=0", "mask_time_prob=0", "mask_time_min_masks=0"] + options.overrides).graph
         var builder = GraphBuilder(extending: model)
         guard let hidden = model.outputs.first(where: { $0.name == "last_hidden_state" })?.value else {
             throw ValidationError("\(path) has no output last_hidden_state")
@@ -60,11 +37,8 @@ struct BenchTrain: ParsableCommand {
         let graph = try builder.finish()
 
         let parameters = BenchForward.randomParameters(graph)
-        let samples = Int(seconds * 16_000)
-        let wave = HostTensor(.f32, shape: [batch, samples])
-        Philox(seed: 2).fillUniform(wave.floats, count: wave.count, low: -0.5, high: 0.5)
-        let lengths = HostTensor(int32s: Array(repeating: Int32(samples), count: batch), shape: [batch])
-        let inputs = ["wave": wave, "lengths": lengths]
+        let (samples, batch) = (options.samples, options.batch)
+        let inputs = options.inputs()
         let interpreter = Interpreter(graph: graph)
         let fetch = ["loss"] + gradients.map { "grad.\($0.name)" }
         var failure: (any Error)?
@@ -84,13 +58,13 @@ struct BenchTrain: ParsableCommand {
         let flops = BenchForward.flops(graph.subgraph(computing: graph.outputs.filter { $0.name != "last_hidden_state" }.map(\.value)),
                                        symbols: ["B": batch, "S": samples])
         var table = TextTable(header: ["pass", "audio", "batch", "threads", "GFLOP", "median ms", "GFLOP/s", "peak RSS MiB"])
-        table.add(["forward+backward", "\(formatFixed(seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)",
+        table.add(["forward+backward", "\(formatFixed(options.seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)",
                    formatFixed(flops / 1e9, digits: 1), formatFixed(training * 1e3, digits: 1),
                    formatFixed(flops / training / 1e9, digits: 1), formatFixed(trainingPeak, digits: 0)])
-        table.add(["forward (evaluation)", "\(formatFixed(seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)", "", formatFixed(forward * 1e3, digits: 1), "", ""])
+        table.add(["forward (evaluation)", "\(formatFixed(options.seconds, digits: 1)) s", "\(batch)", "\(KernelThreads.count)", "", formatFixed(forward * 1e3, digits: 1), "", ""])
         print("\(gradients.count) parameter tensors get gradients (the CNN is frozen)")
         print(table.render())
-        if profile {
+        if options.profile {
             let record = OpProfile()
             _ = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 1, step: 0), profile: record)
             print("\n" + BenchForward.profileTable(record))
