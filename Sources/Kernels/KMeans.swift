@@ -1,23 +1,21 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// k-means clustering of Float32 rows: k-means|| or greedy k-means++ initialisation, then Lloyd iterations (or
-/// mini-batch updates) with GEMM-based assignment (`KMeansAssign`), empty clusters repaired, deterministic for a
-/// seed and thread count.
+/// k-means clustering of Float32 rows: k-means|| or greedy k-means++ initialisation (`KMeansInitialization.swift`),
+/// then Lloyd iterations (or mini-batch updates) with GEMM-based assignment, empty clusters repaired, deterministic
+/// for a seed and thread count.
 ///
 /// - **Initialisation, by default k-means||** (Bahmani et al. 2012): 3 rounds, each drawing about `k` rows by D^2
-///   sampling over all rows and updating every row's nearest candidate with one GEMM pass; then the greedy
-///   k-means++ below on the candidates, each weighted by the rows nearest to it. It matches k-means++ on all rows
-///   within 1 % of inertia at a fraction of its cost (each k-means++ centroid is a memory-bound pass over the rows).
+///   sampling over all rows and updating every row's nearest candidate with one GEMM pass; then greedy k-means++ on
+///   the candidates, each weighted by the rows nearest to it, reading the candidates' pairwise distances from a
+///   matrix computed once. It matches k-means++ on all rows within 1 % of inertia at a fraction of its cost.
 /// - **Greedy k-means++** (scikit-learn's, `parallelRounds: nil`): the first centroid is a uniformly drawn row; each next
 ///   one is the best of `localTrials` candidates (default `2 + floor(ln k)`) drawn with probability proportional to
 ///   the squared distance to the nearest centroid so far, "best" meaning the lowest total squared distance once it
 ///   is added. It runs on a random sample of `initSample` rows (default `min(n, max(16,384, 32k))`), because each new
-///   centroid costs a pass over the rows it is drawn from (memory-bound: 100,000 x 768 rows take ~35 ms a centroid).
+///   centroid costs a pass over the rows it is drawn from.
 /// - **Lloyd**: assign every row, then move each centroid to the mean of its rows (sums in Float64, rows in index
-///   order, so any thread count gives the same centroids). A cluster left empty takes the row farthest from its
-///   centroid among clusters of more than one row (scikit-learn's repair), one row per empty cluster.
+///   order, so any thread count gives the same centroids). After the first pass, bounds (`BoundedLloyd`) skip the
+///   rows whose cluster cannot change; the labels are those of plain Lloyd. It stops when no row changes cluster. A
+///   cluster left empty takes the row farthest from its centroid among clusters of more than one row
+///   (scikit-learn's repair), one row per empty cluster.
 /// - **Mini-batch** (`batchSize`): each iteration draws `batchSize` rows, assigns them and moves each centroid
 ///   toward their mean with a per-centroid rate `1 / count so far` (Sculley 2010).
 ///
@@ -84,41 +82,61 @@ public enum KMeans {
             iterations = options.iterations
             repaired = miniBatch(x: x, n: n, d: d, k: k, batchSize: max(1, min(batchSize, n)), options: options, centroids: &centroids)
         } else {
+            var previous = [Int32](repeating: -1, count: n)
             // Lloyd with Hamerly's bounds: after the first pass only rows whose cluster may change are assigned again.
             var lloyd = BoundedLloyd(x: x, n: n, d: d, k: k)
-            lloyd.assign(nil, centroids: centroids)
-            var previous = [Int32](repeating: -1, count: n)
+            var sumsAreCurrent = lloyd.assign(nil, centroids: centroids)
+            // When the bounds keep fewer than half of the rows out, the next iterations assign every row without
+            // them (1, then 2, 4, ... iterations each time they fail again).
+            var unboundedIterations = 0, backoff = 1
             while iterations < options.iterations {
                 // Converged: no row changed cluster, so the centroids would not move (scikit-learn's strict
                 // convergence).
                 if lloyd.labels == previous { break }
                 previous = lloyd.labels
-                labels = lloyd.labels
-                for i in 0..<n { distances[i] = lloyd.upper[i] * lloyd.upper[i] }
                 let before = centroids
-                repaired += update(x: x, n: n, d: d, k: k, labels: &labels, distances: distances, centroids: &centroids)
                 iterations += 1
-                if labels != lloyd.labels {
-                    // Empty clusters were repaired (rows moved by hand): start the bounds afresh.
-                    lloyd.labels = labels
-                    lloyd.assign(nil, centroids: centroids)
+                if sumsAreCurrent, !lloyd.counts.contains(0) {
+                    // The means from the sums the full pass left.
+                    for j in 0..<k {
+                        let scale = 1 / Double(lloyd.counts[j])
+                        for t in 0..<d { centroids[j * d + t] = Float(lloyd.sums[j * d + t] * scale) }
+                    }
+                } else {
+                    labels = lloyd.labels
+                    for i in 0..<n { distances[i] = lloyd.upper[i] * lloyd.upper[i] }
+                    repaired += update(x: x, n: n, d: d, k: k, labels: &labels, distances: distances, centroids: &centroids)
+                    if labels != lloyd.labels {
+                        // Empty clusters were repaired (rows moved by hand): start the bounds afresh.
+                        lloyd.labels = labels
+                        sumsAreCurrent = lloyd.assign(nil, centroids: centroids)
+                        continue
+                    }
+                }
+                if unboundedIterations > 0 {
+                    unboundedIterations -= 1
+                    sumsAreCurrent = lloyd.assign(nil, centroids: centroids)
                     continue
                 }
                 var moved = [Float](repeating: 0, count: k)
-                for j in 0..<k {
-                    var sum: Float = 0
-                    for t in 0..<d { let delta = centroids[j * d + t] - before[j * d + t]; sum += delta * delta }
-                    moved[j] = sum.squareRoot()
+                centroids.withUnsafeBufferPointer { after in
+                    before.withUnsafeBufferPointer { earlier in
+                        guard let a = after.baseAddress, let b = earlier.baseAddress else { return }
+                        for j in 0..<k { moved[j] = Reduce.squaredDistance(a + j * d, b + j * d, count: d).squareRoot() }
+                    }
                 }
-                lloyd.assign(lloyd.loosen(moved: moved), centroids: centroids)
+                let stale = lloyd.loosen(moved: moved, centroids: centroids)
+                if stale.count * 2 > n {
+                    unboundedIterations = backoff
+                    backoff *= 2
+                }
+                sumsAreCurrent = lloyd.assign(stale, centroids: centroids)
             }
             labels = lloyd.labels
             // Exact distances to the final centroids, for the inertia.
-            for i in 0..<n {
-                let row = x + i * d, own = Int(labels[i]) * d
-                var sum: Float = 0
-                for t in 0..<d { let delta = row[t] - centroids[own + t]; sum += delta * delta }
-                distances[i] = sum
+            centroids.withUnsafeBufferPointer { c in
+                guard let base = c.baseAddress else { return }
+                for i in 0..<n { distances[i] = Reduce.squaredDistance(x + i * d, base + Int(labels[i]) * d, count: d) }
             }
             distancesAreCurrent = true
         }
@@ -138,171 +156,6 @@ public enum KMeans {
         centroids.withUnsafeBufferPointer { c in
             guard let base = c.baseAddress else { return }
             KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace)
-        }
-    }
-
-    // MARK: - Initialisation
-
-    static func initialize(x: UnsafePointer<Float>, n: Int, d: Int, k: Int, options: Options, into centroids: UnsafeMutablePointer<Float>) {
-        let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0001)
-        // The sample: a random subset of rows, in index order.
-        let m = min(n, max(k, options.initSample ?? max(16_384, 32 * k)))
-        var sample = [Float](repeating: 0, count: m * d)
-        var rows = Array(0..<n)
-        if m < n {
-            for i in 0..<m {
-                let j = i + stream.integer(at: i, below: n - i)
-                rows.swapAt(i, j)
-            }
-            rows = Array(rows[0..<m]).sorted()
-        }
-        sample.withUnsafeMutableBufferPointer { s in
-            guard let base = s.baseAddress else { return }
-            for i in 0..<m { (base + i * d).update(from: x + rows[i] * d, count: d) }
-        }
-        let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
-        let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0002)
-        sample.withUnsafeBufferPointer { s in
-            guard let points = s.baseAddress else { return }
-            greedyPlusPlus(points: points, m: m, d: d, k: k, weights: nil, trials: trials, draws: draws, into: centroids)
-        }
-    }
-
-    /// k-means||: candidates drawn over every row in a few GEMM rounds, reclustered by weighted greedy k-means++.
-    static func initializeParallel(
-        x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rounds: Int, options: Options, into centroids: UnsafeMutablePointer<Float>
-    ) {
-        let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0004)
-        var candidates = [Int]()
-        var closest = [Float](repeating: 0, count: n)
-        var owner = [Int32](repeating: 0, count: n)
-        let first = stream.integer(at: 0, below: n)
-        candidates.append(first)
-        var norms = [Float](repeating: 0, count: n)
-        KMeansAssign.squaredNorms(x, rows: n, d: d, into: &norms)
-        distancesTo(x + first * d, count: 1, points: x, norms: norms, m: n, d: d, into: &closest)
-        var potential = closest.reduce(0.0) { $0 + Double($1) }
-        var labels = [Int32](repeating: 0, count: n), distances = [Float](repeating: 0, count: n)
-        for round in 0..<rounds where potential > 0 {
-            let expected = options.oversampling * Double(k)
-            var drawn = [Int]()
-            for i in 0..<n where Double(stream.uniform(at: 1 + round * n + i)) < expected * Double(closest[i]) / potential {
-                drawn.append(i)
-            }
-            guard !drawn.isEmpty else { continue }
-            var rows = [Float](repeating: 0, count: drawn.count * d)
-            rows.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                for (j, i) in drawn.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
-            }
-            var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: drawn.count))
-            assign(x: x, n: n, d: d, centroids: rows, k: drawn.count, labels: &labels, distances: &distances, workspace: &workspace)
-            let offset = Int32(candidates.count)
-            for i in 0..<n where distances[i] < closest[i] {
-                closest[i] = distances[i]
-                owner[i] = offset + labels[i]
-            }
-            candidates += drawn
-            potential = closest.reduce(0.0) { $0 + Double($1) }
-        }
-        // Candidates weighted by the rows nearest to them; too few of them: plain k-means++ on a sample.
-        guard candidates.count >= k else {
-            initialize(x: x, n: n, d: d, k: k, options: options, into: centroids)
-            return
-        }
-        var weights = [Float](repeating: 0, count: candidates.count)
-        for i in 0..<n { weights[Int(owner[i])] += 1 }
-        var points = [Float](repeating: 0, count: candidates.count * d)
-        points.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            for (j, i) in candidates.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
-        }
-        let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
-        let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0005)
-        points.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            greedyPlusPlus(points: base, m: candidates.count, d: d, k: k, weights: weights, trials: trials, draws: draws, into: centroids)
-        }
-    }
-
-    /// Greedy k-means++ over `m` points (optionally weighted: a point counts `weights[i]` times in the potential and
-    /// in the D^2 sampling) into `centroids` (`[k, d]`).
-    static func greedyPlusPlus(
-        points: UnsafePointer<Float>, m: Int, d: Int, k: Int, weights: [Float]?, trials: Int, draws: Philox,
-        into centroids: UnsafeMutablePointer<Float>
-    ) {
-        var norms = [Float](repeating: 0, count: m)
-        KMeansAssign.squaredNorms(points, rows: m, d: d, into: &norms)
-        var closest = [Float](repeating: 0, count: m)
-        var cumulative = [Double](repeating: 0, count: m)
-        var candidateDistances = [Float](repeating: 0, count: trials * m)
-        var candidateRows = [Float](repeating: 0, count: trials * d)
-        let w = weights ?? [Float](repeating: 1, count: m)
-
-        let first: Int
-        if let weights {
-            // The first centre drawn in proportion to the weights.
-            var total = 0.0
-            for i in 0..<m { total += Double(weights[i]); cumulative[i] = total }
-            let target = Double(draws.uniform(at: 0)) * total
-            first = cumulative.firstIndex { $0 > target } ?? (m - 1)
-        } else {
-            first = draws.integer(at: 0, below: m)
-        }
-        centroids.update(from: points + first * d, count: d)
-        distancesTo(points + first * d, count: 1, points: points, norms: norms, m: m, d: d, into: &closest)
-        var potential = 0.0
-        for i in 0..<m { potential += Double(w[i]) * Double(closest[i]) }
-        for c in 1..<k {
-            // Candidates by D^2 sampling (a zero potential: every row is a centroid already; take them in order).
-            var running = 0.0
-            for i in 0..<m { running += Double(w[i]) * Double(closest[i]); cumulative[i] = running }
-            var candidates = [Int]()
-            for t in 0..<trials {
-                let target = Double(draws.uniform(at: 1 + c * trials + t)) * potential
-                var low = 0, high = m - 1
-                while low < high {
-                    let mid = (low + high) / 2
-                    if cumulative[mid] < target { low = mid + 1 } else { high = mid }
-                }
-                candidates.append(potential > 0 ? low : (c + t) % m)
-            }
-            candidateRows.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                for t in 0..<trials { (base + t * d).update(from: points + candidates[t] * d, count: d) }
-            }
-            candidateRows.withUnsafeBufferPointer { r in
-                guard let base = r.baseAddress else { return }
-                distancesTo(base, count: trials, points: points, norms: norms, m: m, d: d, into: &candidateDistances)
-            }
-            // The candidate that lowers the potential most.
-            var best = 0, bestPotential = Double.infinity
-            for t in 0..<trials {
-                var total = 0.0
-                for i in 0..<m { total += Double(w[i]) * Double(min(closest[i], candidateDistances[t * m + i])) }
-                if total < bestPotential { bestPotential = total; best = t }
-            }
-            for i in 0..<m { closest[i] = min(closest[i], candidateDistances[best * m + i]) }
-            potential = bestPotential
-            (centroids + c * d).update(from: points + candidates[best] * d, count: d)
-        }
-    }
-
-    /// Squared distances of `m` points to each of `count` rows: `out[r * m + i]`.
-    static func distancesTo(
-        _ rows: UnsafePointer<Float>, count: Int, points: UnsafePointer<Float>, norms: [Float], m: Int, d: Int,
-        into out: inout [Float]
-    ) {
-        out.withUnsafeMutableBufferPointer { o in
-            guard let products = o.baseAddress else { return }
-            Gemm.multiply(transA: false, transB: true, m: count, n: m, k: d, a: rows, lda: d, b: points, ldb: d, c: products, ldc: m)
-            for r in 0..<count {
-                let rowNorm = Reduce.dot(rows + r * d, rows + r * d, count: d)
-                let line = products + r * m
-                Parallel.forChunks(m, grain: 16_384) { range in
-                    for i in range { line[i] = max(0, norms[i] + rowNorm - 2 * line[i]) }
-                }
-            }
         }
     }
 
@@ -346,11 +199,12 @@ public enum KMeans {
             order.withUnsafeBufferPointer { o in
                 guard let orderBase = o.baseAddress else { return }
                 Parallel.forChunks(k) { range in
-                    var sums = [Double](repeating: 0, count: d)
+                    let sums = UnsafeMutablePointer<Double>.allocate(capacity: d)
+                    defer { sums.deallocate() }
                     for j in range {
                         let begin = offsets[j], end = offsets[j + 1]
                         guard end > begin else { continue }
-                        for i in 0..<d { sums[i] = 0 }
+                        sums.initialize(repeating: 0, count: d)
                         for position in begin..<end {
                             let row = x + orderBase[position] * d
                             for i in 0..<d { sums[i] += Double(row[i]) }

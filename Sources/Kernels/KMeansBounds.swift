@@ -1,18 +1,28 @@
-/// Lloyd iterations that skip rows whose cluster cannot change (Hamerly 2010): each row keeps an upper bound on the
-/// distance to its centroid and a lower bound on the distance to every other; when centroids move, the bounds move
-/// by the distances moved, and only rows whose upper bound passes their lower bound are assigned again (by GEMM over
-/// the gathered rows). The labels are those of plain Lloyd iterations.
+/// Lloyd iterations that skip rows whose cluster cannot change (Hamerly 2010, with the group bounds of Yinyang
+/// k-means, Ding et al. 2015): each row keeps an upper bound on the distance to its centroid and, per group of
+/// centroids, a lower bound on the distance to every other centroid of the group. When centroids move, the upper
+/// bound grows by its centroid's move and each group's bound shrinks by the largest move in the group; a row whose
+/// upper bound passes its smallest lower bound gets the exact distance to its centroid; a row whose bounds still
+/// overlap is assigned again, against the centroids of the groups whose bounds it passes when they are few, or by
+/// GEMM over the gathered rows otherwise. The labels are those of plain Lloyd iterations.
 struct BoundedLloyd {
     let x: UnsafePointer<Float>
     let n: Int
     let d: Int
     let k: Int
     var labels: [Int32]
-    /// Bounds on the distance (not squared) to the row's centroid, and to its nearest other centroid.
+    /// Bounds on the distance (not squared) to the row's centroid, and (`[n, groups]`) to the nearest other centroid
+    /// of each group; centroid `j` is in group `j / groupSize`.
     var upper: [Float]
     var lower: [Float]
+    let groups: Int
+    let groupSize: Int
     /// `||x_i||^2`.
     let rowNorms: [Float]
+    /// After a pass over all rows: the sums of each cluster's rows (Float64, rows in index order, as
+    /// `KMeans.update` adds them) and the rows in each cluster, so that the next centroids need no second pass.
+    var sums: [Double] = []
+    var counts: [Int] = []
 
     init(x: UnsafePointer<Float>, n: Int, d: Int, k: Int) {
         self.x = x
@@ -21,16 +31,27 @@ struct BoundedLloyd {
         self.k = k
         labels = [Int32](repeating: 0, count: n)
         upper = [Float](repeating: .infinity, count: n)
-        lower = [Float](repeating: 0, count: n)
+        // About 8 centroids a group, at most 128 groups and 16 M bounds.
+        groupSize = max(8, (k + 127) / 128, (k + max(1, (1 << 24) / max(1, n)) - 1) / max(1, (1 << 24) / max(1, n)))
+        groups = (k + groupSize - 1) / groupSize
+        lower = [Float](repeating: 0, count: n * groups)
         var norms = [Float](repeating: 0, count: n)
         KMeansAssign.squaredNorms(x, rows: n, d: d, into: &norms)
         rowNorms = norms
     }
 
-    /// Assigns `rows` (all rows when nil) exactly, with their nearest and second-nearest distances.
-    mutating func assign(_ rows: [Int32]?, centroids: [Float]) {
+    /// Assigns `rows` (all rows when nil) exactly, with their nearest and second-nearest distances. Returns whether
+    /// it passed over all rows, and so filled `sums` and `counts`.
+    @discardableResult
+    mutating func assign(_ rows: [Int32]?, centroids: [Float]) -> Bool {
+        // Most rows stale: all of them in place, cheaper than gathering the stale ones.
+        let rows = rows.flatMap { $0.count * 2 > n ? nil : $0 }
         let count = rows?.count ?? n
-        guard count > 0 else { return }
+        guard count > 0 else { return false }
+        if rows == nil {
+            sums = [Double](repeating: 0, count: k * d)
+            counts = [Int](repeating: 0, count: k)
+        }
         let block = KMeansAssign.blockRows(k: k)
         var gathered = [Float](repeating: 0, count: rows == nil ? 0 : min(block, count) * d)
         var scores = [Float](repeating: 0, count: min(block, count) * k)
@@ -56,7 +77,7 @@ struct BoundedLloyd {
                 }
                 // Nearest and second nearest per row (ties to the lowest index); rows are distinct, so chunks write
                 // disjoint places.
-                let clusters = k, rowNorms = self.rowNorms
+                let clusters = k, rowNorms = self.rowNorms, groups = self.groups, groupSize = self.groupSize
                 scores.withUnsafeBufferPointer { s in
                     norms.withUnsafeBufferPointer { cn in
                         labels.withUnsafeMutableBufferPointer { labelOut in
@@ -66,14 +87,20 @@ struct BoundedLloyd {
                                         for r in range {
                                             let row = rows.map { Int($0[start + r]) } ?? (start + r)
                                             let line = r * clusters
-                                            var best = 0, first = Float.infinity, second = Float.infinity
+                                            var best = 0, first = Float.infinity
                                             for j in 0..<clusters {
                                                 let value = cn[j] - 2 * s[line + j]
-                                                if value < first { second = first; first = value; best = j } else if value < second { second = value }
+                                                if value < first { first = value; best = j }
                                             }
                                             labelOut[row] = Int32(best)
                                             upperOut[row] = max(0, rowNorms[row] + first).squareRoot()
-                                            lowerOut[row] = max(0, rowNorms[row] + second).squareRoot()
+                                            for g in 0..<groups {
+                                                var nearest = Float.infinity
+                                                for j in (g * groupSize)..<min(clusters, (g + 1) * groupSize) where j != best {
+                                                    nearest = min(nearest, cn[j] - 2 * s[line + j])
+                                                }
+                                                lowerOut[row * groups + g] = max(0, rowNorms[row] + nearest).squareRoot()
+                                            }
                                         }
                                     }
                                 }
@@ -81,25 +108,106 @@ struct BoundedLloyd {
                         }
                     }
                 }
+                if rows == nil { accumulate(start: start, length: length) }
                 start += length
+            }
+        }
+        return rows == nil
+    }
+
+    /// Adds rows `start..<start + length` to the sums of their clusters: threads split the dimensions, each adding
+    /// rows in index order.
+    private mutating func accumulate(start: Int, length: Int) {
+        let x = self.x, d = self.d
+        for r in start..<(start + length) { counts[Int(labels[r])] += 1 }
+        labels.withUnsafeBufferPointer { labelIn in
+            sums.withUnsafeMutableBufferPointer { total in
+                guard let totalBase = total.baseAddress else { return }
+                Parallel.forChunks(d, grain: 64) { dims in
+                    for r in start..<(start + length) {
+                        let row = x + r * d, target = totalBase + Int(labelIn[r]) * d
+                        for t in dims { target[t] += Double(row[t]) }
+                    }
+                }
             }
         }
     }
 
-    /// After the centroids moved by `moved` (per centroid), loosens the bounds and returns the rows to assign again.
-    mutating func loosen(moved: [Float]) -> [Int32] {
-        var largest: Float = 0, secondLargest: Float = 0, largestIndex = -1
-        for j in 0..<k {
-            if moved[j] > largest { secondLargest = largest; largest = moved[j]; largestIndex = j } else if moved[j] > secondLargest { secondLargest = moved[j] }
+    /// After the centroids moved by `moved` (per centroid), updates the bounds and returns the rows to assign again
+    /// by GEMM. A row whose bounds overlap first gets its upper bound tightened to the exact distance to its
+    /// centroid; if they still overlap in only a few groups (at most `k / 8` centroids in them), the row is assigned
+    /// here against those groups' centroids (Yinyang's local filter); otherwise it is returned.
+    mutating func loosen(moved: [Float], centroids: [Float]) -> [Int32] {
+        var groupMoves = [Float](repeating: 0, count: groups)
+        for j in 0..<k { groupMoves[j / groupSize] = max(groupMoves[j / groupSize], moved[j]) }
+        var isStale = [Bool](repeating: false, count: n)
+        let x = self.x, d = self.d, k = self.k, groups = self.groups, groupSize = self.groupSize
+        let localLimit = max(groupSize, k / 8)
+        centroids.withUnsafeBufferPointer { c in
+            labels.withUnsafeMutableBufferPointer { labelOut in
+                upper.withUnsafeMutableBufferPointer { upperOut in
+                    lower.withUnsafeMutableBufferPointer { lowerOut in
+                        isStale.withUnsafeMutableBufferPointer { staleOut in
+                            guard let cBase = c.baseAddress else { return }
+                            Parallel.forChunks(n, grain: 1_024) { range in
+                                var failing = [Int]()
+                                for i in range {
+                                    let own = Int(labelOut[i]), row = x + i * d, bounds = i * groups
+                                    upperOut[i] += moved[own]
+                                    var nearest = Float.infinity
+                                    for g in 0..<groups {
+                                        let bound = lowerOut[bounds + g] - groupMoves[g]
+                                        lowerOut[bounds + g] = bound
+                                        nearest = min(nearest, bound)
+                                    }
+                                    // A little slack for rounding: a row is kept only when its bounds are clearly apart.
+                                    guard upperOut[i] >= nearest * 0.9999 else { continue }
+                                    let distance = Reduce.squaredDistance(row, cBase + own * d, count: d).squareRoot()
+                                    upperOut[i] = distance
+                                    guard distance >= nearest * 0.9999 else { continue }
+                                    failing.removeAll(keepingCapacity: true)
+                                    for g in 0..<groups where distance >= lowerOut[bounds + g] * 0.9999 { failing.append(g) }
+                                    guard failing.count * groupSize <= localLimit else {
+                                        staleOut[i] = true
+                                        continue
+                                    }
+                                    // Exact distances to the centroids of the failing groups; the nearest of them and
+                                    // the current centroid is the row's new centroid.
+                                    var best = own, bestDistance = distance
+                                    for g in failing {
+                                        for j in (g * groupSize)..<min(k, (g + 1) * groupSize) where j != own {
+                                            let candidate = Reduce.squaredDistance(row, cBase + j * d, count: d).squareRoot()
+                                            if candidate < bestDistance || (candidate == bestDistance && j < best) {
+                                                best = j
+                                                bestDistance = candidate
+                                            }
+                                        }
+                                    }
+                                    // New bounds: failing groups exactly (the old centroid now one of the others);
+                                    // the others keep theirs, the old centroid's group capped by its distance.
+                                    for g in failing {
+                                        var groupNearest = Float.infinity
+                                        for j in (g * groupSize)..<min(k, (g + 1) * groupSize) where j != best {
+                                            let value = j == own ? distance : Reduce.squaredDistance(row, cBase + j * d, count: d).squareRoot()
+                                            groupNearest = min(groupNearest, value)
+                                        }
+                                        lowerOut[bounds + g] = groupNearest
+                                    }
+                                    if best != own {
+                                        let ownGroup = own / groupSize
+                                        lowerOut[bounds + ownGroup] = min(lowerOut[bounds + ownGroup], distance)
+                                    }
+                                    labelOut[i] = Int32(best)
+                                    upperOut[i] = bestDistance
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         var stale = [Int32]()
-        for i in 0..<n {
-            let own = Int(labels[i])
-            upper[i] += moved[own]
-            lower[i] -= own == largestIndex ? secondLargest : largest
-            // A little slack for rounding: a row is kept only when its bounds are clearly apart.
-            if upper[i] >= lower[i] * 0.9999 { stale.append(Int32(i)) }
-        }
+        for i in 0..<n where isStale[i] { stale.append(Int32(i)) }
         return stale
     }
 }

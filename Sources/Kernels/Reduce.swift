@@ -40,6 +40,28 @@ public enum Reduce {
         return total
     }
 
+    /// Squared Euclidean distance between two contiguous vectors, from their differences (no cancellation).
+    @inlinable
+    public static func squaredDistance(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var partial = SIMD16<Float>()
+        var index = 0
+        let rawX = UnsafeRawPointer(x)
+        let rawY = UnsafeRawPointer(y)
+        while index + 16 <= count {
+            let difference = rawX.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+                - rawY.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            partial.addProduct(difference, difference)
+            index += 16
+        }
+        var total = partial.sum()
+        while index < count {
+            let difference = x[index] - y[index]
+            total += difference * difference
+            index += 1
+        }
+        return total
+    }
+
     /// Sum of squared deviations from `mean`.
     @inlinable
     public static func squaredDeviation(_ x: UnsafePointer<Float>, count: Int, mean: Float) -> Float {

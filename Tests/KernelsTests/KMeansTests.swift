@@ -110,6 +110,45 @@ import Testing
         #expect(parallel.iterations <= 20 && plusPlus.iterations <= 20)
     }
 
+    /// The bounded iterations (group bounds, rows reassigned locally or by GEMM, sums from full passes) against a
+    /// plain Lloyd loop from the same initial centroids: the same clusters and centroids, iteration for iteration.
+    @Test(arguments: [(k: 96, spread: Float(3)), (k: 12, spread: Float(6)), (k: 300, spread: Float(2))])
+    func boundedIterationsMatchPlainLloyd(k: Int, spread: Float) {
+        let (n, d) = (3_000, 16)
+        let (x, _) = Self.mixture(n: n, d: d, centers: 40, spread: spread, seed: 7)
+        var centroids = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 0, seed: 2)).centroids
+        var labels = [Int](repeating: -1, count: n)
+        var plainIterations = 0
+        for _ in 0..<15 {
+            var next = labels
+            for i in 0..<n {
+                var best = 0, bestDistance = Double.infinity
+                for j in 0..<k {
+                    var sum = 0.0
+                    for t in 0..<d { let delta = Double(x[i * d + t]) - Double(centroids[j * d + t]); sum += delta * delta }
+                    if sum < bestDistance { bestDistance = sum; best = j }
+                }
+                next[i] = best
+            }
+            if next == labels { break }
+            labels = next
+            var sums = [Double](repeating: 0, count: k * d), counts = [Int](repeating: 0, count: k)
+            for i in 0..<n {
+                counts[labels[i]] += 1
+                for t in 0..<d { sums[labels[i] * d + t] += Double(x[i * d + t]) }
+            }
+            for j in 0..<k where counts[j] > 0 {
+                for t in 0..<d { centroids[j * d + t] = Float(sums[j * d + t] / Double(counts[j])) }
+            }
+            plainIterations += 1
+        }
+        let bounded = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 15, seed: 2))
+        #expect(bounded.repairedClusters == 0)
+        #expect(bounded.iterations == plainIterations)
+        let worst = zip(bounded.centroids, centroids).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        #expect(worst <= 1e-5, "largest centroid difference \(worst) after \(plainIterations) iterations")
+    }
+
     @Test func miniBatchApproachesLloyd() {
         let (n, d, k) = (3_000, 8, 6)
         let (x, _) = Self.mixture(n: n, d: d, centers: k, spread: 0.5)

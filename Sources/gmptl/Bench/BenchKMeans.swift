@@ -51,6 +51,9 @@ struct BenchKMeans: ParsableCommand {
     @Option(help: "k-means|| candidates per round, as a multiple of K.")
     var oversampling: Double = 1
 
+    @Option(help: "Candidates greedy k-means++ weighs for each centroid (default: 2 + ln K).")
+    var localTrials: Int?
+
     func validate() throws {
         guard n >= 1, d >= 1, clusters >= 1, iterations >= 0 else { throw ValidationError("--n, --d, --clusters must be positive") }
         guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 && $0 <= n }) else { throw ValidationError("--k must list counts in 1...\(n)") }
@@ -77,7 +80,7 @@ struct BenchKMeans: ParsableCommand {
         }
         var table = TextTable(header: ["K", "points", "dims", "iterations", "threads", "seconds", "inertia/n", "init"])
         for count in counts {
-            let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, batchSize: batchSize,
+            let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, localTrials: localTrials, batchSize: batchSize,
                                          parallelRounds: parallelRounds > 0 ? parallelRounds : nil, oversampling: oversampling)
             let clock = ContinuousClock()
             let start = clock.now

@@ -1,0 +1,256 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The initial centroids of `KMeans.fit`: k-means|| over every row (the default) or greedy k-means++ on a sample.
+extension KMeans {
+    /// Greedy k-means++ on a random sample of `initSample` rows.
+    static func initialize(x: UnsafePointer<Float>, n: Int, d: Int, k: Int, options: Options, into centroids: UnsafeMutablePointer<Float>) {
+        let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0001)
+        // The sample: a random subset of rows, in index order.
+        let m = min(n, max(k, options.initSample ?? max(16_384, 32 * k)))
+        var sample = [Float](repeating: 0, count: m * d)
+        var rows = Array(0..<n)
+        if m < n {
+            for i in 0..<m {
+                let j = i + stream.integer(at: i, below: n - i)
+                rows.swapAt(i, j)
+            }
+            rows = Array(rows[0..<m]).sorted()
+        }
+        sample.withUnsafeMutableBufferPointer { s in
+            guard let base = s.baseAddress else { return }
+            for i in 0..<m { (base + i * d).update(from: x + rows[i] * d, count: d) }
+        }
+        let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
+        let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0002)
+        sample.withUnsafeBufferPointer { s in
+            guard let points = s.baseAddress else { return }
+            greedyPlusPlus(points: points, m: m, d: d, k: k, weights: nil, trials: trials, draws: draws, into: centroids)
+        }
+    }
+
+    /// Rows grouped into clusters without an assignment pass, with each row's squared distance to its group's
+    /// representative.
+    struct Partition {
+        var labels: [Int32]
+        var distances: [Float]
+    }
+
+    /// k-means||: candidates drawn over every row in a few GEMM rounds, reclustered by weighted greedy k-means++.
+    /// Returns the partition it leaves (each row with the centroid nearest to its nearest candidate, and its squared
+    /// distance to that candidate), or nil when it fell back to k-means++ on a sample.
+    static func initializeParallel(
+        x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rounds: Int, options: Options, into centroids: UnsafeMutablePointer<Float>
+    ) -> Partition? {
+        let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0004)
+        var candidates = [Int]()
+        var closest = [Float](repeating: 0, count: n)
+        var owner = [Int32](repeating: 0, count: n)
+        let first = stream.integer(at: 0, below: n)
+        candidates.append(first)
+        for i in 0..<n { closest[i] = Reduce.squaredDistance(x + i * d, x + first * d, count: d) }
+        var potential = closest.reduce(0.0) { $0 + Double($1) }
+        var labels = [Int32](repeating: 0, count: n), distances = [Float](repeating: 0, count: n)
+        for round in 0..<rounds where potential > 0 {
+            let expected = options.oversampling * Double(k)
+            var drawn = [Int]()
+            for i in 0..<n where Double(stream.uniform(at: 1 + round * n + i)) < expected * Double(closest[i]) / potential {
+                drawn.append(i)
+            }
+            guard !drawn.isEmpty else { continue }
+            var rows = [Float](repeating: 0, count: drawn.count * d)
+            rows.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                for (j, i) in drawn.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
+            }
+            var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: drawn.count))
+            assign(x: x, n: n, d: d, centroids: rows, k: drawn.count, labels: &labels, distances: &distances, workspace: &workspace)
+            let offset = Int32(candidates.count)
+            for i in 0..<n where distances[i] < closest[i] {
+                closest[i] = distances[i]
+                owner[i] = offset + labels[i]
+            }
+            candidates += drawn
+            potential = closest.reduce(0.0) { $0 + Double($1) }
+        }
+        // Candidates weighted by the rows nearest to them; too few of them: plain k-means++ on a sample.
+        guard candidates.count >= k else {
+            initialize(x: x, n: n, d: d, k: k, options: options, into: centroids)
+            return nil
+        }
+        var weights = [Float](repeating: 0, count: candidates.count)
+        for i in 0..<n { weights[Int(owner[i])] += 1 }
+        var points = [Float](repeating: 0, count: candidates.count * d)
+        points.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for (j, i) in candidates.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
+        }
+        let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
+        let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0005)
+        var nearest = [Int32](repeating: 0, count: candidates.count)
+        points.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            greedyPlusPlus(points: base, m: candidates.count, d: d, k: k, weights: weights, trials: trials, draws: draws, into: centroids)
+            // Each candidate's nearest centroid (a chosen candidate's is itself).
+            var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: k))
+            nearest.withUnsafeMutableBufferPointer { labels in
+                workspace.withUnsafeMutableBufferPointer { space in
+                    guard let labelBase = labels.baseAddress, let spaceBase = space.baseAddress else { return }
+                    KMeansAssign.assign(x: base, n: candidates.count, d: d, centroids: centroids, k: k, labels: labelBase, distances: nil,
+                                        workspace: spaceBase)
+                }
+            }
+        }
+        for i in 0..<n { labels[i] = nearest[Int(owner[i])] }
+        return Partition(labels: labels, distances: closest)
+    }
+
+    /// Greedy k-means++ over `m` points (optionally weighted: a point counts `weights[i]` times in the potential and
+    /// in the D^2 sampling) into `centroids` (`[k, d]`).
+    static func greedyPlusPlus(
+        points: UnsafePointer<Float>, m: Int, d: Int, k: Int, weights: [Float]?, trials: Int, draws: Philox,
+        into centroids: UnsafeMutablePointer<Float>
+    ) {
+        let pairs = PointDistances(points: points, m: m, d: d)
+        var closest = [Float](repeating: 0, count: m)
+        var cumulative = [Double](repeating: 0, count: m)
+        var candidateDistances = [Float](repeating: 0, count: trials * m)
+        var totals = [Double](repeating: 0, count: trials)
+        let w = weights ?? [Float](repeating: 1, count: m)
+
+        let first: Int
+        if let weights {
+            // The first centre drawn in proportion to the weights.
+            var total = 0.0
+            for i in 0..<m { total += Double(weights[i]); cumulative[i] = total }
+            let target = Double(draws.uniform(at: 0)) * total
+            first = cumulative.firstIndex { $0 > target } ?? (m - 1)
+        } else {
+            first = draws.integer(at: 0, below: m)
+        }
+        centroids.update(from: points + first * d, count: d)
+        pairs.rows([first], into: &closest)
+        var potential = 0.0
+        for i in 0..<m { potential += Double(w[i]) * Double(closest[i]) }
+        for c in 1..<k {
+            // Candidates by D^2 sampling (a zero potential: every row is a centroid already; take them in order).
+            var running = 0.0
+            for i in 0..<m { running += Double(w[i]) * Double(closest[i]); cumulative[i] = running }
+            var candidates = [Int]()
+            for t in 0..<trials {
+                let target = Double(draws.uniform(at: 1 + c * trials + t)) * potential
+                var low = 0, high = m - 1
+                while low < high {
+                    let mid = (low + high) / 2
+                    if cumulative[mid] < target { low = mid + 1 } else { high = mid }
+                }
+                candidates.append(potential > 0 ? low : (c + t) % m)
+            }
+            pairs.rows(candidates, into: &candidateDistances)
+            // The candidate that lowers the potential most (each total a sum in index order: any thread count gives
+            // the same choice).
+            candidateDistances.withUnsafeBufferPointer { distances in
+                closest.withUnsafeBufferPointer { near in
+                    w.withUnsafeBufferPointer { weight in
+                        totals.withUnsafeMutableBufferPointer { out in
+                            Parallel.forChunks(trials, grain: max(1, 32_768 / max(1, m))) { range in
+                                for t in range {
+                                    var total = 0.0
+                                    for i in 0..<m { total += Double(weight[i]) * Double(min(near[i], distances[t * m + i])) }
+                                    out[t] = total
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var best = 0
+            for t in 1..<trials where totals[t] < totals[best] { best = t }
+            for i in 0..<m { closest[i] = min(closest[i], candidateDistances[best * m + i]) }
+            potential = totals[best]
+            (centroids + c * d).update(from: points + candidates[best] * d, count: d)
+        }
+    }
+}
+
+/// Squared distances between `m` points, for k-means++: rows of the whole `m x m` matrix computed once by GEMM and
+/// kept in half precision when it takes at most `budgetBytes` (each k-means++ step then reads a few rows instead of
+/// passing over all the points), or each asked row computed by GEMM against the points otherwise.
+///
+/// Half precision keeps 11 significant bits (a relative error below 5e-4, which moves D^2 sampling probabilities
+/// and potentials by as little); the distances are scaled so that the largest possible one, `4 max ||p||^2`, is
+/// 60,000, within Float16's range.
+struct PointDistances {
+    let points: UnsafePointer<Float>
+    let m: Int
+    let d: Int
+    private var norms: [Float]
+    private var matrix: [Float16] = []
+    private var scale: Float = 1
+
+    init(points: UnsafePointer<Float>, m: Int, d: Int, budgetBytes: Int = 512 << 20) {
+        self.points = points
+        self.m = m
+        self.d = d
+        norms = [Float](repeating: 0, count: m)
+        KMeansAssign.squaredNorms(points, rows: m, d: d, into: &norms)
+        guard m * m * MemoryLayout<Float16>.size <= budgetBytes else { return }
+        let largest = 4 * (norms.max() ?? 0)
+        scale = largest > 0 ? 60_000 / largest : 1
+        matrix = [Float16](repeating: 0, count: m * m)
+        let block = max(1, (1 << 22) / max(1, m))
+        var products = [Float](repeating: 0, count: min(block, m) * m)
+        let m = self.m, scale = self.scale, norms = self.norms
+        var start = 0
+        while start < m {
+            let rows = min(block, m - start)
+            products.withUnsafeMutableBufferPointer { p in
+                matrix.withUnsafeMutableBufferPointer { out in
+                    guard let product = p.baseAddress, let target = out.baseAddress else { return }
+                    Gemm.multiply(transA: false, transB: true, m: rows, n: m, k: d, a: points + start * d, lda: d, b: points, ldb: d,
+                                  c: product, ldc: m)
+                    Parallel.forChunks(rows, grain: max(1, 65_536 / max(1, m))) { range in
+                        for r in range {
+                            let row = start + r, line = product + r * m, destination = target + row * m
+                            for i in 0..<m { destination[i] = Float16(max(0, norms[row] + norms[i] - 2 * line[i]) * scale) }
+                            destination[row] = 0
+                        }
+                    }
+                }
+            }
+            start += rows
+        }
+    }
+
+    /// `out[r * m + i]`: the squared distance of point `indices[r]` to point `i`.
+    func rows(_ indices: [Int], into out: inout [Float]) {
+        let m = self.m, d = self.d
+        out.withUnsafeMutableBufferPointer { o in
+            guard let target = o.baseAddress else { return }
+            if !matrix.isEmpty {
+                let inverse = 1 / scale
+                matrix.withUnsafeBufferPointer { stored in
+                    for (r, index) in indices.enumerated() {
+                        let line = target + r * m
+                        for i in 0..<m { line[i] = Float(stored[index * m + i]) * inverse }
+                    }
+                }
+                return
+            }
+            var selected = [Float](repeating: 0, count: indices.count * d)
+            selected.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                for (r, index) in indices.enumerated() { (base + r * d).update(from: points + index * d, count: d) }
+                Gemm.multiply(transA: false, transB: true, m: indices.count, n: m, k: d, a: base, lda: d, b: points, ldb: d, c: target, ldc: m)
+            }
+            for (r, index) in indices.enumerated() {
+                let line = target + r * m, rowNorm = norms[index]
+                Parallel.forChunks(m, grain: 16_384) { range in
+                    for i in range { line[i] = max(0, norms[i] + rowNorm - 2 * line[i]) }
+                }
+                line[index] = 0
+            }
+        }
+    }
+}
