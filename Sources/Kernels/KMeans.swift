@@ -85,7 +85,7 @@ public enum KMeans {
             var previous = [Int32](repeating: -1, count: n)
             // Lloyd with Hamerly's bounds: after the first pass only rows whose cluster may change are assigned again.
             var lloyd = BoundedLloyd(x: x, n: n, d: d, k: k)
-            var sumsAreCurrent = lloyd.assign(nil, centroids: centroids)
+            lloyd.assign(nil, centroids: centroids)
             // When the bounds keep fewer than half of the rows out, the next iterations assign every row without
             // them (1, then 2, 4, ... iterations each time they fail again).
             var unboundedIterations = 0, backoff = 1
@@ -96,8 +96,8 @@ public enum KMeans {
                 previous = lloyd.labels
                 let before = centroids
                 iterations += 1
-                if sumsAreCurrent, !lloyd.counts.contains(0) {
-                    // The means from the sums the full pass left.
+                if !lloyd.counts.contains(0) {
+                    // The means from the sums kept with the labels.
                     for j in 0..<k {
                         let scale = 1 / Double(lloyd.counts[j])
                         for t in 0..<d { centroids[j * d + t] = Float(lloyd.sums[j * d + t] * scale) }
@@ -109,13 +109,13 @@ public enum KMeans {
                     if labels != lloyd.labels {
                         // Empty clusters were repaired (rows moved by hand): start the bounds afresh.
                         lloyd.labels = labels
-                        sumsAreCurrent = lloyd.assign(nil, centroids: centroids)
+                        lloyd.assign(nil, centroids: centroids)
                         continue
                     }
                 }
                 if unboundedIterations > 0 {
                     unboundedIterations -= 1
-                    sumsAreCurrent = lloyd.assign(nil, centroids: centroids)
+                    lloyd.assign(nil, centroids: centroids)
                     continue
                 }
                 var moved = [Float](repeating: 0, count: k)
@@ -130,7 +130,7 @@ public enum KMeans {
                     unboundedIterations = backoff
                     backoff *= 2
                 }
-                sumsAreCurrent = lloyd.assign(stale, centroids: centroids)
+                if !lloyd.assign(stale, centroids: centroids) { lloyd.moveRows(from: previous) }
             }
             labels = lloyd.labels
             // Exact distances to the final centroids, for the inertia.

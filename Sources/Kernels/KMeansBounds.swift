@@ -19,8 +19,9 @@ struct BoundedLloyd {
     let groupSize: Int
     /// `||x_i||^2`.
     let rowNorms: [Float]
-    /// After a pass over all rows: the sums of each cluster's rows (Float64, rows in index order, as
-    /// `KMeans.update` adds them) and the rows in each cluster, so that the next centroids need no second pass.
+    /// The sums of each cluster's rows (Float64) and the rows in each cluster, so that the next centroids need no pass
+    /// over the rows: added up in index order by each pass over all rows (as `KMeans.update` adds them), then kept
+    /// current by `moveRows` after partial passes.
     var sums: [Double] = []
     var counts: [Int] = []
 
@@ -113,6 +114,25 @@ struct BoundedLloyd {
             }
         }
         return rows == nil
+    }
+
+    /// Moves the rows whose cluster changed since `previous` between the sums, in index order.
+    mutating func moveRows(from previous: [Int32]) {
+        let x = self.x, d = self.d
+        labels.withUnsafeBufferPointer { labelIn in
+            sums.withUnsafeMutableBufferPointer { total in
+                guard let totalBase = total.baseAddress else { return }
+                for i in 0..<n where labelIn[i] != previous[i] {
+                    let row = x + i * d, from = totalBase + Int(previous[i]) * d, to = totalBase + Int(labelIn[i]) * d
+                    for t in 0..<d {
+                        from[t] -= Double(row[t])
+                        to[t] += Double(row[t])
+                    }
+                    counts[Int(previous[i])] -= 1
+                    counts[Int(labelIn[i])] += 1
+                }
+            }
+        }
     }
 
     /// Adds rows `start..<start + length` to the sums of their clusters: threads split the dimensions, each adding
