@@ -9,6 +9,9 @@ public struct PseudoLabelGraph: Sendable {
     /// (target, tap, K, centroids parameter) per output, in stage order.
     public var targets: [(target: String, tap: String, k: Int, centroids: String)]
 
+    /// The centroids parameter of a pseudo-label target.
+    public static func centroidsName(of target: String) -> String { target + ".centroids" }
+
     public init(model: Graph, stage: Stage) throws(CompileError) {
         guard case let .kmeans(settings) = stage.kind else {
             throw CompileError("stage '\(stage.name)' is not a k-means stage", at: stage.location)
@@ -23,7 +26,7 @@ public struct PseudoLabelGraph: Sendable {
             }
             for k in settings.k {
                 let target = "\(stage.name).\(tap).k\(k)"
-                let centroids = target + ".centroids"
+                let centroids = Self.centroidsName(of: target)
                 let parameter = builder.parameter(centroids, shape: [Dim(k), width], scope: [stage.name], at: stage.location)
                 let labels = builder.add(.kmeansAssign, [value, parameter], name: target, scope: [stage.name], at: stage.location)[0]
                 outputs.append(NamedValue(target, labels, at: stage.location))

@@ -7,6 +7,10 @@ public enum KMeansAssign {
     /// Rows per GEMM block for `k` centroids: about 4 M scores, between 64 and 8,192 rows.
     public static func blockRows(k: Int) -> Int { min(8_192, max(64, (1 << 22) / max(1, k))) }
 
+    /// Whether the scores of `k` centroids are better computed as centroids x rows (`[k, rows]`): OpenBLAS runs the
+    /// thin product faster that way round when `k` is small.
+    public static func prefersTransposed(k: Int) -> Bool { k <= 128 }
+
     /// Floats of workspace `assign` needs: the scores of one block and the centroids' squared norms.
     public static func workspaceCount(k: Int) -> Int { blockRows(k: k) * k + k }
 
@@ -22,15 +26,23 @@ public enum KMeansAssign {
         var start = 0
         while start < n {
             let rows = min(block, n - start)
-            Gemm.multiply(transA: false, transB: true, m: rows, n: k, k: d, a: x + start * d, lda: d, b: centroids, ldb: d,
-                          c: scores, ldc: k)
+            // Score (row, j) is at row * rowStride + j * columnStride.
+            let transposed = prefersTransposed(k: k)
+            let (rowStride, columnStride) = transposed ? (1, rows) : (k, 1)
+            if transposed {
+                Gemm.multiply(transA: false, transB: true, m: k, n: rows, k: d, a: centroids, lda: d, b: x + start * d, ldb: d,
+                              c: scores, ldc: rows)
+            } else {
+                Gemm.multiply(transA: false, transB: true, m: rows, n: k, k: d, a: x + start * d, lda: d, b: centroids, ldb: d,
+                              c: scores, ldc: k)
+            }
             Parallel.forChunks(rows, grain: max(1, 16_384 / max(1, k))) { range in
                 for row in range {
-                    let line = scores + row * k
+                    let line = scores + row * rowStride
                     var best = 0
                     var bestValue = norms[0] - 2 * line[0]
                     for j in 1..<k {
-                        let value = norms[j] - 2 * line[j]
+                        let value = norms[j] - 2 * line[j * columnStride]
                         if value < bestValue { bestValue = value; best = j }
                     }
                     labels[start + row] = Int32(best)

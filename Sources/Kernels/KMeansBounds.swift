@@ -53,7 +53,10 @@ struct BoundedLloyd {
             sums = [Double](repeating: 0, count: k * d)
             counts = [Int](repeating: 0, count: k)
         }
-        let block = KMeansAssign.blockRows(k: k)
+        // Few centroids: centroids x rows, OpenBLAS's faster orientation for a thin product (about 1.4x at K = 64),
+        // in blocks whose rows are still in cache when their sums are taken.
+        let transposed = rows == nil && KMeansAssign.prefersTransposed(k: k)
+        let block = transposed ? min(2_048, KMeansAssign.blockRows(k: k)) : KMeansAssign.blockRows(k: k)
         var gathered = [Float](repeating: 0, count: rows == nil ? 0 : min(block, count) * d)
         var scores = [Float](repeating: 0, count: min(block, count) * k)
         var norms = [Float](repeating: 0, count: k)
@@ -71,11 +74,16 @@ struct BoundedLloyd {
                             for r in 0..<length { (gBase + r * d).update(from: x + Int(rows[start + r]) * d, count: d) }
                             Gemm.multiply(transA: false, transB: true, m: length, n: k, k: d, a: gBase, lda: d, b: cBase, ldb: d, c: sBase, ldc: k)
                         }
+                    } else if transposed {
+                        Gemm.multiply(transA: false, transB: true, m: k, n: length, k: d, a: cBase, lda: d, b: x + start * d, ldb: d,
+                                      c: sBase, ldc: length)
                     } else {
                         Gemm.multiply(transA: false, transB: true, m: length, n: k, k: d, a: x + start * d, lda: d, b: cBase, ldb: d,
                                       c: sBase, ldc: k)
                     }
                 }
+                // Score (r, j) is at r * rowStride + j * columnStride.
+                let (rowStride, columnStride) = transposed ? (1, length) : (k, 1)
                 // Nearest and second nearest per row (ties to the lowest index); rows are distinct, so chunks write
                 // disjoint places.
                 let clusters = k, rowNorms = self.rowNorms, groups = self.groups, groupSize = self.groupSize
@@ -87,10 +95,10 @@ struct BoundedLloyd {
                                     Parallel.forChunks(length, grain: max(1, 16_384 / max(1, clusters))) { range in
                                         for r in range {
                                             let row = rows.map { Int($0[start + r]) } ?? (start + r)
-                                            let line = r * clusters
+                                            let line = r * rowStride
                                             var best = 0, first = Float.infinity
                                             for j in 0..<clusters {
-                                                let value = cn[j] - 2 * s[line + j]
+                                                let value = cn[j] - 2 * s[line + j * columnStride]
                                                 if value < first { first = value; best = j }
                                             }
                                             labelOut[row] = Int32(best)
@@ -98,7 +106,7 @@ struct BoundedLloyd {
                                             for g in 0..<groups {
                                                 var nearest = Float.infinity
                                                 for j in (g * groupSize)..<min(clusters, (g + 1) * groupSize) where j != best {
-                                                    nearest = min(nearest, cn[j] - 2 * s[line + j])
+                                                    nearest = min(nearest, cn[j] - 2 * s[line + j * columnStride])
                                                 }
                                                 lowerOut[row * groups + g] = max(0, rowNorms[row] + nearest).squareRoot()
                                             }

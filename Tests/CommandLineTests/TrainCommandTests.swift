@@ -109,6 +109,12 @@ struct TrainCommandTests {
         let labels = try Safetensors.read(cache)
         #expect(labels["centroids/pseudo_labels.hidden.1.k3"]?.shape == [3, 16])
         #expect(labels.keys.filter { $0.hasPrefix("labels/") }.count == 6)
+        // The centroids are state of stage 1: in its checkpoint and in the parameters it hands on.
+        let fitted = try #require(labels["centroids/pseudo_labels.hidden.1.k3"])
+        for file in [out + "/Session1/stage1/checkpoint/parameters.safetensors", out + "/Session1/stage1/final.safetensors"] {
+            let saved = try Safetensors.read(file)["pseudo_labels.hidden.1.k3.centroids"]
+            #expect(saved?.shape == [3, 16] && saved?.floatArray == fitted.floatArray, "\(file)")
+        }
 
         let label = try CommandLineTests.run(["label", "graphs/gmp_tl.yaml", "--data", data, "--folds", "1", "--out", out, "--threads", "1"] + recipe)
         #expect(label.status == 0, "\(label.error)")

@@ -82,6 +82,30 @@ stages:
         #expect(final.optimizer.decay == .cosine)
     }
 
+    @Test("for: makes one loss per combination of its variables, and choose() shortens a list by a switch")
+    func lossFamilies() throws {
+        let family = #"      small: {op: cross_entropy, logits: frame_logits.k4, target: labels.hidden.1.k4}"#
+        let looped = #"""
+              "frames_{tap}_{scale}":
+                for: {tap: [hidden.1], scale: "${choose(wide, k, [k[0]])}"}
+                op: cross_entropy
+                logits: "frame_logits.k{scale}"
+                target: "labels.{tap}.k{scale}"
+                weight: "${1 / len(k)}"
+        """#
+        let text = Self.valid.replacingOccurrences(of: family, with: looped)
+            .replacingOccurrences(of: "  lr: 1.0e-3\n", with: "  lr: 1.0e-3\n  wide: true\n")
+        let compiled = try SpecCompiler.compile(text: text, file: "spec.yaml")
+        guard case let .train(frames) = compiled.stages[2].kind else { Issue.record("stage kind"); return }
+        #expect(frames.losses.map(\.name) == ["frames_hidden.1_4", "frames_hidden.1_8"])
+        #expect(frames.losses.map(\.input) == ["frame_logits.k4", "frame_logits.k8"])
+        #expect(frames.losses.map(\.target) == ["labels.hidden.1.k4", "labels.hidden.1.k8"])
+        #expect(frames.losses.allSatisfy { $0.weight == 0.5 && $0.frames == .masked })
+        let narrow = try SpecCompiler.compile(text: text, file: "spec.yaml", overrides: ["wide=false"])
+        guard case let .train(one) = narrow.stages[2].kind else { Issue.record("stage kind"); return }
+        #expect(one.losses.map(\.name) == ["frames_hidden.1_4"])
+    }
+
     @Test("a bad stage fails with its message at its file:line:column", arguments: cases)
     func badStage(_ testCase: SpecCase) {
         testCase.check(base: Self.valid)
@@ -90,6 +114,12 @@ stages:
     static let cases: [SpecCase] = [
         SpecCase("unknown stage key", edits: [(#"    epochs: 2"#, #"    epoch: 2"#)],
                  expected: #"spec.yaml:28:5: error: missing 'epochs' (in stages.multitask.epochs)"#, count: 2),
+        SpecCase("a for: loss whose name misses a variable", edits: [(#"      small: {op: cross_entropy, logits: frame_logits.k4,"#, #"      small: {for: {scale: "${k}"}, op: cross_entropy, logits: "frame_logits.k{scale}","#)],
+                 expected: #"spec.yaml:40:7: error: loss 'small' is defined twice (in stages.frames.losses)"#, count: 1),
+        SpecCase("a for: variable that is not a list", edits: [(#"      small: {op: cross_entropy, logits: frame_logits.k4,"#, #"      small_{scale}: {for: {scale: 4}, op: cross_entropy, logits: "frame_logits.k{scale}","#)],
+                 expected: #"spec.yaml:40:36: error: for variable 'scale' must be a list, got integer 4 (in stages.frames.losses.small_{scale}.for.scale)"#, count: 1),
+        SpecCase("choose() with two arguments", edits: [(#"    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}"#, #"    kmeans: {from: multitask, taps: [hidden.1], k: "${choose(true, k)}"}"#)],
+                 expected: #"spec.yaml:36:55: error: choose() takes three arguments (a condition, its value when true, its value when false), not 2 (in stages.labels.kmeans.k)"#, count: 1),
         SpecCase("unknown loss op", edits: [(#"op: cross_entropy, logits: emotion_logits"#, #"op: crossentropy, logits: emotion_logits"#)],
                  expected: #"spec.yaml:31:21: error: unknown loss op 'crossentropy' (in stages.multitask.losses.emotion.op)"#, count: 1),
         SpecCase("unknown loss input", edits: [(#"logits: emotion_logits, target"#, #"logits: emotion_logit, target"#)],

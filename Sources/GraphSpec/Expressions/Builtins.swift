@@ -1,6 +1,6 @@
 import GraphIR
 
-/// The functions an expression may call: `min`, `max`, `int`, `len`, `not`, `all`, `any`.
+/// The functions an expression may call: `min`, `max`, `int`, `len`, `not`, `all`, `any`, `choose`.
 enum Builtins {
     static func call(
         _ function: Expression.Function, _ arguments: [(value: ConfigValue, location: SourceLocation)],
@@ -31,6 +31,15 @@ enum Builtins {
                 throw SpecError("not() takes true or false, not \(argument.value.typeNameWithArticle)", at: argument.location)
             }
             return .bool(!value)
+        case .choose:
+            guard arguments.count == 3 else {
+                throw SpecError("choose() takes three arguments (a condition, its value when true, its value when false), not \(arguments.count)",
+                                at: location)
+            }
+            guard case let .bool(condition) = arguments[0].value else {
+                throw SpecError("choose() takes true or false first, not \(arguments[0].value.typeNameWithArticle)", at: arguments[0].location)
+            }
+            return condition ? arguments[1].value : arguments[2].value
         case .all, .any:
             var values = [Bool]()
             for argument in arguments {

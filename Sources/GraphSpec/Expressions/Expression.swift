@@ -61,6 +61,9 @@ public indirect enum Expression: Hashable, Sendable, CustomStringConvertible {
         case all
         /// `any(a, b, ...)`: whether some argument (booleans) is true.
         case any
+        /// `choose(condition, a, b)`: `a` when the boolean `condition` is true, `b` otherwise (for switches that
+        /// change a list: `choose(multi_scale, k, [k[0]])`).
+        case choose
     }
 
     /// The location of the node's own token.

@@ -194,6 +194,11 @@ public struct ExpressionParser {
             guard arguments.count == 1 else {
                 throw SpecError("\(name)() takes one argument, not \(arguments.count)", at: location)
             }
+        case .choose:
+            guard arguments.count == 3 else {
+                throw SpecError("choose() takes three arguments (a condition, its value when true, its value when false), not \(arguments.count)",
+                                at: location)
+            }
         }
         return try node(
             .call(function, arguments, at: location), depth: depth + 1, start: nameToken.start, at: nameToken.start)

@@ -14,6 +14,11 @@ struct LoweringScope: ExpressionScope {
         return try config.value(of: prefix + name)
     }
 
+    /// The same scope with more local values (loop variables), which shadow the earlier ones.
+    func adding(_ values: [String: ConfigValue]) -> LoweringScope {
+        LoweringScope(config: config, prefix: prefix, locals: locals.merging(values) { _, new in new }, symbols: symbols)
+    }
+
     var names: [String] {
         Array(locals.keys) + symbols.sorted()
             + config.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }

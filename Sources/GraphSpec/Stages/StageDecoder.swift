@@ -7,7 +7,7 @@ struct StageDecoder {
     static let dataLabels = ["emotion", "gender"]
 
     let graph: Graph
-    let scope: LoweringScope
+    var scope: LoweringScope
     let sink: DiagnosticSink
     /// Stages that failed to decode (reported): references to them stay quiet instead of cascading.
     private let failed = FailedStages()
@@ -97,9 +97,25 @@ struct StageDecoder {
         var losses = [Loss]()
         if let node = node.value(forKey: "losses") {
             if let entries = node.entries, !entries.isEmpty {
+                var names = [String: YAMLNode]()
                 for entry in entries {
-                    guard let name = name(entry.key, keyPath: "\(keyPath).losses") else { continue }
-                    if let loss = decodeLoss(entry.value, name: name, keyPath: "\(keyPath).losses.\(name)", earlier: earlier) { losses.append(loss) }
+                    // `for:` makes one loss per combination of its variables' values, which the loss's name and
+                    // fields read (`gmp_{layer}_{scale}`).
+                    for variables in loopValues(entry.value, keyPath: "\(keyPath).losses.\(entry.key.scalar ?? "")") {
+                        var decoder = self
+                        decoder.scope = scope.adding(variables)
+                        guard let name = decoder.name(entry.key, keyPath: "\(keyPath).losses") else { break }
+                        if let first = names[name] {
+                            sink.error("loss '\(name)' is defined twice", at: entry.key, keyPath: "\(keyPath).losses",
+                                       hint: variables.isEmpty ? nil : "name the loss with every for: variable, such as {\(variables.keys.sorted().joined(separator: "}_{"))}",
+                                       notes: [.init("first defined here", at: first.location)])
+                            break
+                        }
+                        names[name] = entry.key
+                        if let loss = decoder.decodeLoss(entry.value, name: name, keyPath: "\(keyPath).losses.\(name)", earlier: earlier) {
+                            losses.append(loss)
+                        }
+                    }
                 }
             } else {
                 sink.error("losses must map loss names to losses, such as {emotion: {op: cross_entropy, ...}}", at: node, keyPath: "\(keyPath).losses")
@@ -126,8 +142,37 @@ struct StageDecoder {
                           epochs: epochs, batchSize: batchSize, accumulate: accumulate, maxSeconds: maxSeconds)
     }
 
+    /// The combinations of a loss's `for:` variables (`for: {layer: "${gmp_layers}", scale: [64, 512]}`: every
+    /// layer with every scale, the first variable outermost); one empty combination without `for:`, none when it is
+    /// wrong (reported).
+    func loopValues(_ node: YAMLNode, keyPath: String) -> [[String: ConfigValue]] {
+        guard let loop = node.value(forKey: "for") else { return [[:]] }
+        guard let entries = loop.entries, !entries.isEmpty else {
+            sink.error("for must map variable names to lists, such as {scale: \"${k}\"}", at: loop, keyPath: "\(keyPath).for")
+            return []
+        }
+        var combinations: [[String: ConfigValue]] = [[:]]
+        for entry in entries {
+            guard let variable = entry.key.scalar, SpecDecoder.isIdentifier(variable) else {
+                sink.error("a for variable must be letters, digits and '_', got '\(entry.key.scalar ?? entry.key.kindDescription)'", at: entry.key,
+                           keyPath: "\(keyPath).for")
+                return []
+            }
+            guard let value = evaluate(entry.value, keyPath: "\(keyPath).for.\(variable)") else { return [] }
+            guard case let .list(elements) = value else {
+                sink.error("for variable '\(variable)' must be a list, got \(value.typeName) \(value)", at: entry.value, keyPath: "\(keyPath).for.\(variable)")
+                return []
+            }
+            combinations = combinations.flatMap { earlier in
+                elements.map { element in earlier.merging([variable: element]) { _, new in new } }
+            }
+        }
+        return combinations
+    }
+
     func decodeLoss(_ node: YAMLNode, name: String, keyPath: String, earlier: [Stage]) -> Loss? {
         guard var reader = MappingReader(node, keyPath: keyPath, sink: sink, what: "a loss") else { return nil }
+        reader.allow(["for"])
         guard let opNode = reader.required("op", what: "cross_entropy or am_softmax") else { reader.finish(context: "loss"); return nil }
         let op = opNode.scalar ?? ""
         let kind: Loss.Kind

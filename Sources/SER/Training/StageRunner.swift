@@ -108,6 +108,13 @@ public struct StageRunner {
             copy.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
             parameters[name] = copy
         }
+        // The centroids behind the stage's pseudo-labels: fitted, not trained, state kept with the parameters (in
+        // every checkpoint and in what the stage hands on), named as the k-means stage's parameters.
+        for targets in training.targets where targets.perFrame {
+            guard let fitted = pseudoLabels.lazy.compactMap({ $0.centroids[targets.label] }).first else { continue }
+            parameters[PseudoLabelGraph.centroidsName(of: targets.label)] = HostTensor(
+                floats: fitted.values, shape: [fitted.values.count / max(1, fitted.dimension), fitted.dimension])
+        }
         let optimizerSettings = settings.optimizer
         let algorithm: Optimizer.Algorithm = switch optimizerSettings.name {
         case .adamw: .adamW
