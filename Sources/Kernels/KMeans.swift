@@ -56,6 +56,8 @@ public enum KMeans {
         public var iterations: Int
         /// Empty clusters moved onto far rows, over all iterations.
         public var repairedClusters: Int
+        /// Wall-clock seconds of the initialisation (the rest of the fit is the iterations and the final inertia).
+        public var initializationSeconds: Double = 0
     }
 
     /// Clusters `n` rows of `x` (`[n, d]`); `k` must be at most `n`.
@@ -64,6 +66,8 @@ public enum KMeans {
         var centroids = [Float](repeating: 0, count: k * d)
         var repaired = 0
         guard n > 0, d > 0 else { return Result(centroids: centroids, inertia: 0, iterations: 0, repairedClusters: 0) }
+        let clock = ContinuousClock()
+        let start = clock.now
         centroids.withUnsafeMutableBufferPointer { c in
             guard let base = c.baseAddress else { return }
             if let rounds = options.parallelRounds {
@@ -72,6 +76,7 @@ public enum KMeans {
                 initialize(x: x, n: n, d: d, k: k, options: options, into: base)
             }
         }
+        let initialization = clock.now - start
         var labels = [Int32](repeating: 0, count: n)
         var distances = [Float](repeating: 0, count: n)
         var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: k))
@@ -86,8 +91,8 @@ public enum KMeans {
             // Lloyd with Hamerly's bounds: after the first pass only rows whose cluster may change are assigned again.
             var lloyd = BoundedLloyd(x: x, n: n, d: d, k: k)
             lloyd.assign(nil, centroids: centroids)
-            // When the bounds keep fewer than half of the rows out, the next iterations assign every row without
-            // them (1, then 2, 4, ... iterations each time they fail again).
+            // When the bounds keep too few rows out to pay, the next iterations assign every row without them (1,
+            // then 2, 4, ... iterations each time they fail again).
             var unboundedIterations = 0, backoff = 1
             while iterations < options.iterations {
                 // Converged: no row changed cluster, so the centroids would not move (scikit-learn's strict
@@ -126,7 +131,7 @@ public enum KMeans {
                     }
                 }
                 let stale = lloyd.loosen(moved: moved, centroids: centroids)
-                if stale.count * 2 > n {
+                if lloyd.isMostOf(stale.count) {
                     unboundedIterations = backoff
                     backoff *= 2
                 }
@@ -145,17 +150,25 @@ public enum KMeans {
         }
         var inertia = 0.0
         for i in 0..<n { inertia += Double(distances[i]) }
-        return Result(centroids: centroids, inertia: inertia, iterations: iterations, repairedClusters: repaired)
+        return Result(centroids: centroids, inertia: inertia, iterations: iterations, repairedClusters: repaired,
+                      initializationSeconds: Double(initialization.components.seconds) + Double(initialization.components.attoseconds) * 1e-18)
     }
 
     /// `KMeansAssign.assign` over arrays.
     static func assign(
         x: UnsafePointer<Float>, n: Int, d: Int, centroids: [Float], k: Int, labels: inout [Int32], distances: inout [Float],
-        workspace: inout [Float]
+        workspace: inout [Float], rowNorms: [Float]? = nil
     ) {
         centroids.withUnsafeBufferPointer { c in
             guard let base = c.baseAddress else { return }
-            KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace)
+            if let rowNorms {
+                rowNorms.withUnsafeBufferPointer { norms in
+                    KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace,
+                                        rowNorms: norms.baseAddress)
+                }
+            } else {
+                KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace)
+            }
         }
     }
 

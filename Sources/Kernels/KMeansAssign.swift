@@ -14,10 +14,12 @@ public enum KMeansAssign {
     /// Floats of workspace `assign` needs: the scores of one block and the centroids' squared norms.
     public static func workspaceCount(k: Int) -> Int { blockRows(k: k) * k + k }
 
-    /// Labels (and, when given, squared distances) of `n` rows of `x` (`[n, d]`) against `k` centroids (`[k, d]`).
+    /// Labels (and, when given, squared distances) of `n` rows of `x` (`[n, d]`) against `k` centroids (`[k, d]`);
+    /// `rowNorms` (`||x_i||^2`), when known, saves computing them for the distances.
     public static func assign(
         x: UnsafePointer<Float>, n: Int, d: Int, centroids: UnsafePointer<Float>, k: Int,
-        labels: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>
+        labels: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>,
+        rowNorms: UnsafePointer<Float>? = nil
     ) {
         guard n > 0, k > 0 else { return }
         let block = blockRows(k: k)
@@ -47,7 +49,7 @@ public enum KMeansAssign {
                     }
                     labels[start + row] = Int32(best)
                     if let distances {
-                        let xNorm = Reduce.dot(x + (start + row) * d, x + (start + row) * d, count: d)
+                        let xNorm = rowNorms?[start + row] ?? Reduce.dot(x + (start + row) * d, x + (start + row) * d, count: d)
                         distances[start + row] = max(0, xNorm + bestValue)
                     }
                 }

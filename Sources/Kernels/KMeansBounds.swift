@@ -41,12 +41,19 @@ struct BoundedLloyd {
         rowNorms = norms
     }
 
+    /// Whether assigning `count` rows costs about as much as a full pass: the GEMM is per row, but a full pass skips
+    /// the gather and the bounds' pass over the rows, which weigh more against few centroids (half the rows at
+    /// K <= 64, 90 % from K = 320).
+    func isMostOf(_ count: Int) -> Bool {
+        Double(count) > max(0.5, min(0.9, 1 - 32 / Double(k))) * Double(n)
+    }
+
     /// Assigns `rows` (all rows when nil) exactly, with their nearest and second-nearest distances. Returns whether
     /// it passed over all rows, and so filled `sums` and `counts`.
     @discardableResult
     mutating func assign(_ rows: [Int32]?, centroids: [Float]) -> Bool {
         // Most rows stale: all of them in place, cheaper than gathering the stale ones.
-        let rows = rows.flatMap { $0.count * 2 > n ? nil : $0 }
+        let rows = rows.flatMap { isMostOf($0.count) ? nil : $0 }
         let count = rows?.count ?? n
         guard count > 0 else { return false }
         if rows == nil {

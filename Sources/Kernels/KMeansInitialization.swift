@@ -50,6 +50,8 @@ extension KMeans {
         let first = stream.integer(at: 0, below: n)
         candidates.append(first)
         for i in 0..<n { closest[i] = Reduce.squaredDistance(x + i * d, x + first * d, count: d) }
+        var norms = [Float](repeating: 0, count: n)
+        KMeansAssign.squaredNorms(x, rows: n, d: d, into: &norms)
         var potential = closest.reduce(0.0) { $0 + Double($1) }
         var labels = [Int32](repeating: 0, count: n), distances = [Float](repeating: 0, count: n)
         for round in 0..<rounds where potential > 0 {
@@ -65,7 +67,8 @@ extension KMeans {
                 for (j, i) in drawn.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
             }
             var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: drawn.count))
-            assign(x: x, n: n, d: d, centroids: rows, k: drawn.count, labels: &labels, distances: &distances, workspace: &workspace)
+            assign(x: x, n: n, d: d, centroids: rows, k: drawn.count, labels: &labels, distances: &distances, workspace: &workspace,
+                   rowNorms: norms)
             let offset = Int32(candidates.count)
             for i in 0..<n where distances[i] < closest[i] {
                 closest[i] = distances[i]

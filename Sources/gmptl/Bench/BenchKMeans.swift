@@ -78,7 +78,7 @@ struct BenchKMeans: ParsableCommand {
             ], to: saveData)
             print("wrote \(saveData)")
         }
-        var table = TextTable(header: ["K", "points", "dims", "iterations", "threads", "seconds", "inertia/n", "init"])
+        var table = TextTable(header: ["K", "points", "dims", "iterations", "threads", "seconds", "init seconds", "inertia/n", "init"])
         for count in counts {
             let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, localTrials: localTrials, batchSize: batchSize,
                                          parallelRounds: parallelRounds > 0 ? parallelRounds : nil, oversampling: oversampling)
@@ -88,7 +88,7 @@ struct BenchKMeans: ParsableCommand {
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             table.add(["\(count)", "\(n)", "\(d)", "\(result.iterations)", "\(KernelThreads.count)", formatFixed(seconds, digits: 2),
-                       formatFixed(result.inertia / Double(n), digits: 4), (parallelRounds > 0 ? "k-means|| \(parallelRounds) x \(oversampling) K" : nil) ?? batchSize.map { "k-means++, mini-batch \($0)" } ?? "k-means++"])
+                       formatFixed(result.initializationSeconds, digits: 2), formatFixed(result.inertia / Double(n), digits: 4), (parallelRounds > 0 ? "k-means|| \(parallelRounds) x \(oversampling) K" : nil) ?? batchSize.map { "k-means++, mini-batch \($0)" } ?? "k-means++"])
         }
         print(table.render())
     }
