@@ -112,9 +112,12 @@ struct StageDecoder {
                             break
                         }
                         names[name] = entry.key
+                        let reported = sink.diagnostics.count
                         if let loss = decoder.decodeLoss(entry.value, name: name, keyPath: "\(keyPath).losses.\(name)", earlier: earlier) {
                             losses.append(loss)
                         }
+                        // A mistake in the entry would repeat for every combination: report the first.
+                        if sink.diagnostics.count > reported { break }
                     }
                 }
             } else {
