@@ -64,13 +64,16 @@ struct BenchKMeans: ParsableCommand {
 
     func run() throws {
         if let threads { KernelThreads.set(threads) }
+        // Options read once: each read of an @Option goes through the argument parser's storage.
+        let (n, d, clusters, seed) = (self.n, self.d, self.clusters, self.seed)
         let points = HostTensor(.f32, shape: [n, d])
         var centres = [Float](repeating: 0, count: clusters * d)
         Philox(seed: seed, node: 1).fillNormal(&centres, count: centres.count)
         Philox(seed: seed, node: 2).fillNormal(points.floats, count: points.count, std: 0.5)
+        let draws = Philox(seed: seed, node: 3), values = points.floats
         for i in 0..<n {
-            let centre = Philox(seed: seed, node: 3).integer(at: i, below: clusters)
-            for j in 0..<d { points.floats[i * d + j] += centres[centre * d + j] }
+            let centre = draws.integer(at: i, below: clusters)
+            for j in 0..<d { values[i * d + j] += centres[centre * d + j] }
         }
         if let saveData {
             try Safetensors.write([("x", points)], metadata: [
