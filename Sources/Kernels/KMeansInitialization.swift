@@ -30,19 +30,10 @@ extension KMeans {
         }
     }
 
-    /// Rows grouped into clusters without an assignment pass, with each row's squared distance to its group's
-    /// representative.
-    struct Partition {
-        var labels: [Int32]
-        var distances: [Float]
-    }
-
     /// k-means||: candidates drawn over every row in a few GEMM rounds, reclustered by weighted greedy k-means++.
-    /// Returns the partition it leaves (each row with the centroid nearest to its nearest candidate, and its squared
-    /// distance to that candidate), or nil when it fell back to k-means++ on a sample.
     static func initializeParallel(
         x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rounds: Int, options: Options, into centroids: UnsafeMutablePointer<Float>
-    ) -> Partition? {
+    ) {
         let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0004)
         var candidates = [Int]()
         var closest = [Float](repeating: 0, count: n)
@@ -80,7 +71,7 @@ extension KMeans {
         // Candidates weighted by the rows nearest to them; too few of them: plain k-means++ on a sample.
         guard candidates.count >= k else {
             initialize(x: x, n: n, d: d, k: k, options: options, into: centroids)
-            return nil
+            return
         }
         var weights = [Float](repeating: 0, count: candidates.count)
         for i in 0..<n { weights[Int(owner[i])] += 1 }
@@ -91,22 +82,10 @@ extension KMeans {
         }
         let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
         let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0005)
-        var nearest = [Int32](repeating: 0, count: candidates.count)
         points.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             greedyPlusPlus(points: base, m: candidates.count, d: d, k: k, weights: weights, trials: trials, draws: draws, into: centroids)
-            // Each candidate's nearest centroid (a chosen candidate's is itself).
-            var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: k))
-            nearest.withUnsafeMutableBufferPointer { labels in
-                workspace.withUnsafeMutableBufferPointer { space in
-                    guard let labelBase = labels.baseAddress, let spaceBase = space.baseAddress else { return }
-                    KMeansAssign.assign(x: base, n: candidates.count, d: d, centroids: centroids, k: k, labels: labelBase, distances: nil,
-                                        workspace: spaceBase)
-                }
-            }
         }
-        for i in 0..<n { labels[i] = nearest[Int(owner[i])] }
-        return Partition(labels: labels, distances: closest)
     }
 
     /// Greedy k-means++ over `m` points (optionally weighted: a point counts `weights[i]` times in the potential and
@@ -115,7 +94,7 @@ extension KMeans {
         points: UnsafePointer<Float>, m: Int, d: Int, k: Int, weights: [Float]?, trials: Int, draws: Philox,
         into centroids: UnsafeMutablePointer<Float>
     ) {
-        let pairs = PointDistances(points: points, m: m, d: d)
+        let pairs = PointDistances(points: points, m: m, d: d, rowsToRead: k * trials)
         var closest = [Float](repeating: 0, count: m)
         var cumulative = [Double](repeating: 0, count: m)
         var candidateDistances = [Float](repeating: 0, count: trials * m)
@@ -178,8 +157,11 @@ extension KMeans {
 }
 
 /// Squared distances between `m` points, for k-means++: rows of the whole `m x m` matrix computed once by GEMM and
-/// kept in half precision when it takes at most `budgetBytes` (each k-means++ step then reads a few rows instead of
-/// passing over all the points), or each asked row computed by GEMM against the points otherwise.
+/// kept in half precision (each k-means++ step then reads a few rows instead of passing over all the points), or
+/// each asked row computed by GEMM against the points. The matrix is made when it takes at most `budgetBytes` and
+/// the rows to be read, `rowsToRead`, are at least a quarter of `m` (k-means|| candidates, about 3 K of them for
+/// K centroids and 2 + ln K trials each, always are); a thin product per step is memory-bound, the matrix compute-
+/// bound, so below that the steps cost less.
 ///
 /// Half precision keeps 11 significant bits (a relative error below 5e-4, which moves D^2 sampling probabilities
 /// and potentials by as little); the distances are scaled so that the largest possible one, `4 max ||p||^2`, is
@@ -192,13 +174,13 @@ struct PointDistances {
     private var matrix: [Float16] = []
     private var scale: Float = 1
 
-    init(points: UnsafePointer<Float>, m: Int, d: Int, budgetBytes: Int = 512 << 20) {
+    init(points: UnsafePointer<Float>, m: Int, d: Int, rowsToRead: Int, budgetBytes: Int = 512 << 20) {
         self.points = points
         self.m = m
         self.d = d
         norms = [Float](repeating: 0, count: m)
         KMeansAssign.squaredNorms(points, rows: m, d: d, into: &norms)
-        guard m * m * MemoryLayout<Float16>.size <= budgetBytes else { return }
+        guard m * m * MemoryLayout<Float16>.size <= budgetBytes, rowsToRead * 4 >= m else { return }
         let largest = 4 * (norms.max() ?? 0)
         scale = largest > 0 ? 60_000 / largest : 1
         matrix = [Float16](repeating: 0, count: m * m)

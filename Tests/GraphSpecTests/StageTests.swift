@@ -118,6 +118,8 @@ stages:
                  expected: #"spec.yaml:40:7: error: loss 'small' is defined twice (in stages.frames.losses)"#, count: 1),
         SpecCase("a for: variable that is not a list", edits: [(#"      small: {op: cross_entropy, logits: frame_logits.k4,"#, #"      small_{scale}: {for: {scale: 4}, op: cross_entropy, logits: "frame_logits.k{scale}","#)],
                  expected: #"spec.yaml:40:36: error: for variable 'scale' must be a list, got integer 4 (in stages.frames.losses.small_{scale}.for.scale)"#, count: 1),
+        SpecCase("a for: variable with an empty list", edits: [(#"      small: {op: cross_entropy, logits: frame_logits.k4,"#, #"      small_{scale}: {for: {scale: []}, op: cross_entropy, logits: "frame_logits.k{scale}","#)],
+                 expected: #"spec.yaml:40:36: error: for variable 'scale' is an empty list, which makes no loss (in stages.frames.losses.small_{scale}.for.scale)"#, count: 1),
         SpecCase("a mistake in a for: loss is reported once", edits: [(#"      small: {op: cross_entropy, logits: frame_logits.k4,"#, #"      small_{scale}: {for: {scale: "${k}"}, op: crossentropy, logits: "frame_logits.k{scale}","#)],
                  expected: #"spec.yaml:40:49: error: unknown loss op 'crossentropy' (in stages.frames.losses.small_4.op)"#, count: 1),
         SpecCase("choose() with two arguments", edits: [(#"    kmeans: {from: multitask, taps: [hidden.1], k: "${k}"}"#, #"    kmeans: {from: multitask, taps: [hidden.1], k: "${choose(true, k)}"}"#)],

@@ -147,7 +147,7 @@ struct StageDecoder {
 
     /// The combinations of a loss's `for:` variables (`for: {layer: "${gmp_layers}", scale: [64, 512]}`: every
     /// layer with every scale, the first variable outermost); one empty combination without `for:`, none when it is
-    /// wrong (reported).
+    /// wrong (reported; an empty list is wrong too).
     func loopValues(_ node: YAMLNode, keyPath: String) -> [[String: ConfigValue]] {
         guard let loop = node.value(forKey: "for") else { return [[:]] }
         guard let entries = loop.entries, !entries.isEmpty else {
@@ -164,6 +164,11 @@ struct StageDecoder {
             guard let value = evaluate(entry.value, keyPath: "\(keyPath).for.\(variable)") else { return [] }
             guard case let .list(elements) = value else {
                 sink.error("for variable '\(variable)' must be a list, got \(value.typeName) \(value)", at: entry.value, keyPath: "\(keyPath).for.\(variable)")
+                return []
+            }
+            guard !elements.isEmpty else {
+                sink.error("for variable '\(variable)' is an empty list, which makes no loss", at: entry.value, keyPath: "\(keyPath).for.\(variable)",
+                           hint: "to switch the losses off, use when: on the loss")
                 return []
             }
             combinations = combinations.flatMap { earlier in

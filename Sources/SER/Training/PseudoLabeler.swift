@@ -50,7 +50,15 @@ public struct PseudoLabeler {
         let batching = try Batching.readingLengths(data.utterances, classes: classes, options: Batching.Options(batchSize: 8))
 
         // Pass 1: the sampled training frames of every tap; k-means at every K on them (one feature pass for all K).
-        let samples = try sampledFrames(batching: batching, parameters: parameters)
+        var samples = try sampledFrames(batching: batching, parameters: parameters)
+        // Centred features for the fit (k-means does not change under a shift): HuBERT's hidden states have a few
+        // large dimensions, and GEMM distances lose precision to cancellation far from the origin. The mean goes
+        // back onto the centroids.
+        var means = [String: [Float]]()
+        for tap in Array(samples.keys) {
+            guard let rows = samples[tap]?.rows, let dimension = samples[tap]?.dimension else { continue }
+            means[tap] = Self.centre(&samples[tap, default: (rows: 0, dimension: 0, values: [])].values, rows: rows, dimension: dimension)
+        }
         var fitted = parameters
         var centroids = [String: (values: [Float], dimension: Int)]()
         for target in graph.targets {
@@ -63,7 +71,10 @@ public struct PseudoLabeler {
             let result = sample.values.withUnsafeBufferPointer { buffer in
                 buffer.baseAddress.map { KMeans.fit(x: $0, n: sample.rows, d: sample.dimension, options: options) }
             }
-            guard let result else { continue }
+            guard var result else { continue }
+            if let mean = means[target.tap] {
+                for j in 0..<target.k { for t in 0..<sample.dimension { result.centroids[j * sample.dimension + t] += mean[t] } }
+            }
             centroids[target.target] = (result.centroids, sample.dimension)
             fitted[target.centroids] = HostTensor(floats: result.centroids, shape: [target.k, sample.dimension])
             progress.message("\(stage.name) \(fold.name): \(target.tap) K = \(target.k): \(result.iterations) iterations on \(sample.rows) frames, inertia/frame \(String(format: "%.4g", result.inertia / Double(max(1, sample.rows))))")
@@ -131,6 +142,22 @@ public struct PseudoLabeler {
 
     /// The frames k-means is fitted on, per tap: every valid frame of the training utterances kept with probability
     /// `sample_fraction` (all at 1), drawn from the seed by (utterance, frame).
+    /// Subtracts the mean row (Float64 sums) from `rows` rows of `dimension` values; returns the mean.
+    static func centre(_ values: inout [Float], rows: Int, dimension: Int) -> [Float] {
+        guard rows > 0, dimension > 0, values.count >= rows * dimension else { return [Float](repeating: 0, count: dimension) }
+        var sums = [Double](repeating: 0, count: dimension)
+        values.withUnsafeBufferPointer { x in
+            sums.withUnsafeMutableBufferPointer { total in
+                for i in 0..<rows { for t in 0..<dimension { total[t] += Double(x[i * dimension + t]) } }
+            }
+        }
+        let mean = sums.map { Float($0 / Double(rows)) }
+        values.withUnsafeMutableBufferPointer { x in
+            for i in 0..<rows { for t in 0..<dimension { x[i * dimension + t] -= mean[t] } }
+        }
+        return mean
+    }
+
     func sampledFrames(batching: Batching, parameters: [String: HostTensor]) throws -> [String: (rows: Int, dimension: Int, values: [Float])] {
         let interpreter = Interpreter(graph: spec.graph)
         let stream = Philox(seed: UInt64(settings.seed), step: 0, node: 0x5350_4C45)

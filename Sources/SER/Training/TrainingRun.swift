@@ -200,14 +200,19 @@ public struct TrainingRun {
     func finishedParameters(
         of name: String, fold: Fold, handedOn: [String: [String: HostTensor]], spec: CompiledSpec, for stage: Stage
     ) throws -> [String: HostTensor] {
-        if let parameters = handedOn[name] { return parameters }
-        let path = options.layout.final(fold: fold.name, stage: name)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TrainingError("stage '\(stage.name)' taps the model of stage '\(name)', which has not run for fold \(fold.name) in \(options.layout.root)",
-                                at: stage.location, hint: "run it first (--stages \(name),\(stage.name))")
+        let finished: [String: HostTensor]
+        if let parameters = handedOn[name] { finished = parameters } else {
+            let path = options.layout.final(fold: fold.name, stage: name)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw TrainingError("stage '\(stage.name)' taps the model of stage '\(name)', which has not run for fold \(fold.name) in \(options.layout.root)",
+                                    at: stage.location, hint: "run it first (--stages \(name),\(stage.name))")
+            }
+            finished = try Safetensors.read(path)
         }
+        // The model's parameters only (not state such as k-means centroids), the same from this run or from disk, so
+        // that the k-means cache key does not depend on where they came from.
         var parameters = ParameterInitializer.initialize(spec.graph, seed: options.runner.seed)
-        for (key, tensor) in try Safetensors.read(path) where parameters[key]?.shape == tensor.shape { parameters[key] = tensor }
+        for (key, tensor) in finished where parameters[key]?.shape == tensor.shape { parameters[key] = tensor }
         return parameters
     }
 
