@@ -57,15 +57,34 @@ public struct Interpreter {
         }
         guard problems.isEmpty else { throw RunError(problems) }
 
-        // The last node that reads each value, to release buffers early.
-        var lastUse = [ValueID: Int]()
-        for (index, node) in program.nodes.enumerated() {
-            for input in node.inputs { lastUse[input] = index }
+        // Dropped layers (training): their nodes, and the backward nodes of their zero gradients, do not run.
+        let fetchedValues = names.compactMap { name in (program.outputs + program.taps).first { $0.name == name }?.value }
+        let plan = RunPlan(program: program, wanted: fetchedValues) { node, probability in
+            mode.isTraining && state.skipsLayer(node, probability: probability)
         }
-        let kept = Set((program.outputs + program.taps).map(\.value))
+        /// The tensor of a value: the one its source holds, or zeros of its shape.
+        func tensor(_ value: ValueID, in values: [ValueID: HostTensor]) -> HostTensor? {
+            switch plan.source(of: value) {
+            case let .value(source): return values[source]
+            case .zeros:
+                guard let shape = binding.shape(of: program[value].type) else { return nil }
+                let zeros = HostTensor(program[value].type.dtype, shape: shape, pool: pool)
+                zeros.storage.initializeMemory(as: UInt8.self, repeating: 0, count: zeros.count * 4)
+                return zeros
+            }
+        }
+
+        // The last running node that reads each value, to release buffers early.
+        var lastUse = [ValueID: Int]()
+        for (index, node) in program.nodes.enumerated() where plan.runs[index] {
+            for input in node.inputs { if case let .value(source) = plan.source(of: input) { lastUse[source] = index } }
+        }
+        let kept = Set((program.outputs + program.taps).compactMap { named in
+            if case let .value(source) = plan.source(of: named.value) { source } else { nil }
+        })
 
         var values = [ValueID: HostTensor]()
-        for (index, node) in program.nodes.enumerated() {
+        for (index, node) in program.nodes.enumerated() where plan.runs[index] {
             var shapes = [[Int]]()
             for output in node.outputs {
                 guard let shape = binding.shape(of: program[output].type) else {
@@ -74,7 +93,7 @@ public struct Interpreter {
                 }
                 shapes.append(shape)
             }
-            let arguments = node.inputs.compactMap { values[$0] }
+            let arguments = node.inputs.compactMap { tensor($0, in: values) }
             guard arguments.count == node.inputs.count else { throw RunError("internal: node '\(node.name)' runs before its inputs") }
             let clock = ContinuousClock()
             let start = clock.now
@@ -89,12 +108,15 @@ public struct Interpreter {
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
             profile?.record(node.op.name, clock.now - start)
-            for (output, tensor) in zip(node.outputs, results) { values[output] = tensor }
-            for input in node.inputs where lastUse[input] == index && !kept.contains(input) { values[input] = nil }
+            for (output, result) in zip(node.outputs, results) { values[output] = result }
+            for input in node.inputs {
+                guard case let .value(source) = plan.source(of: input), lastUse[source] == index, !kept.contains(source) else { continue }
+                values[source] = nil
+            }
         }
         var fetched = [String: HostTensor]()
         for name in names {
-            if let value = (program.outputs + program.taps).first(where: { $0.name == name })?.value { fetched[name] = values[value] }
+            if let value = (program.outputs + program.taps).first(where: { $0.name == name })?.value { fetched[name] = tensor(value, in: values) }
         }
         return fetched
     }

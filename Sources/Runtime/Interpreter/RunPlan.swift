@@ -1,0 +1,65 @@
+import GraphIR
+
+/// Which nodes of a program run, when a training step drops layers (`layer_drop`): a dropped layer's output is its
+/// input, so the layer's own nodes are not needed, and the gradients that would flow back through it are zeros, so
+/// their backward nodes are not needed either. Without dropped layers every node runs and every value is itself.
+///
+/// Each value is itself, another value (`alias`: the same tensor) or zeros of its type. Zeros start at the layer's
+/// share of the gradient of a `layer_drop` node and spread through the backward pass, whose nodes are linear in the
+/// gradient they receive: a fused gradient node whose incoming gradient is zero, and a matmul, transpose, reshape,
+/// scale or mask of a zero gradient, make zeros; a sum with zeros is its other term. A node runs when a fetched value
+/// needs one of its outputs that is itself.
+struct RunPlan {
+    enum Source: Equatable {
+        case value(ValueID)
+        case zeros
+    }
+
+    /// Whether node `i` of the program runs.
+    private(set) var runs: [Bool]
+    private var sources: [ValueID: Source] = [:]
+
+    /// The plan for fetching `wanted` from `program`; `skips` says whether a `layer_drop` node drops its layer.
+    init(program: Graph, wanted: [ValueID], skips: (Node, Float) -> Bool) {
+        runs = [Bool](repeating: true, count: program.nodes.count)
+        guard program.nodes.contains(where: { if case .layerDrop = $0.op { true } else { false } }) else { return }
+        for node in program.nodes {
+            let inputs = node.inputs.map { source(of: $0) }
+            if case let .layerDrop(probability) = node.op, skips(node, probability) {
+                sources[node.outputs[0]] = inputs[0]
+            } else if case let .gradient(of: forwardOp, wrt) = node.op, case let .layerDrop(probability) = forwardOp {
+                // Inputs: the forward inputs, the forward output, its gradient; outputs: the flagged inputs' gradients.
+                let dropped = skips(program.producer(of: node.inputs[wrt.count]), probability)
+                let flagged = wrt.indices.filter { wrt[$0] }
+                for (output, index) in zip(node.outputs, flagged) {
+                    sources[output] = (index == 0) == dropped ? inputs[wrt.count + 1] : .zeros
+                }
+            } else if case .gradient = node.op, inputs.last == .zeros {
+                for output in node.outputs { sources[output] = .zeros }
+            } else if node.isBackward, Self.isLinear(node.op), inputs.contains(.zeros) {
+                for output in node.outputs { sources[output] = .zeros }
+            } else if node.isBackward, case .binary(.add) = node.op, inputs.contains(.zeros) {
+                sources[node.outputs[0]] = inputs[0] == .zeros ? inputs[1] : inputs[0]
+            }
+        }
+        // Backward from the fetched values: a node runs when one of its outputs that is itself is needed.
+        var needed = Set(wanted.compactMap { if case let .value(value) = source(of: $0) { value } else { nil } })
+        for (index, node) in program.nodes.enumerated().reversed() {
+            let isNeeded = node.outputs.contains { output in needed.contains(output) && source(of: output) == .value(output) }
+            runs[index] = isNeeded
+            guard isNeeded else { continue }
+            for input in node.inputs { if case let .value(value) = source(of: input) { needed.insert(value) } }
+        }
+    }
+
+    /// Backward ops that are zero when one of their inputs is (the gradient's products and reshapes).
+    static func isLinear(_ op: Op) -> Bool {
+        switch op {
+        case .matmul, .transpose, .reshape, .scale, .maskPadding: true
+        default: false
+        }
+    }
+
+    /// What `value` is: a value that a running node makes (or an input), or zeros.
+    func source(of value: ValueID) -> Source { sources[value] ?? .value(value) }
+}
