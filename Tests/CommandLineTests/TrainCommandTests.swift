@@ -32,26 +32,17 @@ struct TrainCommandTests {
          "--threads", "1", "--seed", "3", "--checkpoint-every", "1", "--quiet"] + tiny
     }
 
-    @Test("a run killed with SIGKILL mid-epoch and resumed ends with the uninterrupted run's parameters")
-    func killAndResume() throws {
-        let data = try Self.corpus()
-        let straight = try Self.temporaryFolder("straight"), killed = try Self.temporaryFolder("killed")
-        defer { for folder in [data, straight, killed] { try? FileManager.default.removeItem(atPath: folder) } }
-
-        let uninterrupted = try CommandLineTests.run(Self.trainArguments(data: data, out: straight))
-        #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
-        #expect(uninterrupted.output.contains("test Session1: WAR"))
-
-        // Start the same run and kill it once a checkpoint inside the second epoch exists.
-        guard let binary = CommandLineTests.binary else { Issue.record("gmptl is not built"); return }
+    /// Runs gmptl with `arguments` and SIGKILLs it once `progressFile` (a stage's checkpoint) is inside its second
+    /// epoch; returns whether it was killed (false: it ended first).
+    static func runKilled(_ arguments: [String], progressFile: String) throws -> Bool {
+        guard let binary = CommandLineTests.binary else { Issue.record("gmptl is not built"); return false }
         let process = Process()
         process.executableURL = binary
-        process.arguments = Self.trainArguments(data: data, out: killed)
+        process.arguments = arguments
         process.currentDirectoryURL = CommandLineTests.root
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let progressFile = killed + "/Session1/multitask/checkpoint/progress.json"
         var killedMidEpoch = false
         while process.isRunning {
             if let data = FileManager.default.contents(atPath: progressFile),
@@ -63,6 +54,57 @@ struct TrainCommandTests {
             usleep(2_000)
         }
         process.waitUntilExit()
+        return killedMidEpoch
+    }
+
+    @Test("the whole recipe killed inside stage 1 and resumed ends with the uninterrupted run's parameters")
+    func killInsideStageOneAndResume() throws {
+        let data = try Self.corpus()
+        let straight = try Self.temporaryFolder("recipe-straight"), killed = try Self.temporaryFolder("recipe-killed")
+        defer { for folder in [data, straight, killed] { try? FileManager.default.removeItem(atPath: folder) } }
+        func arguments(_ out: String) -> [String] {
+            ["train", "graphs/gmp_tl.yaml", "--data", data, "--folds", "1", "--out", out, "--threads", "1", "--seed", "3",
+             "--checkpoint-every", "1", "--quiet"] + Self.tiny + ["--set", "epochs=2", "--set", "k=[2, 3]"]
+        }
+        let uninterrupted = try CommandLineTests.run(arguments(straight))
+        #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
+        let killedMidEpoch = try Self.runKilled(arguments(killed), progressFile: killed + "/Session1/stage1/checkpoint/progress.json")
+        #expect(killedMidEpoch, "the run ended before it could be killed inside stage 1")
+        #expect(!FileManager.default.fileExists(atPath: killed + "/Session1/stage1/final.safetensors"))
+
+        // Not quiet: its messages say where it picked up.
+        let resumed = try CommandLineTests.run(arguments(killed).filter { $0 != "--quiet" } + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.error.contains("multitask: already finished"), "\(resumed.error)")
+        #expect(resumed.error.contains("pseudo_labels: reusing the cached pseudo-labels"))
+        #expect(resumed.error.contains("stage1: resumed from") && resumed.error.contains("at epoch 2"))
+        #expect(resumed.output.replacingOccurrences(of: killed, with: "RUN") == uninterrupted.output.replacingOccurrences(of: straight, with: "RUN"))
+        for stage in ["stage1", "stage2"] {
+            let expected = try Safetensors.read(straight + "/Session1/\(stage)/final.safetensors")
+            let got = try Safetensors.read(killed + "/Session1/\(stage)/final.safetensors")
+            #expect(Set(got.keys) == Set(expected.keys), "\(stage)")
+            var worst: Float = 0
+            for (name, tensor) in expected {
+                guard let other = got[name], other.shape == tensor.shape else { Issue.record("'\(name)' differs in shape"); continue }
+                for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
+            }
+            #expect(worst <= 1e-6, "\(stage): largest difference \(worst)")
+        }
+    }
+
+    @Test("a run killed with SIGKILL mid-epoch and resumed ends with the uninterrupted run's parameters")
+    func killAndResume() throws {
+        let data = try Self.corpus()
+        let straight = try Self.temporaryFolder("straight"), killed = try Self.temporaryFolder("killed")
+        defer { for folder in [data, straight, killed] { try? FileManager.default.removeItem(atPath: folder) } }
+
+        let uninterrupted = try CommandLineTests.run(Self.trainArguments(data: data, out: straight))
+        #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
+        #expect(uninterrupted.output.contains("test Session1: WAR"))
+
+        // Start the same run and kill it once a checkpoint inside the second epoch exists.
+        let killedMidEpoch = try Self.runKilled(Self.trainArguments(data: data, out: killed),
+                                                progressFile: killed + "/Session1/multitask/checkpoint/progress.json")
         #expect(killedMidEpoch, "the run ended before it could be killed mid-epoch")
         #expect(!FileManager.default.fileExists(atPath: killed + "/Session1/multitask/final.safetensors"))
 
