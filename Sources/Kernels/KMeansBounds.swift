@@ -160,8 +160,19 @@ struct BoundedLloyd {
                 guard let totalBase = total.baseAddress else { return }
                 Parallel.forChunks(d, grain: 64) { dims in
                     for r in start..<(start + length) {
-                        let row = x + r * d, target = totalBase + Int(labelIn[r]) * d
-                        for t in dims { target[t] += Double(row[t]) }
+                        let row = UnsafeRawPointer(x + r * d), target = UnsafeMutableRawPointer(totalBase + Int(labelIn[r]) * d)
+                        var t = dims.lowerBound
+                        while t + 8 <= dims.upperBound {
+                            let values = SIMD8<Double>(row.loadUnaligned(fromByteOffset: t * 4, as: SIMD8<Float>.self))
+                            let sum = target.loadUnaligned(fromByteOffset: t * 8, as: SIMD8<Double>.self) + values
+                            target.storeBytes(of: sum, toByteOffset: t * 8, as: SIMD8<Double>.self)
+                            t += 8
+                        }
+                        let rowFloats = x + r * d, targetDoubles = totalBase + Int(labelIn[r]) * d
+                        while t < dims.upperBound {
+                            targetDoubles[t] += Double(rowFloats[t])
+                            t += 1
+                        }
                     }
                 }
             }
