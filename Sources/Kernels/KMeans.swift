@@ -3,9 +3,10 @@
 /// for a seed and thread count.
 ///
 /// - **Initialisation, by default k-means||** (Bahmani et al. 2012): 3 rounds, each drawing about `k` rows by D^2
-///   sampling over all rows and updating every row's nearest candidate with one GEMM pass; then greedy k-means++ on
-///   the candidates, each weighted by the rows nearest to it, reading the candidates' pairwise distances from a
-///   matrix computed once. It matches k-means++ on all rows within 1 % of inertia at a fraction of its cost.
+///   sampling over all rows (over a random `256 k` of them when there are more, faiss's rule for its training set)
+///   and updating every row's nearest candidate with one GEMM pass; then greedy k-means++ on the candidates, each
+///   weighted by the rows nearest to it, reading the candidates' pairwise distances from a matrix computed once. It
+///   matches k-means++ on all rows within 1 % of inertia at a fraction of its cost.
 /// - **Greedy k-means++** (scikit-learn's, `parallelRounds: nil`): the first centroid is a uniformly drawn row; each next
 ///   one is the best of `localTrials` candidates (default `2 + floor(ln k)`) drawn with probability proportional to
 ///   the squared distance to the nearest centroid so far, "best" meaning the lowest total squared distance once it
@@ -33,11 +34,15 @@ public enum KMeans {
         /// by the rows they are nearest to. Nil: greedy k-means++ on a random sample of `initSample` rows.
         public var parallelRounds: Int?
         public var oversampling: Double
+        /// The rows k-means|| draws its candidates from: a random sample of this many when there are more (default
+        /// `256 k`, faiss's rule for the rows it trains on; Lloyd always uses every row).
+        public var parallelSample: Int?
 
         public init(k: Int, iterations: Int = 20, seed: UInt64 = 0, initSample: Int? = nil, localTrials: Int? = nil, batchSize: Int? = nil,
-                    parallelRounds: Int? = 3, oversampling: Double = 1) {
+                    parallelRounds: Int? = 3, oversampling: Double = 1, parallelSample: Int? = nil) {
             self.parallelRounds = parallelRounds
             self.oversampling = oversampling
+            self.parallelSample = parallelSample
             self.k = k
             self.iterations = iterations
             self.seed = seed

@@ -4,12 +4,8 @@ import Glibc
 
 /// The initial centroids of `KMeans.fit`: k-means|| over every row (the default) or greedy k-means++ on a sample.
 extension KMeans {
-    /// Greedy k-means++ on a random sample of `initSample` rows.
-    static func initialize(x: UnsafePointer<Float>, n: Int, d: Int, k: Int, options: Options, into centroids: UnsafeMutablePointer<Float>) {
-        let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0001)
-        // The sample: a random subset of rows, in index order.
-        let m = min(n, max(k, options.initSample ?? max(16_384, 32 * k)))
-        var sample = [Float](repeating: 0, count: m * d)
+    /// `m` of the `n` rows of `x`, drawn at random without replacement and kept in index order.
+    static func randomRows(_ x: UnsafePointer<Float>, n: Int, d: Int, count m: Int, stream: Philox) -> [Float] {
         var rows = Array(0..<n)
         if m < n {
             for i in 0..<m {
@@ -18,10 +14,18 @@ extension KMeans {
             }
             rows = Array(rows[0..<m]).sorted()
         }
+        var sample = [Float](repeating: 0, count: m * d)
         sample.withUnsafeMutableBufferPointer { s in
             guard let base = s.baseAddress else { return }
             for i in 0..<m { (base + i * d).update(from: x + rows[i] * d, count: d) }
         }
+        return sample
+    }
+
+    /// Greedy k-means++ on a random sample of `initSample` rows.
+    static func initialize(x: UnsafePointer<Float>, n: Int, d: Int, k: Int, options: Options, into centroids: UnsafeMutablePointer<Float>) {
+        let m = min(n, max(k, options.initSample ?? max(16_384, 32 * k)))
+        let sample = randomRows(x, n: n, d: d, count: m, stream: Philox(seed: options.seed, step: 0, node: 0x6B6D_0001))
         let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
         let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0002)
         sample.withUnsafeBufferPointer { s in
@@ -30,10 +34,22 @@ extension KMeans {
         }
     }
 
-    /// k-means||: candidates drawn over every row in a few GEMM rounds, reclustered by weighted greedy k-means++.
+    /// k-means||: candidates drawn over every row (or over `parallelSample` of them) in a few GEMM rounds, reclustered
+    /// by weighted greedy k-means++.
     static func initializeParallel(
         x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rounds: Int, options: Options, into centroids: UnsafeMutablePointer<Float>
     ) {
+        let limit = max(k, options.parallelSample ?? 256 * k)
+        if n > limit {
+            var options = options
+            options.parallelSample = limit
+            let sample = randomRows(x, n: n, d: d, count: limit, stream: Philox(seed: options.seed, step: 0, node: 0x6B6D_0006))
+            sample.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                initializeParallel(x: base, n: limit, d: d, k: k, rounds: rounds, options: options, into: centroids)
+            }
+            return
+        }
         let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0004)
         var candidates = [Int]()
         var closest = [Float](repeating: 0, count: n)

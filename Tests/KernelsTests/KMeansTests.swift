@@ -149,6 +149,20 @@ import Testing
         #expect(worst <= 1e-5, "largest centroid difference \(worst) after \(plainIterations) iterations")
     }
 
+    /// With more than 256 K rows, k-means|| draws its candidates from a sample of 256 K of them: the result stays
+    /// close to k-means++ over every row, and the same for the seed.
+    @Test func parallelInitialisationOnASample() {
+        let (n, d, k) = (6_000, 16, 8)
+        let (x, _) = Self.mixture(n: n, d: d, centers: 16, spread: 1)
+        let sampled = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 20, seed: 5))
+        let everyRow = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 20, seed: 5, parallelSample: n))
+        let plusPlus = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 20, seed: 5, initSample: n, parallelRounds: nil))
+        #expect(sampled.centroids != everyRow.centroids, "the sample (2,048 of 6,000 rows) changes the start")
+        #expect(sampled.inertia <= 1.03 * plusPlus.inertia, "k-means|| on a sample \(sampled.inertia), k-means++ \(plusPlus.inertia)")
+        let again = KMeans.fit(x: x, n: n, d: d, options: KMeans.Options(k: k, iterations: 20, seed: 5))
+        #expect(again.centroids == sampled.centroids)
+    }
+
     @Test func miniBatchApproachesLloyd() {
         let (n, d, k) = (3_000, 8, 6)
         let (x, _) = Self.mixture(n: n, d: d, centers: k, spread: 0.5)

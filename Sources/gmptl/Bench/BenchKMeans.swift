@@ -51,6 +51,9 @@ struct BenchKMeans: ParsableCommand {
     @Option(help: "k-means|| candidates per round, as a multiple of K.")
     var oversampling: Double = 1
 
+    @Option(help: "Rows k-means|| draws its candidates from (default: min(n, 256 K)).")
+    var parallelSample: Int?
+
     @Option(help: "Candidates greedy k-means++ weighs for each centroid (default: 2 + ln K).")
     var localTrials: Int?
 
@@ -84,7 +87,8 @@ struct BenchKMeans: ParsableCommand {
         var table = TextTable(header: ["K", "points", "dims", "iterations", "threads", "seconds", "init seconds", "inertia/n", "init"])
         for count in counts {
             let options = KMeans.Options(k: count, iterations: iterations, seed: seed, initSample: initSample, localTrials: localTrials, batchSize: batchSize,
-                                         parallelRounds: parallelRounds > 0 ? parallelRounds : nil, oversampling: oversampling)
+                                         parallelRounds: parallelRounds > 0 ? parallelRounds : nil, oversampling: oversampling,
+                                         parallelSample: parallelSample)
             let clock = ContinuousClock()
             let start = clock.now
             let result = KMeans.fit(x: points.floats, n: n, d: d, options: options)
