@@ -166,13 +166,9 @@ public enum KMeans {
     ) {
         centroids.withUnsafeBufferPointer { c in
             guard let base = c.baseAddress else { return }
-            if let rowNorms {
-                rowNorms.withUnsafeBufferPointer { norms in
-                    KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace,
-                                        rowNorms: norms.baseAddress)
-                }
-            } else {
-                KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace)
+            (rowNorms ?? []).withUnsafeBufferPointer { norms in
+                KMeansAssign.assign(x: x, n: n, d: d, centroids: base, k: k, labels: &labels, distances: &distances, workspace: &workspace,
+                                    rowNorms: rowNorms == nil ? nil : norms.baseAddress)
             }
         }
     }

@@ -7,9 +7,20 @@ public enum KMeansAssign {
     /// Rows per GEMM block for `k` centroids: about 4 M scores, between 64 and 8,192 rows.
     public static func blockRows(k: Int) -> Int { min(8_192, max(64, (1 << 22) / max(1, k))) }
 
-    /// Whether the scores of `k` centroids are better computed as centroids x rows (`[k, rows]`): OpenBLAS runs the
-    /// thin product faster that way round when `k` is small.
-    public static func prefersTransposed(k: Int) -> Bool { k <= 128 }
+    /// The products `x_r . c_j` of `count` rows (`[count, d]`) with `k` centroids into `scores`; returns where
+    /// product (r, j) is: `r * rowStride + j * columnStride`. Few centroids are computed as centroids x rows
+    /// (`[k, count]`), OpenBLAS's faster orientation for the thin product (about 1.4x at K = 64).
+    @discardableResult
+    public static func products(
+        of rows: UnsafePointer<Float>, count: Int, d: Int, centroids: UnsafePointer<Float>, k: Int, into scores: UnsafeMutablePointer<Float>
+    ) -> (rowStride: Int, columnStride: Int) {
+        if k <= 128 {
+            Gemm.multiply(transA: false, transB: true, m: k, n: count, k: d, a: centroids, lda: d, b: rows, ldb: d, c: scores, ldc: count)
+            return (1, count)
+        }
+        Gemm.multiply(transA: false, transB: true, m: count, n: k, k: d, a: rows, lda: d, b: centroids, ldb: d, c: scores, ldc: k)
+        return (k, 1)
+    }
 
     /// Floats of workspace `assign` needs: the scores of one block and the centroids' squared norms.
     public static func workspaceCount(k: Int) -> Int { blockRows(k: k) * k + k }
@@ -28,16 +39,7 @@ public enum KMeansAssign {
         var start = 0
         while start < n {
             let rows = min(block, n - start)
-            // Score (row, j) is at row * rowStride + j * columnStride.
-            let transposed = prefersTransposed(k: k)
-            let (rowStride, columnStride) = transposed ? (1, rows) : (k, 1)
-            if transposed {
-                Gemm.multiply(transA: false, transB: true, m: k, n: rows, k: d, a: centroids, lda: d, b: x + start * d, ldb: d,
-                              c: scores, ldc: rows)
-            } else {
-                Gemm.multiply(transA: false, transB: true, m: rows, n: k, k: d, a: x + start * d, lda: d, b: centroids, ldb: d,
-                              c: scores, ldc: k)
-            }
+            let (rowStride, columnStride) = products(of: x + start * d, count: rows, d: d, centroids: centroids, k: k, into: scores)
             Parallel.forChunks(rows, grain: max(1, 16_384 / max(1, k))) { range in
                 for row in range {
                     let line = scores + row * rowStride

@@ -33,7 +33,8 @@ struct BoundedLloyd {
         labels = [Int32](repeating: 0, count: n)
         upper = [Float](repeating: .infinity, count: n)
         // About 8 centroids a group, at most 128 groups and 16 M bounds.
-        groupSize = max(8, (k + 127) / 128, (k + max(1, (1 << 24) / max(1, n)) - 1) / max(1, (1 << 24) / max(1, n)))
+        let groupLimit = max(1, min(128, (1 << 24) / max(1, n)))
+        groupSize = max(8, (k + groupLimit - 1) / groupLimit)
         groups = (k + groupSize - 1) / groupSize
         lower = [Float](repeating: 0, count: n * groups)
         var norms = [Float](repeating: 0, count: n)
@@ -60,10 +61,8 @@ struct BoundedLloyd {
             sums = [Double](repeating: 0, count: k * d)
             counts = [Int](repeating: 0, count: k)
         }
-        // Few centroids: centroids x rows, OpenBLAS's faster orientation for a thin product (about 1.4x at K = 64),
-        // in blocks whose rows are still in cache when their sums are taken.
-        let transposed = rows == nil && KMeansAssign.prefersTransposed(k: k)
-        let block = transposed ? min(2_048, KMeansAssign.blockRows(k: k)) : KMeansAssign.blockRows(k: k)
+        // Blocks of at most 2,048 rows, still in cache when a full pass takes their sums.
+        let block = min(2_048, KMeansAssign.blockRows(k: k))
         var gathered = [Float](repeating: 0, count: rows == nil ? 0 : min(block, count) * d)
         var scores = [Float](repeating: 0, count: min(block, count) * k)
         var norms = [Float](repeating: 0, count: k)
@@ -73,24 +72,18 @@ struct BoundedLloyd {
             var start = 0
             while start < count {
                 let length = min(block, count - start)
-                scores.withUnsafeMutableBufferPointer { s in
-                    guard let sBase = s.baseAddress else { return }
-                    if let rows {
-                        gathered.withUnsafeMutableBufferPointer { g in
-                            guard let gBase = g.baseAddress else { return }
-                            for r in 0..<length { (gBase + r * d).update(from: x + Int(rows[start + r]) * d, count: d) }
-                            Gemm.multiply(transA: false, transB: true, m: length, n: k, k: d, a: gBase, lda: d, b: cBase, ldb: d, c: sBase, ldc: k)
-                        }
-                    } else if transposed {
-                        Gemm.multiply(transA: false, transB: true, m: k, n: length, k: d, a: cBase, lda: d, b: x + start * d, ldb: d,
-                                      c: sBase, ldc: length)
-                    } else {
-                        Gemm.multiply(transA: false, transB: true, m: length, n: k, k: d, a: x + start * d, lda: d, b: cBase, ldb: d,
-                                      c: sBase, ldc: k)
+                // Score (r, j) is at r * rowStride + j * columnStride.
+                let (rowStride, columnStride) = scores.withUnsafeMutableBufferPointer { s in
+                    guard let sBase = s.baseAddress else { return (k, 1) }
+                    guard let rows else {
+                        return KMeansAssign.products(of: x + start * d, count: length, d: d, centroids: cBase, k: k, into: sBase)
+                    }
+                    return gathered.withUnsafeMutableBufferPointer { g in
+                        guard let gBase = g.baseAddress else { return (k, 1) }
+                        for r in 0..<length { (gBase + r * d).update(from: x + Int(rows[start + r]) * d, count: d) }
+                        return KMeansAssign.products(of: gBase, count: length, d: d, centroids: cBase, k: k, into: sBase)
                     }
                 }
-                // Score (r, j) is at r * rowStride + j * columnStride.
-                let (rowStride, columnStride) = transposed ? (1, length) : (k, 1)
                 // Nearest and second nearest per row (ties to the lowest index); rows are distinct, so chunks write
                 // disjoint places.
                 let clusters = k, rowNorms = self.rowNorms, groups = self.groups, groupSize = self.groupSize
@@ -196,7 +189,7 @@ struct BoundedLloyd {
                         isStale.withUnsafeMutableBufferPointer { staleOut in
                             guard let cBase = c.baseAddress else { return }
                             Parallel.forChunks(n, grain: 1_024) { range in
-                                var failing = [Int]()
+                                var failing = [Int](), checked = [(centroid: Int, distance: Float)]()
                                 for i in range {
                                     let own = Int(labelOut[i]), row = x + i * d, bounds = i * groups
                                     upperOut[i] += moved[own]
@@ -219,25 +212,24 @@ struct BoundedLloyd {
                                     }
                                     // Exact distances to the centroids of the failing groups; the nearest of them and
                                     // the current centroid is the row's new centroid.
+                                    checked.removeAll(keepingCapacity: true)
                                     var best = own, bestDistance = distance
                                     for g in failing {
                                         for j in (g * groupSize)..<min(k, (g + 1) * groupSize) where j != own {
                                             let candidate = Reduce.squaredDistance(row, cBase + j * d, count: d).squareRoot()
+                                            checked.append((j, candidate))
                                             if candidate < bestDistance || (candidate == bestDistance && j < best) {
                                                 best = j
                                                 bestDistance = candidate
                                             }
                                         }
                                     }
-                                    // New bounds: failing groups exactly (the old centroid now one of the others);
-                                    // the others keep theirs, the old centroid's group capped by its distance.
-                                    for g in failing {
-                                        var groupNearest = Float.infinity
-                                        for j in (g * groupSize)..<min(k, (g + 1) * groupSize) where j != best {
-                                            let value = j == own ? distance : Reduce.squaredDistance(row, cBase + j * d, count: d).squareRoot()
-                                            groupNearest = min(groupNearest, value)
-                                        }
-                                        lowerOut[bounds + g] = groupNearest
+                                    // New bounds: failing groups exactly from those distances (the old centroid now one
+                                    // of the others); the others keep theirs, the old centroid's group capped by its
+                                    // distance.
+                                    for g in failing { lowerOut[bounds + g] = .infinity }
+                                    for (j, value) in checked where j != best {
+                                        lowerOut[bounds + j / groupSize] = min(lowerOut[bounds + j / groupSize], value)
                                     }
                                     if best != own {
                                         let ownGroup = own / groupSize

@@ -22,7 +22,10 @@ struct RunPlan {
     /// The plan for fetching `wanted` from `program`; `skips` says whether a `layer_drop` node drops its layer.
     init(program: Graph, wanted: [ValueID], skips: (Node, Float) -> Bool) {
         runs = [Bool](repeating: true, count: program.nodes.count)
-        guard program.nodes.contains(where: { if case .layerDrop = $0.op { true } else { false } }) else { return }
+        // No layer dropped (inference, or a step whose draws keep every layer): every node runs.
+        guard program.nodes.contains(where: { node in
+            if case let .layerDrop(probability) = node.op { skips(node, probability) } else { false }
+        }) else { return }
         for node in program.nodes {
             let inputs = node.inputs.map { source(of: $0) }
             if case let .layerDrop(probability) = node.op, skips(node, probability) {

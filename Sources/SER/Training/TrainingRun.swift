@@ -210,9 +210,15 @@ public struct TrainingRun {
             finished = try Safetensors.read(path)
         }
         // The model's parameters only (not state such as k-means centroids), the same from this run or from disk, so
-        // that the k-means cache key does not depend on where they came from.
-        var parameters = ParameterInitializer.initialize(spec.graph, seed: options.runner.seed)
-        for (key, tensor) in finished where parameters[key]?.shape == tensor.shape { parameters[key] = tensor }
+        // that the k-means cache key does not depend on where they came from; any the stage lacks start at random.
+        var parameters = [String: HostTensor](), missing = Set<String>()
+        for node in spec.graph.parameterNodes {
+            guard case let .parameter(name, dims) = node.op else { continue }
+            if let tensor = finished[name], tensor.shape == dims.map({ $0.constantValue ?? 0 }) { parameters[name] = tensor } else { missing.insert(name) }
+        }
+        if !missing.isEmpty {
+            parameters.merge(ParameterInitializer.initialize(spec.graph, seed: options.runner.seed, only: missing)) { kept, _ in kept }
+        }
         return parameters
     }
 
