@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "GraphSpec", targets: ["GraphSpec"]),
         .library(name: "Compiler", targets: ["Compiler"]),
         .library(name: "Runtime", targets: ["Runtime"]),
+        // Test support: preloaded into gmptl to make OpenBLAS look as if it had fallen back to Prescott.
+        .library(name: "OpenBLASFallbackShim", type: .dynamic, targets: ["OpenBLASFallbackShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,6 +23,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
 
+        // OpenBLAS kernels matched to the CPU: a constructor that runs before main in every process linking it
+        // (gmptl, the test executables) and restarts with OPENBLAS_CORETYPE set when OpenBLAS chose a weaker core.
+        .target(name: "BLASCoreSelection", dependencies: ["CBLAS"]),
+
         // Files written atomically (temporary file, fsync, rename), for every writer of the project.
         .target(name: "FileSystem"),
 
@@ -29,7 +35,7 @@ let package = Package(
         // kernels run 3-10x slower. The project builds from source on the machine that runs it.
         .target(
             name: "Kernels",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "BLASCoreSelection"],
             swiftSettings: [.unsafeFlags(["-target-cpu", "native"])]
         ),
 
@@ -63,9 +69,10 @@ let package = Package(
         // Test support: counts heap allocations made by the calling thread; snapshot comparison.
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "OpenBLASFallbackShim", path: "Tests/OpenBLASFallbackShim"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["Runtime"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels"]),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),

@@ -25,13 +25,15 @@ struct CommandLineTests {
         var error: String
     }
 
-    static func run(_ arguments: [String], input: Data? = nil, executable: URL? = binary) throws -> Run {
+    /// Runs a program (gmptl by default) in the repository root; `environment` replaces the test's own when given.
+    static func run(_ arguments: [String], input: Data? = nil, executable: URL? = binary, environment: [String: String]? = nil) throws -> Run {
         struct NotBuilt: Error, CustomStringConvertible { var description: String { "gmptl is not built next to the tests" } }
         guard let executable else { throw NotBuilt() }
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = root
+        if let environment { process.environment = environment }
         let output = Pipe(), error = Pipe(), stdin = Pipe()
         process.standardOutput = output
         process.standardError = error

@@ -201,23 +201,16 @@ struct LSTMTests {
         } == 0)
     }
 
-    @Test("one and two threads give bitwise identical results")
-    func threadCountInvariance() {
-        // 130 sequences of hidden size 128 are enough for the per-frame loops to split across two threads.
-        let saved = KernelThreads.count
-        defer { KernelThreads.set(saved) }
+    @Test("bitwise the same for a repeated thread count; within float32 rounding across 1 and 2 threads (OpenBLAS products)")
+    func threadCountContract() {
+        // 130 sequences of hidden size 128 are enough for the per-frame loops to split across two threads. The input
+        // and recurrent products go through OpenBLAS, so 1 and 2 threads agree within a tolerance (the contract).
         let lengths: [Int32] = (0..<130).map { Int32($0 % 5) }
-        var results: [[[Float]]] = []
-        for threads in [1, 2] {
-            KernelThreads.set(threads)
+        ThreadContract.expectThroughGEMM {
             let fixture = LSTMFixture(batch: 130, steps: 4, input: 6, hidden: 128, lengths: lengths, seed: 9)
             fixture.forward()
             fixture.backward(dy: fixture.outputGradient(seed: 10))
-            results.append([fixture.y.array, fixture.saved.array, fixture.dx.array] + fixture.gradients.map(\.array))
-        }
-        for index in 0..<results[0].count {
-            // Compare bit patterns: saved values at padded frames are 0, everything else finite.
-            #expect(results[0][index].map(\.bitPattern) == results[1][index].map(\.bitPattern), "buffer \(index)")
+            return [fixture.y.array, fixture.saved.array, fixture.dx.array] + fixture.gradients.map(\.array)
         }
     }
 

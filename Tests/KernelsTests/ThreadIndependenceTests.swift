@@ -1,17 +1,13 @@
-import Kernels
+@testable import Kernels
 import Testing
 
 /// The kernels written here (everything but OpenBLAS's GEMM) compute each output with the same operations in the
 /// same order whatever the thread count; these tests hold them to bitwise equality between 1 and 2 threads on
-/// shapes big enough to be split.
+/// shapes big enough to be split (the determinism contract, docs/architecture.md). Where a kernel also calls a
+/// multi-threaded GEMM, its own part is tested alone and the whole within the contract's tolerance.
 @Suite("Same results for any thread count")
 struct ThreadIndependenceTests {
-    func withThreads(_ threads: Int, _ body: () -> [Float]) -> [Float] {
-        let saved = KernelThreads.count
-        KernelThreads.set(threads)
-        defer { KernelThreads.set(saved) }
-        return body()
-    }
+    func withThreads(_ threads: Int, _ body: () -> [Float]) -> [Float] { ThreadContract.withThreads(threads, body) }
 
     @Test("group norm, layer norm, GELU, softmax and column sums")
     func normsAndPointwise() {
@@ -60,16 +56,32 @@ struct ThreadIndependenceTests {
         #expect(withThreads(1, run) == withThreads(2, run))
     }
 
-    @Test("conv1d backward through im2col (the scatter is parallel over input frames)")
+    @Test("conv1d backward's scatter of patch gradients (parallel over input frames) gives the same bits for any thread count")
     func convScatter() {
+        let shape = Conv1d.Geometry(batch: 1, inChannels: 32, outChannels: 32, inLength: 400, kernel: 16, padding: 8, groups: 4)
+        var taps = [Range<Int>]()
+        Conv1d.forEachTapBlock(shape) { taps.append($0) }
+        let width = (taps.map(\.count).max() ?? 0) * shape.inPerGroup
+        let patches = TestBuffer(random: shape.outLength * width, seed: 4)
+        ThreadContract.expectBitwiseAcrossThreads {
+            let dx = TestBuffer(count: shape.inLength * shape.inChannels)
+            for group in 0..<shape.groups {
+                for block in taps { Conv1d.scatterPatches(shape, patches.readOnly, group: group, taps: block, into: dx.pointer) }
+            }
+            return [dx.array]
+        }
+    }
+
+    @Test("conv1d backward through im2col: the same bits for a repeated thread count, within rounding across counts")
+    func convBackward() {
         let shape = Conv1d.Geometry(batch: 1, inChannels: 32, outChannels: 32, inLength: 400, kernel: 16, padding: 8, groups: 4)
         let x = TestBuffer(random: shape.inLength * shape.inChannels, seed: 4), w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 5)
         let dy = TestBuffer(random: shape.outLength * shape.outChannels, seed: 6)
-        func run() -> [Float] {
-            let dx = TestBuffer(count: x.count), workspace = TestBuffer(count: shape.workspaceCount)
-            Conv1d.backward(shape, x: x.readOnly, weight: w.readOnly, dy: dy.readOnly, dx: dx.pointer, dWeight: nil, dBias: nil, workspace: workspace.pointer)
-            return dx.array
+        ThreadContract.expectThroughGEMM {
+            let dx = TestBuffer(count: x.count), dWeight = TestBuffer(count: w.count), workspace = TestBuffer(count: shape.workspaceCount)
+            Conv1d.backward(shape, x: x.readOnly, weight: w.readOnly, dy: dy.readOnly, dx: dx.pointer, dWeight: dWeight.pointer,
+                            dBias: nil, workspace: workspace.pointer)
+            return [dx.array, dWeight.array]
         }
-        #expect(withThreads(1, run) == withThreads(2, run))
     }
 }
