@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libyaml-dev libopenblas-dev libsndfile1-dev pkg-config graphviz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build debug test bench demo clean
+.PHONY: all deps build debug test test-cores bench demo clean
 
 all: build
 
@@ -29,6 +29,28 @@ debug: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# The suites that run OpenBLAS (kernels, interpreter and gradients, training end to end) under each family of
+# OpenBLAS's x86-64 kernels, forced through OPENBLAS_CORETYPE: SSE3 (Prescott), AVX2 (Haswell), AVX-512 (SkylakeX),
+# AVX-512 with BF16 (Cooperlake). A core whose instructions this CPU lacks is skipped, and the line says so.
+# About 70 s a core on 2 cores, after the build (docs/performance.md).
+CORES ?= Prescott Haswell SkylakeX Cooperlake
+CORE_SUITES ?= KernelsTests RuntimeTests CompilerTests SERTests CommandLineTests
+test-cores: deps
+	$(SWIFT) build --build-tests
+	@passed=""; skipped=""; \
+	for core in $(CORES); do \
+		if ! .build/debug/gmptl info --can-run $$core > /dev/null; then \
+			echo "== $$core: skipped ($$(.build/debug/gmptl info --can-run $$core | sed 's/^[^:]*: //'))"; \
+			skipped="$$skipped $$core"; continue; \
+		fi; \
+		echo "== $$core: $$(OPENBLAS_CORETYPE=$$core .build/debug/gmptl info | sed -n 's/^core *//p')"; \
+		start=$$(date +%s); \
+		OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build --no-parallel $(foreach suite,$(CORE_SUITES),--filter $(suite)) || exit 1; \
+		echo "== $$core: passed in $$(( $$(date +%s) - start )) s"; \
+		passed="$$passed $$core"; \
+	done; \
+	echo "== OpenBLAS cores passed:$${passed:- none}; skipped (not runnable on this CPU):$${skipped:- none}"
 
 # The demo: the whole GMP-TL recipe of graphs/gmp_tl.yaml (multi-task stage, k-means pseudo-labels, stage 1, stage 2)
 # with a tiny backbone from random initialisation (no pre-trained weights ship with gmptl) on one

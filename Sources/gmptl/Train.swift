@@ -39,7 +39,7 @@ struct Train: ParsableCommand {
     @Option(help: "The seed of initialisation, data order, dropout and masking.")
     var seed: UInt64 = 0
 
-    @Option(help: "Kernel threads (default: all cores). Results are reproducible for a given thread count.")
+    @Option(help: "Kernel threads (default: all cores). Results are reproducible for a given thread count and OpenBLAS core (gmptl info).")
     var threads: Int?
 
     @Option(help: "Optimizer steps between checkpoints (0: only at the end of each epoch).")

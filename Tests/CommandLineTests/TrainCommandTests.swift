@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Runtime
 import Testing
 
@@ -101,6 +102,13 @@ struct TrainCommandTests {
         let uninterrupted = try CommandLineTests.run(Self.trainArguments(data: data, out: straight))
         #expect(uninterrupted.status == 0, "\(uninterrupted.error)")
         #expect(uninterrupted.output.contains("test Session1: WAR"))
+        // run.json records the machine: the CPU, the OpenBLAS core in use and why, the thread count.
+        let runJSON = try #require(FileManager.default.contents(atPath: straight + "/run.json"))
+        let machine = try #require((try JSONSerialization.jsonObject(with: runJSON) as? [String: Any])?["machine"] as? [String: Any])
+        #expect(machine["openblas_core"] as? String == BLASCore.selection.core)
+        #expect(machine["cpu"] as? String == CPUIdentity.current.description)
+        #expect((machine["openblas_core_reason"] as? String)?.isEmpty == false)
+        #expect(machine["threads"] as? Int == 1)
 
         // Start the same run and kill it once a checkpoint inside the second epoch exists.
         let killedMidEpoch = try Self.runKilled(Self.trainArguments(data: data, out: killed),

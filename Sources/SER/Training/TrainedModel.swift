@@ -70,12 +70,28 @@ public struct TrainedModel {
     }
 }
 
-/// `run.json`: what a run was made from.
-struct RunDescription {
+/// `run.json`: what a run was made from, and the OpenBLAS core it last ran with.
+struct RunDescription: Equatable {
     var spec: String
     var overrides: [String]
     var data: String
     var classes: [String]
+    /// Nil in run folders from before the seed was recorded.
+    var seed: UInt64?
+    /// The machine's record; not part of what makes two runs the same.
+    var openBLASCore: String?
+
+    static func == (a: RunDescription, b: RunDescription) -> Bool {
+        a.spec == b.spec && a.overrides == b.overrides && a.data == b.data && a.classes == b.classes && a.seed == b.seed
+    }
+
+    init(spec: String, overrides: [String], data: String, classes: [String], seed: UInt64?) {
+        self.spec = spec
+        self.overrides = overrides
+        self.data = data
+        self.classes = classes
+        self.seed = seed
+    }
 
     init(contentsOf path: String) throws(TrainingError) {
         guard let data = FileManager.default.contents(atPath: path),
@@ -84,9 +100,7 @@ struct RunDescription {
               let corpus = object["data"] as? String, let classes = object["classes"] as? [String] else {
             throw TrainingError("\(path): not a run description of gmptl train (spec, overrides, data, classes)")
         }
-        self.spec = spec
-        self.overrides = overrides
-        self.data = corpus
-        self.classes = classes
+        self.init(spec: spec, overrides: overrides, data: corpus, classes: classes, seed: (object["seed"] as? NSNumber)?.uint64Value)
+        openBLASCore = (object["machine"] as? [String: Any])?["openblas_core"] as? String
     }
 }

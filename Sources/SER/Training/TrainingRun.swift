@@ -2,6 +2,7 @@ import FileSystem
 import Foundation
 import GraphIR
 import GraphSpec
+import Kernels
 import Runtime
 
 /// A whole training run: the spec's stages in order on each chosen fold (leave-one-session-out), the test fold
@@ -104,9 +105,17 @@ public struct TrainingRun {
         let stages = try chosenStages(spec)
         try FileManager.default.createDirectory(atPath: options.layout.root, withIntermediateDirectories: true)
         let description = runDescription(classes: data.classes, overrides: overrides)
-        if options.runner.resume, let existing = try? String(contentsOfFile: options.layout.runFile, encoding: .utf8), existing != description {
-            throw TrainingError("\(options.layout.runFile) was made with another spec, --set options, corpus or seed than this command's",
-                                hint: "resume with the run's own options (see run.json), or train into a new --out folder")
+        if options.runner.resume, let existing = try? RunDescription(contentsOf: options.layout.runFile) {
+            guard existing == RunDescription(spec: specFile, overrides: overrides, data: dataFolder, classes: data.classes,
+                                             seed: options.runner.seed) else {
+                throw TrainingError("\(options.layout.runFile) was made with another spec, --set options, corpus or seed than this command's",
+                                    hint: "resume with the run's own options (see run.json), or train into a new --out folder")
+            }
+            let core = BLASCore.selection.core
+            if let before = existing.openBLASCore, before != core {
+                progress.message("note: the run started with OpenBLAS's \(before) kernels and resumes with \(core): "
+                                 + "its results will differ in the last bits from a run that never stopped")
+            }
         }
         try AtomicFile.write(description, to: options.layout.runFile)
 
@@ -296,13 +305,27 @@ public struct TrainingRun {
         return parameters
     }
 
+    var specFile: String { URL(fileURLWithPath: options.specPath).standardizedFileURL.path }
+    var dataFolder: String { URL(fileURLWithPath: options.dataPath).standardizedFileURL.path }
+
+    /// run.json: what the run is made from (compared on --resume), and the machine it ran on (recorded, not compared).
     func runDescription(classes: [String], overrides: [String]) -> String {
+        let selection = BLASCore.selection
         let object: JSONText = .object([
-            "spec": .string(URL(fileURLWithPath: options.specPath).standardizedFileURL.path),
+            "spec": .string(specFile),
             "overrides": .array(overrides.map(JSONText.string)),
-            "data": .string(URL(fileURLWithPath: options.dataPath).standardizedFileURL.path),
+            "data": .string(dataFolder),
             "classes": .array(classes.map(JSONText.string)),
             "seed": .number("\(options.runner.seed)"),
+            "machine": .object([
+                "cpu": .string(selection.cpu.description),
+                "cpu_features": .array(selection.cpu.features.list.map(JSONText.string)),
+                "openblas": .string(BLASCore.configuration),
+                "openblas_core": .string(selection.core),
+                "openblas_core_origin": .string(selection.origin),
+                "openblas_core_reason": .string(selection.reason),
+                "threads": .number("\(KernelThreads.count)"),
+            ]),
         ])
         return object.rendered(indent: "") + "\n"
     }
