@@ -40,6 +40,18 @@ gmptl_core_tier gmptl_cpu_tier(const gmptl_cpu *cpu) {
     return GMPTL_TIER_SSE;
 }
 
+const char *gmptl_core_tier_instructions(gmptl_core_tier tier) {
+    switch (tier) {
+    case GMPTL_TIER_AVX512_BF16: return "AVX-512 with BF16";
+    case GMPTL_TIER_AVX512: return "AVX-512 (F, CD, BW, DQ, VL)";
+    case GMPTL_TIER_AVX2: return "AVX2 and FMA";
+    case GMPTL_TIER_AVX: return "AVX";
+    case GMPTL_TIER_SSE:
+    case GMPTL_TIER_UNKNOWN: return "SSE3";
+    }
+    return "SSE3";
+}
+
 const char *gmptl_core_for_tier(const gmptl_cpu *cpu, gmptl_core_tier tier) {
     switch (tier) {
     case GMPTL_TIER_AVX512_BF16: return "Cooperlake";

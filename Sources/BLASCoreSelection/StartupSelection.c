@@ -21,18 +21,6 @@ static void copy_name(char *target, size_t size, const char *source, size_t leng
     target[length] = 0;
 }
 
-static const char *tier_instructions(gmptl_core_tier tier) {
-    switch (tier) {
-    case GMPTL_TIER_AVX512_BF16: return "AVX-512 with BF16";
-    case GMPTL_TIER_AVX512: return "AVX-512 (F, CD, BW, DQ, VL)";
-    case GMPTL_TIER_AVX2: return "AVX2 and FMA";
-    case GMPTL_TIER_AVX: return "AVX";
-    case GMPTL_TIER_SSE:
-    case GMPTL_TIER_UNKNOWN: return "SSE3";
-    }
-    return "SSE3";
-}
-
 /// A process restarted by the selection (or a child of one) finds its choice in GMPTL_OPENBLAS_CORE_CHOICE;
 /// returns whether that choice is the OPENBLAS_CORETYPE in force.
 static int read_own_choice(const char *coretype) {
@@ -54,8 +42,8 @@ static void refuse_user_core(const gmptl_cpu *cpu, const char *coretype, const c
             "error: OPENBLAS_CORETYPE=%s makes OpenBLAS use its %s kernels, which need %s; this CPU (%s family %d "
             "model %d) has %s at most, and they would stop the program with an illegal instruction.\n"
             "hint: unset OPENBLAS_CORETYPE to let gmptl choose (%s on this CPU), or set a core this CPU runs.\n",
-            coretype, in_use, tier_instructions(gmptl_core_tier_of(in_use)), cpu->vendor, cpu->family, cpu->model,
-            tier_instructions(best), gmptl_core_for_tier(cpu, best));
+            coretype, in_use, gmptl_core_tier_instructions(gmptl_core_tier_of(in_use)), cpu->vendor, cpu->family, cpu->model,
+            gmptl_core_tier_instructions(best), gmptl_core_for_tier(cpu, best));
     _exit(2);
 }
 
@@ -106,6 +94,6 @@ __attribute__((constructor)) static void gmptl_select_blas_core(int argc, char *
     fprintf(stderr,
             "warning: OpenBLAS chose its %s kernels on a CPU that runs %s (%s would be faster), and the restart "
             "to switch failed (%s); set OPENBLAS_CORETYPE=%s to use them.\n",
-            in_use, tier_instructions(gmptl_cpu_tier(&cpu)), decision.core, strerror(error), decision.core);
+            in_use, gmptl_core_tier_instructions(gmptl_cpu_tier(&cpu)), decision.core, strerror(error), decision.core);
 #endif
 }

@@ -15,15 +15,9 @@ public enum BLASCore {
 
         public static func < (a: Tier, b: Tier) -> Bool { a.rawValue < b.rawValue }
 
-        /// The instructions the tier's kernels use.
+        /// The instructions the tier's kernels use ("AVX-512 with BF16").
         public var description: String {
-            switch self {
-            case .sse: "SSE3"
-            case .avx: "AVX"
-            case .avx2: "AVX2 and FMA"
-            case .avx512: "AVX-512 (F, CD, BW, DQ, VL)"
-            case .avx512bf16: "AVX-512 with BF16"
-            }
+            String(cString: gmptl_core_tier_instructions(gmptl_core_tier(rawValue: Int32(rawValue))))
         }
 
         init?(_ tier: gmptl_core_tier) {

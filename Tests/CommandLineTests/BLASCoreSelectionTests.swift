@@ -32,6 +32,7 @@ struct BLASCoreSelectionTests {
         let cpu = CPUIdentity.current
         let run = try CommandLineTests.run(["info"], environment: Self.environment(["LD_PRELOAD": shim.path]))
         #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.hasPrefix("CPU         \(cpu) ("), "\(run.output)")
         let line = Self.coreLine(run.output)
         guard BLASCore.tier(of: cpu) > .sse else {
             #expect(line.contains("Prescott"), "\(line)")

@@ -53,6 +53,9 @@ typedef enum {
     GMPTL_TIER_AVX512_BF16 = 4,  // Cooperlake, SapphireRapids (AVX-512 with BF16)
 } gmptl_core_tier;
 
+/// The instructions a tier's kernels need, in words ("AVX-512 with BF16").
+const char *gmptl_core_tier_instructions(gmptl_core_tier tier);
+
 /// The tier of an OpenBLAS core name as openblas_get_corename() or OPENBLAS_CORETYPE spell it (any case).
 gmptl_core_tier gmptl_core_tier_of(const char *core);
 
