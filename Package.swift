@@ -48,8 +48,9 @@ let package = Package(
         // The compiler's passes over the IR: reverse-mode autodiff and the training graph of a stage (losses, gradients).
         .target(name: "Compiler", dependencies: ["GraphIR", "GraphSpec"]),
 
-        // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), graph execution.
-        .target(name: "Runtime", dependencies: ["Kernels", "GraphIR", "FileSystem"]),
+        // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), execution of the
+        // compiler's plans.
+        .target(name: "Runtime", dependencies: ["Kernels", "GraphIR", "Compiler", "FileSystem"]),
 
         // Audio input through libsndfile; resampling (threaded with the kernels' `Parallel`).
         .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "FileSystem", "Kernels"]),
@@ -77,7 +78,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures", "Snapshots"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Audio
 import Foundation
+import Compiler
 import GraphIR
 import GraphSpec
 import Kernels

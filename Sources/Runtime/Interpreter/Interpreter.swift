@@ -1,39 +1,49 @@
+import Compiler
 import GraphIR
 
-/// Runs a graph on concrete inputs: binds the symbolic dimensions from the inputs' shapes, checks every input's
-/// dtype and shape, and calls a kernel per node. Only the nodes the fetched values need run; a buffer is released
-/// after its last use. In inference dropout and time masking are identities; in training they draw from the run's
-/// (seed, step), and forward nodes keep what their gradient nodes read (`RunState`).
+/// Runs a graph on concrete inputs through compiled plans: the first run for a set of fetched values and a mode
+/// compiles an `ExecutionPlan` (dead code removed, the inference form, simplified, gradient nodes paired with their
+/// forward nodes, last readers found), later runs reuse it. Each run binds the symbolic dimensions from the
+/// inputs' shapes, checks every input's dtype and shape, and calls a kernel per node of the plan's program; a
+/// buffer is released after its last reader. In training dropout and time masking draw from the run's (seed,
+/// step), and forward nodes keep what their gradient nodes read (`RunState`).
 ///
-/// Buffers are allocated per call; the memory planner of the compiler replaces that with one arena later.
+/// Buffers come from a pool; the compiler's memory planner replaces that with one arena later.
 public struct Interpreter {
     public let graph: Graph
+    /// Whether plans are simplified (`false`: the unoptimised program, for comparisons).
+    public let optimize: Bool
     /// Storage of outputs and scratch, reused from one run to the next.
     let pool = BufferPool()
     /// Results of nodes that read parameters only (the weight-normalised positional conv weight), kept while the
     /// same parameter tensors are passed in: inference does not recompute them each run.
     let constants = ConstantCache()
+    /// The compiled plans, by fetched names and mode.
+    let plans = PlanCache()
 
-    public init(graph: Graph) { self.graph = graph }
+    public init(graph: Graph, optimize: Bool = true) {
+        self.graph = graph
+        self.optimize = optimize
+    }
+
+    /// The plan a run with `names` and `mode` executes (compiled on first use, then cached).
+    public func plan(fetch names: [String], mode: RunMode = .inference) throws(RunError) -> ExecutionPlan {
+        do {
+            return try plans.plan(for: graph, fetch: names, mode: mode.isTraining ? .training : .inference, optimize: optimize)
+        } catch {
+            throw RunError(error.diagnostics)
+        }
+    }
 
     /// The values named `fetch` (graph outputs or taps) for these inputs and parameters.
     public func run(
         inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String], mode: RunMode = .inference,
         profile: OpProfile? = nil
     ) throws(RunError) -> [String: HostTensor] {
-        let named = graph.outputs + graph.taps
+        let plan = try plan(fetch: names, mode: mode)
+        let program = plan.program
+        let state = RunState(mode: mode, plan: plan)
         var problems = [Diagnostic]()
-        var wanted = [ValueID]()
-        for name in names {
-            if let value = named.first(where: { $0.name == name })?.value { wanted.append(value) } else {
-                problems.append(Diagnostic("'\(name)' is not an output or tap of graph '\(graph.name)'",
-                                           hint: Suggestion.hint(for: name, in: named.map(\.name))))
-            }
-        }
-        guard problems.isEmpty else { throw RunError(problems) }
-        // Dropout and time masking are identities in inference: bypassed, with what only they read.
-        let program = mode.isTraining ? graph.subgraph(computing: wanted) : graph.subgraph(computing: wanted).inferenceForm()
-        let state = RunState(mode: mode, program: program)
         pool.trim()
 
         // Inputs: present, typed, and consistent in their sizes.
@@ -58,14 +68,16 @@ public struct Interpreter {
         guard problems.isEmpty else { throw RunError(problems) }
 
         // Dropped layers (training): their nodes, and the backward nodes of their zero gradients, do not run.
-        let fetchedValues = names.compactMap { name in (program.outputs + program.taps).first { $0.name == name }?.value }
-        let plan = RunPlan(program: program, wanted: fetchedValues) { node, probability in
-            mode.isTraining && state.skipsLayer(node, probability: probability)
-        }
+        let layerDrop = plan.hasLayerDrop && mode.isTraining
+            ? LayerDropPlan(program: program, wanted: plan.fetched.map(\.value)) { node, probability in state.skipsLayer(node, probability: probability) }
+            : nil
+        let dropping = layerDrop?.dropsLayers == true
+        /// What a value is: its own slot, another value's, or zeros.
+        func source(of value: ValueID) -> LayerDropPlan.Source { dropping ? layerDrop?.source(of: value) ?? .value(value) : .value(value) }
         /// The tensor of a value: the one its source holds, or zeros of its shape.
-        func tensor(_ value: ValueID, in values: [ValueID: HostTensor]) -> HostTensor? {
-            switch plan.source(of: value) {
-            case let .value(source): return values[source]
+        func tensor(_ value: ValueID, in values: [HostTensor?]) -> HostTensor? {
+            switch source(of: value) {
+            case let .value(source): return values[source.index]
             case .zeros:
                 guard let shape = binding.shape(of: program[value].type) else { return nil }
                 let zeros = HostTensor(program[value].type.dtype, shape: shape, pool: pool)
@@ -74,17 +86,18 @@ public struct Interpreter {
             }
         }
 
-        // The last running node that reads each value, to release buffers early.
-        var lastUse = [ValueID: Int]()
-        for (index, node) in program.nodes.enumerated() where plan.runs[index] {
-            for input in node.inputs { if case let .value(source) = plan.source(of: input) { lastUse[source] = index } }
+        // The last running node that reads each value, to release buffers early: the plan's, unless layers are dropped.
+        var lastReader = plan.lastReader
+        if dropping, let layerDrop {
+            lastReader = [Int?](repeating: nil, count: program.values.count)
+            for (index, node) in program.nodes.enumerated() where layerDrop.runs[index] {
+                for input in node.inputs { if case let .value(source) = source(of: input) { lastReader[source.index] = index } }
+            }
+            for named in plan.fetched { if case let .value(source) = source(of: named.value) { lastReader[source.index] = nil } }
         }
-        let kept = Set((program.outputs + program.taps).compactMap { named in
-            if case let .value(source) = plan.source(of: named.value) { source } else { nil }
-        })
 
-        var values = [ValueID: HostTensor]()
-        for (index, node) in program.nodes.enumerated() where plan.runs[index] {
+        var values = [HostTensor?](repeating: nil, count: program.values.count)
+        for (index, node) in program.nodes.enumerated() where layerDrop?.runs[index] ?? true {
             var shapes = [[Int]]()
             for output in node.outputs {
                 guard let shape = binding.shape(of: program[output].type) else {
@@ -98,9 +111,7 @@ public struct Interpreter {
             let clock = ContinuousClock()
             let start = clock.now
             let results: [HostTensor]
-            let constantInputs = mode == .inference && !node.inputs.isEmpty && node.inputs.allSatisfy {
-                if case .parameter = program.producer(of: $0).op { true } else { false }
-            }
+            let constantInputs = mode == .inference && plan.readsParametersOnly[index]
             if constantInputs, let cached = constants.results(of: node.name, for: arguments) {
                 results = cached
             } else {
@@ -108,16 +119,14 @@ public struct Interpreter {
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
             profile?.record(node.op.name, clock.now - start)
-            for (output, result) in zip(node.outputs, results) { values[output] = result }
+            for (output, result) in zip(node.outputs, results) { values[output.index] = result }
             for input in node.inputs {
-                guard case let .value(source) = plan.source(of: input), lastUse[source] == index, !kept.contains(source) else { continue }
-                values[source] = nil
+                guard case let .value(source) = source(of: input), lastReader[source.index] == index else { continue }
+                values[source.index] = nil
             }
         }
         var fetched = [String: HostTensor]()
-        for name in names {
-            if let value = (program.outputs + program.taps).first(where: { $0.name == name })?.value { fetched[name] = tensor(value, in: values) }
-        }
+        for named in plan.fetched { fetched[named.name] = tensor(named.value, in: values) }
         return fetched
     }
 }

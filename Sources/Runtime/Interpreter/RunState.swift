@@ -1,3 +1,4 @@
+import Compiler
 import GraphIR
 import Kernels
 
@@ -5,32 +6,26 @@ import Kernels
 /// nodes (layer-norm statistics, attention probabilities, the LSTM's gates, time masks), and the random streams.
 final class RunState {
     let mode: RunMode
-    /// Forward nodes whose gradient node is in the program.
-    let savers: Set<NodeID>
-    /// The forward node of each gradient node of the program (the producer of its `y` input), from the program
-    /// itself: the interpreter's full graph numbers nodes differently.
-    private let forwardNodes: [NodeID: Node]
+    /// The program and its pairing of gradient nodes with forward nodes, from the compiled plan.
+    private let plan: ExecutionPlan
     private var saved: [NodeID: [HostTensor]] = [:]
 
-    init(mode: RunMode, program: Graph) {
+    init(mode: RunMode, plan: ExecutionPlan) {
         self.mode = mode
-        var forwardNodes = [NodeID: Node]()
-        for node in program.nodes {
-            if case let .gradient(_, wrt) = node.op { forwardNodes[node.id] = program.producer(of: node.inputs[wrt.count]) }
-        }
-        self.forwardNodes = forwardNodes
-        savers = Set(forwardNodes.values.map(\.id))
+        self.plan = plan
     }
 
     /// The forward node a gradient node differentiates.
     func forwardNode(of gradient: Node) throws(RunError) -> Node {
-        guard let node = forwardNodes[gradient.id] else { throw RunError("internal: '\(gradient.name)' is not a gradient node of this run") }
-        return node
+        guard gradient.id.index < plan.forwardNode.count, let forward = plan.forwardNode[gradient.id.index] else {
+            throw RunError("internal: '\(gradient.name)' is not a gradient node of this run")
+        }
+        return plan.program[forward]
     }
 
     /// Keeps `tensors` for `node`'s gradient node, when it has one in this run.
     func save(_ tensors: [HostTensor], for node: Node) {
-        if savers.contains(node.id) { saved[node.id] = tensors }
+        if plan.savesForGradient[node.id.index] { saved[node.id] = tensors }
     }
 
     /// What `node` saved, handed over (and released from here) to its gradient node.

@@ -8,19 +8,19 @@ import GraphIR
 /// share of the gradient of a `layer_drop` node and spread through the backward pass, whose nodes are linear in the
 /// gradient they receive: a fused gradient node whose incoming gradient is zero, and a matmul, transpose, reshape,
 /// scale or mask of a zero gradient, make zeros; a sum with zeros is its other term. A node runs when a fetched value
-/// needs one of its outputs that is itself.
-struct RunPlan {
-    enum Source: Equatable {
+/// needs one of its outputs that is itself. Made per training step (the draws decide), from the step's `ExecutionPlan`.
+public struct LayerDropPlan: Sendable {
+    public enum Source: Equatable, Sendable {
         case value(ValueID)
         case zeros
     }
 
     /// Whether node `i` of the program runs.
-    private(set) var runs: [Bool]
+    public private(set) var runs: [Bool]
     private var sources: [ValueID: Source] = [:]
 
     /// The plan for fetching `wanted` from `program`; `skips` says whether a `layer_drop` node drops its layer.
-    init(program: Graph, wanted: [ValueID], skips: (Node, Float) -> Bool) {
+    public init(program: Graph, wanted: [ValueID], skips: (Node, Float) -> Bool) {
         runs = [Bool](repeating: true, count: program.nodes.count)
         // No layer dropped (inference, or a step whose draws keep every layer): every node runs.
         guard program.nodes.contains(where: { node in
@@ -64,5 +64,8 @@ struct RunPlan {
     }
 
     /// What `value` is: a value that a running node makes (or an input), or zeros.
-    func source(of value: ValueID) -> Source { sources[value] ?? .value(value) }
+    public func source(of value: ValueID) -> Source { sources[value] ?? .value(value) }
+
+    /// Whether some layer is dropped (otherwise every node runs and every value is itself).
+    public var dropsLayers: Bool { !sources.isEmpty }
 }

@@ -1,0 +1,82 @@
+import GraphIR
+
+/// Simplification: ops that compute nothing are bypassed, duplicates merged, and what nobody reads removed.
+///
+/// - `dropout` with p = 0 is its input, and its gradient node is its incoming gradient (training graphs);
+/// - a `reshape` to the shape it already has is its input (its gradient, a reshape back, is bypassed the same way);
+/// - in a graph without backward nodes, two nodes with the same op on the same inputs compute the same values
+///   (common subexpressions), unless the op draws random numbers (each node has its own stream, keyed by its name)
+///   or is an input or parameter. Training graphs keep their duplicates: a forward node and its gradient node are
+///   paired through the forward output, and a merged forward node would serve two gradient nodes.
+public enum Simplify {
+    /// What one run of the pass did, for `--explain` and the tests.
+    public struct Report: Equatable, Sendable {
+        /// Bypassed nodes by name, with why.
+        public var bypassed: [(node: String, reason: String)] = []
+        /// Merged nodes: the duplicate's name and the node it now reads from.
+        public var merged: [(node: String, into: String)] = []
+        /// How many nodes dead-code removal took out.
+        public var removed = 0
+
+        public static func == (a: Report, b: Report) -> Bool {
+            a.bypassed.map(\.node) == b.bypassed.map(\.node) && a.bypassed.map(\.reason) == b.bypassed.map(\.reason)
+                && a.merged.map(\.node) == b.merged.map(\.node) && a.merged.map(\.into) == b.merged.map(\.into) && a.removed == b.removed
+        }
+    }
+
+    /// The simplified graph and what was done.
+    public static func run(_ graph: Graph) -> (graph: Graph, report: Report) {
+        var report = Report()
+        var replacements = [ValueID: ValueID]()
+        let hasBackward = graph.nodes.contains(where: \.isBackward)
+        var seen = [Signature: Node]()
+        for node in graph.nodes {
+            switch node.op {
+            case let .dropout(probability) where probability == 0:
+                replacements[node.outputs[0]] = node.inputs[0]
+                report.bypassed.append((node.name, "dropout with p = 0"))
+            case let .gradient(of: .dropout(probability), wrt) where probability == 0 && wrt == [true]:
+                // Inputs: x, y, dy; output: dx = dy.
+                replacements[node.outputs[0]] = node.inputs[2]
+                report.bypassed.append((node.name, "gradient of dropout with p = 0"))
+            case .reshape where graph[node.inputs[0]].type == graph[node.outputs[0]].type:
+                replacements[node.outputs[0]] = node.inputs[0]
+                report.bypassed.append((node.name, "reshape to the same shape"))
+            default:
+                guard !hasBackward, Self.isPure(node.op) else { continue }
+                let signature = Signature(op: node.op, inputs: node.inputs.map { resolve($0, replacements) })
+                if let first = seen[signature] {
+                    for (duplicate, original) in zip(node.outputs, first.outputs) { replacements[duplicate] = original }
+                    report.merged.append((node.name, first.name))
+                } else {
+                    seen[signature] = node
+                }
+            }
+        }
+        let rewired = graph.replacingUses(replacements)
+        let result = rewired.withoutDeadCode()
+        report.removed = rewired.nodes.count - result.nodes.count
+        return (result, report)
+    }
+
+    /// A node's op and (rewired) inputs: equal signatures compute equal values for pure ops.
+    private struct Signature: Hashable {
+        var op: Op
+        var inputs: [ValueID]
+    }
+
+    private static func resolve(_ value: ValueID, _ replacements: [ValueID: ValueID]) -> ValueID {
+        var current = value
+        while let next = replacements[current], next != current { current = next }
+        return current
+    }
+
+    /// Ops whose outputs are a function of their inputs alone (no random stream, not a graph input or parameter).
+    static func isPure(_ op: Op) -> Bool {
+        switch op {
+        case .input, .parameter, .dropout, .layerDrop, .timeMask: false
+        case let .gradient(of: forward, _): isPure(forward)
+        default: true
+        }
+    }
+}

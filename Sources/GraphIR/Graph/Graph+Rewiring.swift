@@ -1,0 +1,29 @@
+/// Rewiring: readers of some values read others instead. The public rewriting primitive the compiler's passes
+/// build on (a bypassed op, a merged duplicate); `subgraph(computing:)` then removes what nobody reads.
+extension Graph {
+    /// The graph in which every reader of a key of `replacements` (node inputs, outputs, taps) reads its value
+    /// instead, chains followed (with a -> b and b -> c, readers of a read c). A replacement must have the same type
+    /// as the value it replaces (`verify()` checks it). Nodes whose outputs nobody reads any more stay in the graph.
+    public func replacingUses(_ replacements: [ValueID: ValueID]) -> Graph {
+        guard !replacements.isEmpty else { return self }
+        func resolved(_ value: ValueID) -> ValueID {
+            var current = value
+            var steps = 0
+            while let next = replacements[current], next != current, steps <= replacements.count {
+                current = next
+                steps += 1
+            }
+            return current
+        }
+        var rewired = self
+        for index in rewired.nodes.indices {
+            rewired.nodes[index].inputs = rewired.nodes[index].inputs.map(resolved)
+        }
+        rewired.outputs = outputs.map { NamedValue($0.name, resolved($0.value), at: $0.location) }
+        rewired.taps = taps.map { NamedValue($0.name, resolved($0.value), at: $0.location) }
+        return rewired
+    }
+
+    /// The graph without the nodes that no output or tap needs (dead code), renumbered in order.
+    public func withoutDeadCode() -> Graph { subgraph(computing: (outputs + taps).map(\.value)) }
+}

@@ -1,0 +1,28 @@
+import Compiler
+import GraphIR
+import Synchronization
+
+/// The compiled plans of one interpreter, by fetched names and mode: a plan is compiled on the first run that asks
+/// for it and reused by every later one.
+final class PlanCache: Sendable {
+    private struct Key: Hashable {
+        var fetch: [String]
+        var mode: ExecutionPlan.Mode
+    }
+
+    private let plans = Mutex<[Key: ExecutionPlan]>([:])
+
+    /// The plan for `fetch` and `mode`, compiled when it is not cached yet.
+    func plan(
+        for graph: Graph, fetch: [String], mode: ExecutionPlan.Mode, optimize: Bool
+    ) throws(CompileError) -> ExecutionPlan {
+        let key = Key(fetch: fetch, mode: mode)
+        if let plan = plans.withLock({ $0[key] }) { return plan }
+        let plan = try ExecutionPlan.compile(graph, fetch: fetch, mode: mode, optimize: optimize)
+        plans.withLock { $0[key] = plan }
+        return plan
+    }
+
+    /// How many plans are cached (for the tests).
+    var count: Int { plans.withLock { $0.count } }
+}
