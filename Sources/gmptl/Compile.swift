@@ -34,8 +34,13 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, key=value (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "What to print: ir (the typed graph) or summary.")
+    @Option(help: "What to print: ir (the typed graph), summary, or plan (the execution plan and its memory plan).")
     var emit: Emit = .summary
+
+    @Option(name: .customLong("bind"), help: ArgumentHelp(
+        "With --emit plan: a size for a symbolic dimension, SYMBOL=VALUE (repeatable; default B=1, S=64000: 4 s at 16 kHz).",
+        valueName: "symbol=value"))
+    var bindings: [String] = []
 
     @Flag(help: "Print a table of parameters per scope and the total.")
     var params = false
@@ -44,7 +49,7 @@ struct Compile: ParsableCommand {
     var stage: String?
 
     enum Emit: String, ExpressibleByArgument, CaseIterable {
-        case ir, summary
+        case ir, summary, plan
     }
 
     func run() throws {
@@ -53,6 +58,7 @@ struct Compile: ParsableCommand {
         switch emit {
         case .ir: print(graph.text, terminator: "")
         case .summary: print(GraphSummary(graph, stages: compiled.stages).text)
+        case .plan: print(try PlanReport(graph, training: stage != nil && graph.nodes.contains(where: \.isBackward), bindings: bindings).text)
         }
         if params { print(ParameterTable(graph).text) }
     }

@@ -58,6 +58,19 @@ struct CommandLineTests {
         #expect(94_371_712 - 23_492_992 == 10 * 7_087_872)
     }
 
+    @Test("compile --emit plan: HuBERT base inference at batch 1 plans its values within 1.15x of the live-set bound")
+    func memoryPlan() throws {
+        let run = try Self.run(["compile", "graphs/hubert_base.yaml", "--emit", "plan"])
+        #expect(run.status == 0, "\(run.error)")
+        let line = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("planned arena") })
+        let ratio = try #require(line.split(separator: "(").dropFirst().first?.split(separator: "x").first.flatMap { Double($0) })
+        #expect(ratio >= 1 && ratio <= 1.15, "\(line)")
+        #expect(run.output.contains("plan            hubert_base, inference, B = 1, S = 64000"))
+        let bad = try Self.run(["compile", "graphs/hubert_base.yaml", "--emit", "plan", "--bind", "B=two"])
+        #expect(bad.status == 64)
+        #expect(bad.error.contains("--bind takes SYMBOL=VALUE"))
+    }
+
     @Test("gmp_tl.yaml compiles, and its DOT renders with Graphviz")
     func gmpTLRenders() throws {
         let compiled = try Self.run(["compile", "graphs/gmp_tl.yaml"])

@@ -15,6 +15,7 @@ public struct ExecutionPlan: Sendable {
 
     /// The nodes that run, in order.
     public let program: Graph
+    public let mode: Mode
     /// The fetched values, in the order asked, numbered as in `program`.
     public let fetched: [NamedValue]
     /// What simplification did (nil when the plan was compiled without optimisation).
@@ -60,11 +61,12 @@ public struct ExecutionPlan: Sendable {
         }
         let program: Graph
         do { program = try PassManager.run(graph, passes) } catch { throw CompileError(error.description) }
-        return ExecutionPlan(program: program, fetch: names, simplification: report)
+        return ExecutionPlan(program: program, mode: mode, fetch: names, simplification: report)
     }
 
-    private init(program: Graph, fetch names: [String], simplification: Simplify.Report?) {
+    private init(program: Graph, mode: Mode, fetch names: [String], simplification: Simplify.Report?) {
         self.program = program
+        self.mode = mode
         self.simplification = simplification
         let named = program.outputs + program.taps
         fetched = names.compactMap { name in named.first { $0.name == name } }

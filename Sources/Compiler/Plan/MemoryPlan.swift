@@ -1,0 +1,184 @@
+import GraphIR
+
+/// Where the values of a plan live for one set of concrete shapes: offsets in one arena, planned from liveness over
+/// the plan's schedule.
+///
+/// - Inputs and parameters are the caller's (not in the arena); in inference, results of nodes that read parameters
+///   only are cached constants (a persistent region of their own).
+/// - A value lives from the node that makes it to its last reader (fetched values to the end). An output may share
+///   its input's storage: always for a view (`reshape`), and in place when the op's kernel allows it
+///   (`Op.aliasing`) and the input dies at that node and has the output's size.
+/// - Storage is placed greedy by size, best fit (TFLite's arena planner): the largest first, each into the smallest
+///   gap between storage alive at the same time, else at the end. Offsets are aligned to 64 bytes.
+///
+/// What the arena does not hold yet: kernel workspaces and the statistics forward nodes save for their gradient
+/// nodes (the interpreter still takes those from its pool).
+public struct MemoryPlan: Sendable {
+    /// One value's storage.
+    public struct Placement: Sendable, Equatable {
+        public var value: ValueID
+        /// Byte offset in the arena (or in the persistent region for cached constants).
+        public var offset: Int
+        public var bytes: Int
+        /// The schedule positions (node indices) during which the storage is live, both ends included.
+        public var first: Int
+        public var last: Int
+        /// The value whose storage this one reuses (a view or an in-place output), if any.
+        public var sharesWith: ValueID?
+        public var isPersistent: Bool
+    }
+
+    /// Placements of every value made by a node of the program (not inputs or parameters), by value index.
+    public let placements: [Placement?]
+    /// The planned arena size.
+    public let arenaBytes: Int
+    /// Every value in a buffer of its own, none released: what no planning costs.
+    public let naiveBytes: Int
+    /// The most bytes alive at one time: no placement can do better.
+    public let lowerBound: Int
+    /// The schedule position where the lower bound is reached, and the nodes whose outputs are alive there.
+    public let peakPosition: Int
+    public let nodesAtPeak: [String]
+    /// Cached constants (weight-normalised weights in inference).
+    public let persistentBytes: Int
+
+    /// The share of the arena that is not alive at the peak.
+    public var fragmentation: Double { arenaBytes == 0 ? 0 : 1 - Double(lowerBound) / Double(arenaBytes) }
+
+    static let alignment = 64
+
+    /// Plans `plan` for concrete symbol values (`B`, `S`, ...); nil when a shape does not evaluate.
+    public static func make(_ plan: ExecutionPlan, symbols: [String: Int]) -> MemoryPlan? {
+        let program = plan.program
+        var bytes = [Int](repeating: 0, count: program.values.count)
+        for value in program.values {
+            var count = 1
+            for dim in value.type.shape {
+                guard let size = dim.evaluate(symbols), size >= 0 else { return nil }
+                count *= size
+            }
+            bytes[value.id.index] = count * 4  // f32 and i32
+        }
+        let end = program.nodes.count
+        // Storage groups: a value's storage is its own or another value's (views, in-place outputs).
+        var storageOf = [Int](repeating: -1, count: program.values.count)
+        var first = [Int](repeating: 0, count: program.values.count), last = [Int](repeating: 0, count: program.values.count)
+        var members = [Int: [Int]]()
+        var persistent = Set<Int>()
+        var external = Set<Int>()
+        var naive = 0
+        for (index, node) in program.nodes.enumerated() {
+            switch node.op {
+            case .input, .parameter:
+                for output in node.outputs { external.insert(output.index) }
+                continue
+            default: break
+            }
+            let cached = plan.mode == .inference && plan.readsParametersOnly[index]
+            for (position, output) in node.outputs.enumerated() {
+                let v = output.index
+                naive += bytes[v]
+                first[v] = index
+                last[v] = plan.lastReader[v] ?? (plan.fetched.contains { $0.value == output } ? end : index)
+                storageOf[v] = v
+                if cached { persistent.insert(v) }
+                guard position == 0, !cached else { continue }
+                // Share an input's storage: a view always, in place when that input dies here with the output's size.
+                func shareable(_ input: ValueID) -> Bool {
+                    let i = input.index
+                    return !external.contains(i) && !persistent.contains(storageOf[i]) && storageOf[i] >= 0
+                }
+                switch node.op.aliasing {
+                case let .view(of: k) where k < node.inputs.count && shareable(node.inputs[k]):
+                    storageOf[v] = storageOf[node.inputs[k].index]
+                case let .inPlace(candidates):
+                    for k in candidates where k < node.inputs.count {
+                        let input = node.inputs[k]
+                        let storage = shareable(input) ? storageOf[input.index] : -1
+                        // The storage is free after this node: every value in it is read last here or earlier.
+                        guard storage >= 0, bytes[input.index] == bytes[v], node.inputs.filter({ $0 == input }).count == 1,
+                              members[storage, default: [storage]].allSatisfy({ last[$0] <= index })
+                        else { continue }
+                        storageOf[v] = storage
+                        break
+                    }
+                default: break
+                }
+                if storageOf[v] != v { members[storageOf[v], default: [storageOf[v]]].append(v) }
+            }
+        }
+        // Storage ranges and sizes.
+        var range = [Int: (first: Int, last: Int, bytes: Int)]()
+        for v in program.values.indices where storageOf[v] >= 0 {
+            let s = storageOf[v]
+            let current = range[s] ?? (first[v], last[v], 0)
+            range[s] = (min(current.first, first[v]), max(current.last, last[v]), max(current.bytes, bytes[v]))
+        }
+        // Lower bound and peak over the schedule (arena storage only).
+        var live = [Int](repeating: 0, count: end + 1)
+        for (s, r) in range where !persistent.contains(s) {
+            for position in r.first...min(r.last, end) { live[position] += r.bytes }
+        }
+        let peak = live.indices.max { live[$0] < live[$1] } ?? 0
+        let lowerBound = live.isEmpty ? 0 : live[peak]
+
+        // Greedy by size, best fit.
+        func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
+        var offsets = [Int: Int]()
+        var placed = [(storage: Int, offset: Int, bytes: Int, first: Int, last: Int)]()
+        var arena = 0
+        for (s, r) in range.filter({ !persistent.contains($0.key) }).sorted(by: { ($0.value.bytes, -$0.key) > ($1.value.bytes, -$1.key) }) {
+            let size = aligned(r.bytes)
+            let busy = placed.filter { $0.first <= r.last && r.first <= $0.last }.sorted { $0.offset < $1.offset }
+            var best: (offset: Int, gap: Int)?
+            var cursor = 0
+            for other in busy {
+                let gap = other.offset - cursor
+                if gap >= size, gap < (best?.gap ?? Int.max) { best = (cursor, gap) }
+                cursor = max(cursor, other.offset + aligned(other.bytes))
+            }
+            let offset = best?.offset ?? cursor
+            offsets[s] = offset
+            placed.append((s, offset, r.bytes, r.first, r.last))
+            arena = max(arena, offset + size)
+        }
+        var persistentBytes = 0
+        for s in persistent.sorted() {
+            offsets[s] = persistentBytes
+            persistentBytes += aligned(range[s]?.bytes ?? 0)
+        }
+
+        var placements = [Placement?](repeating: nil, count: program.values.count)
+        for v in program.values.indices where storageOf[v] >= 0 {
+            let s = storageOf[v]
+            guard let r = range[s], let offset = offsets[s] else { continue }
+            placements[v] = Placement(value: ValueID(v), offset: offset, bytes: bytes[v], first: r.first, last: r.last,
+                                      sharesWith: s == v ? nil : ValueID(s), isPersistent: persistent.contains(s))
+        }
+        let atPeak = program.nodes.filter { node in
+            node.outputs.contains { output in
+                let s = storageOf[output.index]
+                guard s >= 0, !persistent.contains(s), let r = range[s] else { return false }
+                return r.first <= peak && peak <= r.last
+            }
+        }.map(\.name)
+        return MemoryPlan(placements: placements, arenaBytes: arena, naiveBytes: naive, lowerBound: lowerBound, peakPosition: peak,
+                          nodesAtPeak: atPeak, persistentBytes: persistentBytes)
+    }
+
+    /// Pairs of arena values alive at the same time whose bytes overlap without sharing storage: empty for a correct
+    /// plan (the tests run it).
+    public func overlaps() -> [(ValueID, ValueID)] {
+        let arena = placements.compactMap { $0 }.filter { !$0.isPersistent }
+        func root(_ p: Placement) -> ValueID { p.sharesWith ?? p.value }
+        var problems = [(ValueID, ValueID)]()
+        for (i, a) in arena.enumerated() {
+            for b in arena[(i + 1)...] where root(a) != root(b) {
+                let together = a.first <= b.last && b.first <= a.last
+                let intersect = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes
+                if together && intersect && a.bytes > 0 && b.bytes > 0 { problems.append((a.value, b.value)) }
+            }
+        }
+        return problems
+    }
+}

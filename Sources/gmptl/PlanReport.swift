@@ -1,0 +1,48 @@
+import ArgumentParser
+import Compiler
+import Foundation
+import GraphIR
+
+/// `gmptl compile --emit plan`: the execution plan of a graph (its outputs, inference; or a stage's training step)
+/// and its memory plan for concrete sizes.
+struct PlanReport {
+    var text: String
+
+    init(_ graph: Graph, training: Bool, bindings: [String]) throws {
+        var symbols = ["B": 1, "S": 64_000]
+        for binding in bindings {
+            let parts = binding.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let value = Int(parts[1]), value >= 0 else {
+                throw ValidationError("--bind takes SYMBOL=VALUE with a non-negative integer, got '\(binding)'")
+            }
+            symbols[parts[0]] = value
+        }
+        let fetch = training ? graph.outputs.map(\.name).filter { $0 == "loss" || $0.hasPrefix("grad.") } : graph.outputs.map(\.name)
+        let plan: ExecutionPlan
+        do { plan = try ExecutionPlan.compile(graph, fetch: fetch, mode: training ? .training : .inference) } catch {
+            throw ValidationError(Diagnostic.render(error))
+        }
+        let unbound = Set(plan.program.values.flatMap { $0.type.shape.flatMap(\.symbols) }).subtracting(symbols.keys).sorted()
+        guard unbound.isEmpty, let memory = MemoryPlan.make(plan, symbols: symbols) else {
+            throw ValidationError("give every symbolic dimension a size with --bind: \(unbound.isEmpty ? "a size came out negative" : unbound.joined(separator: ", "))")
+        }
+        func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        let shared = memory.placements.compactMap { $0 }.filter { $0.sharesWith != nil }.count
+        let simplified = plan.simplification.map { "\($0.bypassed.count) bypassed, \($0.merged.count) merged, \($0.removed) removed" } ?? "not simplified"
+        let sizes = symbols.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
+        var lines = [
+            "plan            \(graph.name), \(training ? "training step" : "inference"), \(sizes)",
+            "fetch           \(fetch.count <= 4 ? fetch.joined(separator: ", ") : "\(fetch.count) values (loss and gradients)")",
+            "nodes           \(plan.program.nodes.count) (\(simplified))",
+            "naive           \(mib(memory.naiveBytes)) (every value its own buffer)",
+            "live-set bound  \(mib(memory.lowerBound)) (at node \(memory.peakPosition) of \(plan.program.nodes.count))",
+            "planned arena   \(mib(memory.arenaBytes)) (\(String(format: "%.3f", memory.lowerBound == 0 ? 1 : Double(memory.arenaBytes) / Double(memory.lowerBound)))x the bound, fragmentation \(String(format: "%.1f", 100 * memory.fragmentation)) %)",
+            "persistent      \(mib(memory.persistentBytes)) (cached constants)",
+            "shared storage  \(shared) values are views or in-place outputs of an input",
+            "not planned     kernel workspaces and the statistics saved for gradient nodes (still from the interpreter's pool)",
+        ]
+        let peak = memory.nodesAtPeak
+        lines.append("live at peak    \(peak.count) values: " + (peak.count <= 12 ? peak.joined(separator: ", ") : peak.prefix(12).joined(separator: ", ") + ", ..."))
+        text = lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,88 @@
+@testable import Compiler
+import Foundation
+import GraphIR
+import GraphSpec
+import Testing
+
+/// The memory plan: liveness over the schedule, views and in-place outputs, greedy-by-size best-fit offsets; the
+/// checker finds no two values alive at the same time whose bytes overlap.
+@Suite("Memory planning")
+struct MemoryPlanTests {
+    @Test("a chain: in place and views share one buffer, the arena meets the live-set bound")
+    func chain() throws {
+        var b = GraphBuilder(name: "chain")
+        let x = b.input("x", .f32([256]))
+        let a = b.add(.unary(.tanh), [x], name: "a")[0]              // own storage A (x is the caller's)
+        let scaled = b.add(.scale(2), [a], name: "b")[0]              // in place over A
+        let view = b.add(.reshape([16, 16]), [scaled], name: "c")[0]  // a view of A
+        let back = b.add(.reshape([256]), [view], name: "c2")[0]      // a view of A
+        let sum = b.add(.binary(.add), [back, x], name: "d")[0]       // in place over A
+        let both = b.add(.concat(axis: 0), [sum, sum], name: "e")[0]  // own storage E (2 KiB)
+        b.setOutputs([NamedValue("e", both)], taps: [])
+        let plan = try ExecutionPlan.compile(try b.finish(), fetch: ["e"], mode: .inference, optimize: false)
+        let memory = try #require(MemoryPlan.make(plan, symbols: [:]))
+        #expect(memory.naiveBytes == 5 * 1024 + 2048)
+        #expect(memory.lowerBound == 3072, "A and E alive together at e")
+        #expect(memory.arenaBytes == 3072)
+        #expect(memory.overlaps().isEmpty)
+        let shared = memory.placements.compactMap { $0 }.filter { $0.sharesWith != nil }.count
+        #expect(shared == 4, "b, c, c2 and d reuse a's storage")
+    }
+
+    @Test("the checker finds two live values in the same bytes")
+    func checkerFindsOverlaps() {
+        func placement(_ value: Int, offset: Int, first: Int, last: Int) -> MemoryPlan.Placement {
+            MemoryPlan.Placement(value: ValueID(value), offset: offset, bytes: 1024, first: first, last: last, sharesWith: nil, isPersistent: false)
+        }
+        let bad = MemoryPlan(placements: [placement(0, offset: 0, first: 0, last: 2), placement(1, offset: 512, first: 2, last: 3),
+                                          placement(2, offset: 0, first: 3, last: 4)],
+                             arenaBytes: 1536, naiveBytes: 3072, lowerBound: 2048, peakPosition: 2, nodesAtPeak: [], persistentBytes: 0)
+        #expect(bad.overlaps().map { [$0.0.index, $0.1.index] } == [[0, 1], [1, 2]])
+    }
+
+    @Test("an input read later is not overwritten in place; a value read twice by one node is not either")
+    func noUnsafeInPlace() throws {
+        var b = GraphBuilder(name: "reads")
+        let x = b.input("x", .f32([64]))
+        let a = b.add(.unary(.tanh), [x], name: "a")[0]
+        let c = b.add(.unary(.gelu), [a], name: "c")[0]          // a is read again by d: c cannot take its place
+        let d = b.add(.binary(.add), [a, c], name: "d")[0]        // in place over a or c (both die here)
+        let e = b.add(.binary(.multiply), [d, d], name: "e")[0]   // d twice: own storage
+        b.setOutputs([NamedValue("e", e)], taps: [])
+        let plan = try ExecutionPlan.compile(try b.finish(), fetch: ["e"], mode: .inference, optimize: false)
+        let memory = try #require(MemoryPlan.make(plan, symbols: [:]))
+        let byName = Dictionary(uniqueKeysWithValues: plan.program.nodes.map { ($0.name, memory.placements[$0.outputs[0].index]) })
+        #expect(byName["c"]??.sharesWith == nil)
+        #expect(byName["d"]??.sharesWith != nil)
+        #expect(byName["e"]??.sharesWith == nil)
+        #expect(memory.overlaps().isEmpty)
+    }
+
+    @Test("graphs/gmp_tl.yaml with a tiny backbone: inference and every training stage plan without overlaps, near the bound")
+    func gmpTL() throws {
+        let root = WholeModelGradientTests.root
+        let tiny = ["backbone.features.channels=8", "backbone.encoder.hidden=16", "backbone.encoder.heads=2",
+                    "backbone.encoder.intermediate=32", "backbone.encoder.layers=2", "backbone.encoder.pos_kernel=8",
+                    "backbone.encoder.pos_groups=2", "gmp_layers=[1, 2]", "lstm_hidden=8", "projection=8", "frame_head_hidden=8",
+                    "k=[4, 8]"]
+        let spec = try SpecCompiler.compile(path: root.appendingPathComponent("graphs/gmp_tl.yaml").path, overrides: tiny)
+        var plans = [try ExecutionPlan.compile(spec.graph, fetch: spec.graph.outputs.map(\.name).filter { !$0.hasPrefix("frame") },
+                                               mode: .inference)]
+        for stage in spec.stages {
+            guard case .train = stage.kind else { continue }
+            let training = try TrainingGraph(model: spec.graph, stage: stage)
+            plans.append(try ExecutionPlan.compile(training.graph, fetch: ["loss"] + training.trainedParameters.map { "grad.\($0)" },
+                                                   mode: .training))
+        }
+        #expect(plans.count >= 4)
+        for plan in plans {
+            for batch in [1, 3] {
+                let memory = try #require(MemoryPlan.make(plan, symbols: ["B": batch, "S": 16_000, "T": 49]))
+                #expect(memory.overlaps().isEmpty, "\(plan.program.name) \(plan.mode) B = \(batch)")
+                #expect(memory.arenaBytes >= memory.lowerBound)
+                #expect(Double(memory.arenaBytes) <= 1.15 * Double(memory.lowerBound), "\(plan.mode) B = \(batch): \(memory.arenaBytes) against \(memory.lowerBound)")
+                #expect(memory.naiveBytes > memory.lowerBound)
+            }
+        }
+    }
+}
