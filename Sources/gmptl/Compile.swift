@@ -58,7 +58,7 @@ struct Compile: ParsableCommand {
         switch emit {
         case .ir: print(graph.text, terminator: "")
         case .summary: print(GraphSummary(graph, stages: compiled.stages).text)
-        case .plan: print(try PlanReport(graph, training: stage != nil && graph.nodes.contains(where: \.isBackward), bindings: bindings).text)
+        case .plan: print(try PlanReport(graph, bindings: bindings).text)
         }
         if params { print(ParameterTable(graph).text) }
     }
@@ -84,12 +84,16 @@ struct Dot: ParsableCommand {
     @Flag(name: .customLong("hide-parameters"), help: "Leave parameters out of the drawing.")
     var hideParameters = false
 
+    @Flag(help: "Draw the optimised program the interpreter runs (inference form, simplified) instead of the spec's graph.")
+    var optimized = false
+
     @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.")
     var output: String?
 
     func run() throws {
         let compiled = try compileOrExit(file, overrides: overrides)
-        let graph = try stage.map { try stageGraph(compiled, stage: $0, file: file) } ?? compiled.graph
+        var graph = try stage.map { try stageGraph(compiled, stage: $0, file: file) } ?? compiled.graph
+        if optimized { graph = try ExecutionPlan.shown(for: graph).program }
         let text = graph.dot(DOTOptions(collapse: collapse, showParameters: !hideParameters))
         if let output {
             do {

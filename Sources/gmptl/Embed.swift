@@ -37,6 +37,9 @@ struct Embed: ParsableCommand {
     @Option(help: "The backbone spec (default: graphs/hubert_base.yaml of this checkout).")
     var spec: String?
 
+    @Flag(name: .customLong("no-optimize"), help: "Run the unoptimised plans (no simplification), for comparison.")
+    var noOptimize = false
+
     @Flag(help: "Normalise each utterance to zero mean and unit variance first (models fine-tuned that way).")
     var normalize = false
 
@@ -79,7 +82,7 @@ struct Embed: ParsableCommand {
         _ = try store.bind(to: inference, source: self.checkpoint)
         let parameters = checkpoint.tensors.filter { needed.contains($0.key) }
 
-        let interpreter = Interpreter(graph: graph)
+        let interpreter = Interpreter(graph: graph, optimize: !noOptimize)
         var results = [(String, HostTensor)]()
         for start in stride(from: 0, to: audio.count, by: batch) {
             let files = Array(audio[start..<min(start + batch, audio.count)])

@@ -8,7 +8,7 @@ import GraphIR
 struct PlanReport {
     var text: String
 
-    init(_ graph: Graph, training: Bool, bindings: [String]) throws {
+    init(_ graph: Graph, bindings: [String]) throws {
         var symbols = ["B": 1, "S": 64_000]
         for binding in bindings {
             let parts = binding.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -17,11 +17,9 @@ struct PlanReport {
             }
             symbols[parts[0]] = value
         }
-        let fetch = training ? graph.outputs.map(\.name).filter { $0 == "loss" || $0.hasPrefix("grad.") } : graph.outputs.map(\.name)
-        let plan: ExecutionPlan
-        do { plan = try ExecutionPlan.compile(graph, fetch: fetch, mode: training ? .training : .inference) } catch {
-            throw ValidationError(Diagnostic.render(error))
-        }
+        let plan = try ExecutionPlan.shown(for: graph)
+        let training = plan.mode == .training
+        let fetch = plan.fetched.map(\.name)
         let unbound = Set(plan.program.values.flatMap { $0.type.shape.flatMap(\.symbols) }).subtracting(symbols.keys).sorted()
         guard unbound.isEmpty, let memory = MemoryPlan.make(plan, symbols: symbols) else {
             throw ValidationError("give every symbolic dimension a size with --bind: \(unbound.isEmpty ? "a size came out negative" : unbound.joined(separator: ", "))")
@@ -43,6 +41,21 @@ struct PlanReport {
         ]
         let peak = memory.nodesAtPeak
         lines.append("live at peak    \(peak.count) values: " + (peak.count <= 12 ? peak.joined(separator: ", ") : peak.prefix(12).joined(separator: ", ") + ", ..."))
+        for (node, reason) in plan.simplification?.bypassed ?? [] { lines.append("bypassed        \(node): \(reason)") }
+        for (node, into) in plan.simplification?.merged ?? [] { lines.append("merged          \(node) into \(into) (the same op on the same inputs)") }
         text = lines.joined(separator: "\n")
+    }
+}
+
+extension ExecutionPlan {
+    /// The plan `gmptl` shows for a graph: a training step (the loss and the gradients) when the graph has backward
+    /// nodes, else inference of its outputs. Spec errors cannot happen here; a compile error exits with 1.
+    static func shown(for graph: Graph) throws -> ExecutionPlan {
+        let training = graph.nodes.contains(where: \.isBackward)
+        let fetch = training ? graph.outputs.map(\.name).filter { $0 == "loss" || $0.hasPrefix("grad.") } : graph.outputs.map(\.name)
+        do { return try ExecutionPlan.compile(graph, fetch: fetch, mode: training ? .training : .inference) } catch {
+            printError(Diagnostic.render(error))
+            throw ExitCode(1)
+        }
     }
 }

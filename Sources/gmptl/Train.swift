@@ -54,6 +54,9 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Flag(name: .customLong("no-optimize"), help: "Run the unoptimised plans (no simplification), for comparison.")
+    var noOptimize = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be 0 or more, got \(checkpointEvery)") }
@@ -67,7 +70,8 @@ struct Train: ParsableCommand {
             folds: folds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             stages: stages?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [],
             pretrained: checkpoint, layout: RunLayout(root: out),
-            runner: StageRunner.Options(seed: seed, checkpointEvery: checkpointEvery, resume: resume, progress: progress))
+            runner: StageRunner.Options(seed: seed, checkpointEvery: checkpointEvery, resume: resume, progress: progress,
+                                        optimize: !noOptimize))
         do {
             let result = try TrainingRun(options: options).run()
             progress.finishLine()

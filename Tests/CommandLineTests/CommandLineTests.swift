@@ -71,6 +71,23 @@ struct CommandLineTests {
         #expect(bad.error.contains("--bind takes SYMBOL=VALUE"))
     }
 
+    @Test("dot --optimized draws the program the interpreter runs: no dropout in inference, no p = 0 dropout when training")
+    func optimizedDot() throws {
+        func dropoutNodes(_ arguments: [String]) throws -> Int {
+            let run = try Self.run(["dot"] + arguments + ["--set", "encoder.layers=1"])
+            #expect(run.status == 0, "\(run.error)")
+            return run.output.split(separator: "\n").filter { $0.contains("dropout") && !$0.contains("legend") }.count
+        }
+        #expect(try dropoutNodes(["graphs/hubert_base.yaml"]) > 0)
+        #expect(try dropoutNodes(["graphs/hubert_base.yaml", "--optimized"]) == 0)
+        let plan = try Self.run(["compile", "graphs/gmp_tl.yaml", "--stage", "multitask", "--set", "backbone.dropout=0",
+                                 "--set", "backbone.encoder.layers=2", "--set", "gmp_layers=[1, 2]", "--emit", "plan"])
+        #expect(plan.status == 0, "\(plan.error)")
+        #expect(plan.output.contains("plan            gmp_tl, training step"))
+        #expect(plan.output.contains("bypassed        hubert.layers.0.attn_drop: dropout with p = 0"), "\(plan.output)")
+        #expect(plan.output.contains("bypassed        grad.hubert.layers.0.attn_drop: gradient of dropout with p = 0"))
+    }
+
     @Test("gmp_tl.yaml compiles, and its DOT renders with Graphviz")
     func gmpTLRenders() throws {
         let compiled = try Self.run(["compile", "graphs/gmp_tl.yaml"])

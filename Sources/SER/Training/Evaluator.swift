@@ -20,8 +20,8 @@ public struct Evaluator {
     /// Multiplies the scores before the softmax of `probabilities` (AM-Softmax's scale for cosine scores).
     public let scoreScale: Float
 
-    public init(graph: Graph, emotionOutput: String, scoreScale: Float = 1) {
-        interpreter = Interpreter(graph: graph)
+    public init(graph: Graph, emotionOutput: String, scoreScale: Float = 1, optimize: Bool = true) {
+        interpreter = Interpreter(graph: graph, optimize: optimize)
         self.emotionOutput = emotionOutput
         self.scoreScale = scoreScale
     }

@@ -19,7 +19,10 @@ public struct PseudoLabeler {
     public let layout: RunLayout
     public let progress: ProgressBar
 
-    public init(spec: CompiledSpec, stage: Stage, layout: RunLayout, progress: ProgressBar) throws(TrainingError) {
+    /// Whether the interpreter's plans are simplified.
+    public let optimize: Bool
+
+    public init(spec: CompiledSpec, stage: Stage, layout: RunLayout, progress: ProgressBar, optimize: Bool = true) throws(TrainingError) {
         guard case let .kmeans(settings) = stage.kind else {
             throw TrainingError("stage '\(stage.name)' is not a k-means stage", at: stage.location)
         }
@@ -28,6 +31,7 @@ public struct PseudoLabeler {
         self.settings = settings
         self.layout = layout
         self.progress = progress
+        self.optimize = optimize
     }
 
     /// The cache file of a fold.
@@ -81,7 +85,7 @@ public struct PseudoLabeler {
         }
 
         // Pass 2: the pseudo-label graph (the taps and their kmeans_assign nodes) labels every valid training frame.
-        let interpreter = Interpreter(graph: graph.graph)
+        let interpreter = Interpreter(graph: graph.graph, optimize: optimize)
         let names = graph.targets.map(\.target)
         var perUtterance = [Int: [String: [Int32]]]()
         for items in batching.evaluationPlan() {
@@ -159,7 +163,7 @@ public struct PseudoLabeler {
     }
 
     func sampledFrames(batching: Batching, parameters: [String: HostTensor]) throws -> [String: (rows: Int, dimension: Int, values: [Float])] {
-        let interpreter = Interpreter(graph: spec.graph)
+        let interpreter = Interpreter(graph: spec.graph, optimize: optimize)
         let stream = Philox(seed: UInt64(settings.seed), step: 0, node: 0x5350_4C45)
         var samples = [String: (rows: Int, dimension: Int, values: [Float])]()
         for items in batching.evaluationPlan() {

@@ -21,12 +21,17 @@ public struct StageRunner {
         /// Continue from the stage's checkpoint when there is one.
         public var resume: Bool
         public var progress: ProgressBar
+        /// Whether the interpreter's plans are simplified (false: the unoptimised programs, for comparisons).
+        public var optimize: Bool
 
-        public init(seed: UInt64 = 0, checkpointEvery: Int = 50, resume: Bool = false, progress: ProgressBar = ProgressBar()) {
+        public init(
+            seed: UInt64 = 0, checkpointEvery: Int = 50, resume: Bool = false, progress: ProgressBar = ProgressBar(), optimize: Bool = true
+        ) {
             self.seed = seed
             self.checkpointEvery = checkpointEvery
             self.resume = resume
             self.progress = progress
+            self.optimize = optimize
         }
     }
 
@@ -157,11 +162,11 @@ public struct StageRunner {
             progressBar.message("\(stage.name): resumed from \(finished) at epoch \(progress.epoch + 1), step \(progress.step)")
         }
 
-        let interpreter = Interpreter(graph: training.graph)
+        let interpreter = Interpreter(graph: training.graph, optimize: options.optimize)
         // Validation picks the best epoch by emotion UAR: for stages that train the emotion task.
         let trainsEmotion = settings.losses.contains { $0.target == "emotion" }
         let evaluator = trainsEmotion ? Self.emotionOutput(of: settings, in: spec.graph).map {
-            Evaluator(graph: spec.graph, emotionOutput: $0.name, scoreScale: $0.scale)
+            Evaluator(graph: spec.graph, emotionOutput: $0.name, scoreScale: $0.scale, optimize: options.optimize)
         } : nil
         let fetch = ["loss"] + training.lossNames.map { "loss.\($0)" } + training.trainedParameters.map { "grad.\($0)" }
         func saveCheckpoint() throws {

@@ -90,7 +90,8 @@ public struct TrainingRun {
             for stage in stages {
                 guard case let .kmeans(kmeans) = stage.kind else { continue }
                 let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: [:], spec: prepared.spec, for: stage)
-                let labeler = try PseudoLabeler(spec: prepared.spec, stage: stage, layout: options.layout, progress: options.runner.progress)
+                let labeler = try PseudoLabeler(spec: prepared.spec, stage: stage, layout: options.layout, progress: options.runner.progress,
+                                                optimize: options.runner.optimize)
                 results.append((fold.name, stage.name, try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model,
                                                                           classes: prepared.data.classes)))
             }
@@ -141,7 +142,8 @@ public struct TrainingRun {
                 guard case let .train(settings) = stage.kind else {
                     guard case let .kmeans(kmeans) = stage.kind else { continue }
                     let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: handedOn, spec: spec, for: stage)
-                    let labeler = try PseudoLabeler(spec: spec, stage: stage, layout: options.layout, progress: progress)
+                    let labeler = try PseudoLabeler(spec: spec, stage: stage, layout: options.layout, progress: progress,
+                                                    optimize: options.runner.optimize)
                     pseudoLabels.append(try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model, classes: data.classes))
                     continue
                 }
@@ -177,7 +179,8 @@ public struct TrainingRun {
                 }
                 lastTest = nil
                 if let output = StageRunner.emotionOutput(of: settings, in: spec.graph) {
-                    let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale)
+                    let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale,
+                                              optimize: options.runner.optimize)
                     let confusion = try evaluator.confusion(test, parameters: outcome.parameters)
                     note += " test WAR \(String(format: "%.3f", confusion.war ?? 0)), UAR \(String(format: "%.3f", confusion.uar ?? 0)) (\(output.name))"
                     lastTest = confusion

@@ -22,6 +22,9 @@ struct BackboneBenchOptions: ParsableArguments {
     @Flag(help: "Also print the time per op kind (one extra run).")
     var profile = false
 
+    @Flag(name: .customLong("no-optimize"), help: "Run the unoptimised plans (no simplification), for comparison.")
+    var noOptimize = false
+
     func validate() throws {
         guard seconds >= 0.1, seconds <= 600 else { throw ValidationError("--seconds must be in [0.1, 600], got \(seconds)") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }

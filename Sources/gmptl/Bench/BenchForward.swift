@@ -22,7 +22,7 @@ struct BenchForward: ParsableCommand {
         let graph = try compileOrExit(path, overrides: options.overrides).graph
         let parameters = Self.randomParameters(graph)
         let (samples, batch) = (options.samples, options.batch)
-        let interpreter = Interpreter(graph: graph)
+        let interpreter = Interpreter(graph: graph, optimize: !options.noOptimize)
         let inputs = options.inputs()
         let flops = Self.flops(graph.inferenceForm(), symbols: ["B": batch, "S": samples])
         var failure: (any Error)?

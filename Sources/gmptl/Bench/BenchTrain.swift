@@ -39,7 +39,7 @@ struct BenchTrain: ParsableCommand {
         let parameters = BenchForward.randomParameters(graph)
         let (samples, batch) = (options.samples, options.batch)
         let inputs = options.inputs()
-        let interpreter = Interpreter(graph: graph)
+        let interpreter = Interpreter(graph: graph, optimize: !options.noOptimize)
         let fetch = ["loss"] + gradients.map { "grad.\($0.name)" }
         var failure: (any Error)?
         let training = Timing(minimumRuns: 3, minimumSeconds: time).median {
