@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR"]),
 
         // The compiler's passes over the IR: reverse-mode autodiff and the training graph of a stage (losses, gradients).
-        .target(name: "Compiler", dependencies: ["GraphIR", "GraphSpec"]),
+        .target(name: "Compiler", dependencies: ["GraphIR"]),
 
         // The interpreter: tensors, parameter stores, checkpoints (safetensors, HF directories), execution of the
         // compiler's plans.
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures", "Snapshots"]),
+        .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels", "SER", "TestSupport"], exclude: ["Fixtures", "Snapshots"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),
     ]
 )

@@ -1,5 +1,4 @@
 import GraphIR
-import GraphSpec
 
 /// The graph of a k-means stage: the model's nodes its taps need, and one `kmeans_assign` node per tap and K, whose
 /// centroids are a (fitted, not trained) parameter `<stage>.<tap>.k<K>.centroids` `[K, D]`. Outputs are the
@@ -12,10 +11,8 @@ public struct PseudoLabelGraph: Sendable {
     /// The centroids parameter of a pseudo-label target.
     public static func centroidsName(of target: String) -> String { target + ".centroids" }
 
-    public init(model: Graph, stage: Stage) throws(CompileError) {
-        guard case let .kmeans(settings) = stage.kind else {
-            throw CompileError("stage '\(stage.name)' is not a k-means stage", at: stage.location)
-        }
+    public init(model: Graph, settings: PseudoLabelSettings) throws(CompileError) {
+        let stage = (name: settings.stage, location: settings.location)
         var builder = GraphBuilder(extending: model)
         var outputs = [NamedValue]()
         var targets = [(target: String, tap: String, k: Int, centroids: String)]()

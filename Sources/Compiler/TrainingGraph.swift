@@ -1,5 +1,4 @@
 import GraphIR
-import GraphSpec
 
 /// The graph one training stage runs: the model, the stage's losses as nodes, and the backward pass.
 ///
@@ -26,7 +25,7 @@ public struct TrainingGraph: Sendable {
         public var loss: String
         public var label: String
         public var classes: Int
-        public var rule: Loss.ClassWeights
+        public var rule: TrainingObjective.Term.ClassWeights
     }
 
     public var stage: String
@@ -39,11 +38,9 @@ public struct TrainingGraph: Sendable {
     /// Parameters the stage lists as trained that the losses do not reach (they get no update).
     public var unreachedParameters: [String]
 
-    /// Builds the training graph of `stage` (a training stage) over `model`.
-    public init(model: Graph, stage: Stage) throws(CompileError) {
-        guard case let .train(settings) = stage.kind else {
-            throw CompileError("stage '\(stage.name)' is a k-means stage, not a training stage", at: stage.location)
-        }
+    /// Builds the training graph of `objective` over `model`.
+    public init(model: Graph, objective: TrainingObjective) throws(CompileError) {
+        let stage = (name: objective.stage, location: objective.location)
         self.stage = stage.name
         var builder = GraphBuilder(extending: model)
         let named = model.outputs + model.taps
@@ -52,7 +49,7 @@ public struct TrainingGraph: Sendable {
         var terms = [(name: String, value: ValueID, weight: Double)]()
         var problems = [Diagnostic]()
 
-        for loss in settings.losses where loss.enabled {
+        for loss in objective.terms {
             guard let source = named.first(where: { $0.name == loss.input }) else {
                 problems.append(Diagnostic("loss '\(loss.name)' reads '\(loss.input)', which is not an output or tap of the model",
                                            at: stage.location, hint: Suggestion.hint(for: loss.input, in: named.map(\.name))))
@@ -84,7 +81,7 @@ public struct TrainingGraph: Sendable {
                 var inputs = [source.value, targets]
                 // Over the time-masked frames: the mask of the time-mask node the scores come from.
                 var frameMask: ValueID?
-                if loss.frames == .masked {
+                if loss.maskedFramesOnly {
                     guard type.rank == 3, let mask = Self.timeMask(upstreamOf: source.value, in: model) else {
                         problems.append(Diagnostic(
                             "loss '\(loss.name)' counts the time-masked frames (`frames: masked`), but '\(loss.input)' is \(type.rank == 3 ? "not computed from a time_mask node" : "not per frame (\(type))")",
@@ -130,7 +127,7 @@ public struct TrainingGraph: Sendable {
         }
         guard let total, builder.diagnostics.isEmpty else { throw CompileError(builder.diagnostics) }
 
-        let trained = Self.isTrained(train: settings.train, freeze: settings.freeze)
+        let trained = Self.isTrained(train: objective.train, freeze: objective.freeze)
         let gradients = try Autodiff.appendGradients(of: total, to: &builder, isTrainable: trained)
         var outputs = model.outputs
         outputs.append(NamedValue("loss", total, at: stage.location))

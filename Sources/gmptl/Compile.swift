@@ -4,6 +4,7 @@ import Foundation
 import GraphIR
 import Compiler
 import GraphSpec
+import SER
 
 /// Writes a line to standard error.
 func printError(_ text: String) {

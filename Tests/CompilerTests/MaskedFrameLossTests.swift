@@ -2,6 +2,7 @@ import Compiler
 import Foundation
 import GraphIR
 import GraphSpec
+import SER
 import Kernels
 import Runtime
 import Testing

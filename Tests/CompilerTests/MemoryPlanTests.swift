@@ -2,6 +2,7 @@
 import Foundation
 import GraphIR
 import GraphSpec
+import SER
 import Testing
 
 /// The memory plan: liveness over the schedule, views and in-place outputs, greedy-by-size best-fit offsets; the

@@ -2,6 +2,7 @@ import Compiler
 import Foundation
 import GraphIR
 import GraphSpec
+import SER
 import Runtime
 import Testing
 
