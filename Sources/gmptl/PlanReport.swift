@@ -36,8 +36,9 @@ struct PlanReport {
             "live-set bound  \(mib(memory.lowerBound)) (at node \(memory.peakPosition) of \(plan.program.nodes.count))",
             "planned arena   \(mib(memory.arenaBytes)) (\(String(format: "%.3f", memory.lowerBound == 0 ? 1 : Double(memory.arenaBytes) / Double(memory.lowerBound)))x the bound, fragmentation \(String(format: "%.1f", 100 * memory.fragmentation)) %)",
             "persistent      \(mib(memory.persistentBytes)) (cached constants)",
+            "outside         \(mib(memory.outsideBytes)) (fetched values and outputs kept for a gradient node: buffers of their own)",
             "shared storage  \(shared) values are views or in-place outputs of an input",
-            "not planned     kernel workspaces and the statistics saved for gradient nodes (still from the interpreter's pool)",
+            "not planned     kernel workspaces and the statistics saved for gradient nodes (from the interpreter's pool)",
         ]
         let peak = memory.nodesAtPeak
         lines.append("live at peak    \(peak.count) values: " + (peak.count <= 12 ? peak.joined(separator: ", ") : peak.prefix(12).joined(separator: ", ") + ", ..."))

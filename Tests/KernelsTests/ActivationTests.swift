@@ -21,6 +21,16 @@ struct ActivationTests {
         expectClose(y.array, x.doubles.map { Self.reference(kind, $0) }, rtol: 1e-5, atol: 2e-6, kind.rawValue)
     }
 
+    @Test("forward in place (y = x, as the memory planner places it) gives the bits of the out-of-place forward",
+          arguments: Activation.allCases)
+    func forwardInPlace(kind: Activation) {
+        let count = 70_001  // more than one parallel chunk
+        let x = TestBuffer(random: count, seed: 3, low: -6, high: 6), y = TestBuffer(count: count)
+        kind.forward(x.readOnly, y.pointer, count: count)
+        kind.forward(x.readOnly, x.pointer, count: count)
+        #expect(x.array.map(\.bitPattern) == y.array.map(\.bitPattern), "\(kind.rawValue)")
+    }
+
     @Test("backward against finite differences", arguments: Activation.allCases)
     func backward(kind: Activation) {
         let count = 37

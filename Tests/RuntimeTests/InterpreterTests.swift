@@ -90,6 +90,17 @@ struct InterpreterTests {
             _ = try interpreter.run(inputs: ["x": x], parameters: parameters, fetch: ["y"])
         }
         #expect(interpreter.plans.count == 1, "other shapes, the same plan")
+        // A training step places `dense` (read by dropout) in the arena and gives the fetched `y` a buffer of its own;
+        // the results are those of the unoptimised interpreter, whose buffers all come from the pool.
+        let unoptimized = Interpreter(graph: graph, optimize: false)
+        for rows in [2, 5] {
+            let x = HostTensor(floats: (0..<(rows * 3)).map(Float.init), shape: [rows, 3])
+            let a = try interpreter.run(inputs: ["x": x], parameters: parameters, fetch: ["y"], mode: .training(seed: 4, step: 1))
+            let b = try unoptimized.run(inputs: ["x": x], parameters: parameters, fetch: ["y"], mode: .training(seed: 4, step: 1))
+            #expect(a["y"]?.floatArray == b["y"]?.floatArray)
+        }
+        #expect(interpreter.arenas.keptCapacity >= 5 * 2 * 4, "the training step placed dense in the arena")
+        #expect(unoptimized.arenas.keptCapacity == 0, "without optimisation every buffer comes from the pool")
         _ = try interpreter.run(inputs: ["x": HostTensor(floats: [1, 2, 3], shape: [1, 3])], parameters: parameters, fetch: ["y"],
                                 mode: .training(seed: 1, step: 0))
         _ = try interpreter.run(inputs: ["x": HostTensor(floats: [1, 2, 3], shape: [1, 3])], parameters: parameters, fetch: ["y"],

@@ -4,8 +4,10 @@ import GraphIR
 /// the plan's schedule.
 ///
 /// - Inputs and parameters are the caller's (not in the arena); in inference, results of nodes that read parameters
-///   only are cached constants (a persistent region of their own).
-/// - A value lives from the node that makes it to its last reader (fetched values to the end). An output may share
+///   only are cached constants (a persistent region of their own). Fetched values get buffers of their own outside
+///   the arena (the caller keeps them after the run, when the arena serves the next one), and so do outputs the
+///   runtime keeps for a gradient node (`Op.outputsKeptForGradient`).
+/// - A value lives from the node that makes it to its last reader. An output may share
 ///   its input's storage: always for a view (`reshape`), and in place when the op's kernel allows it
 ///   (`Op.aliasing`) and the input dies at that node and has the output's size.
 /// - Storage is placed greedy by size, best fit (TFLite's arena planner): the largest first, each into the smallest
@@ -41,6 +43,8 @@ public struct MemoryPlan: Sendable {
     public let nodesAtPeak: [String]
     /// Cached constants (weight-normalised weights in inference).
     public let persistentBytes: Int
+    /// Fetched values and outputs kept for a gradient node: buffers of their own, outside the arena.
+    public let outsideBytes: Int
 
     /// The share of the arena that is not alive at the peak.
     public var fragmentation: Double { arenaBytes == 0 ? 0 : 1 - Double(lowerBound) / Double(arenaBytes) }
@@ -66,7 +70,8 @@ public struct MemoryPlan: Sendable {
         var members = [Int: [Int]]()
         var persistent = Set<Int>()
         var external = Set<Int>()
-        var naive = 0
+        var naive = 0, outside = 0
+        let fetched = Set(plan.fetched.map(\.value))
         for (index, node) in program.nodes.enumerated() {
             switch node.op {
             case .input, .parameter:
@@ -78,8 +83,13 @@ public struct MemoryPlan: Sendable {
             for (position, output) in node.outputs.enumerated() {
                 let v = output.index
                 naive += bytes[v]
+                if fetched.contains(output) || node.op.outputsKeptForGradient.contains(position) {
+                    external.insert(v)
+                    outside += bytes[v]
+                    continue
+                }
                 first[v] = index
-                last[v] = plan.lastReader[v] ?? (plan.fetched.contains { $0.value == output } ? end : index)
+                last[v] = plan.lastReader[v] ?? index
                 storageOf[v] = v
                 if cached { persistent.insert(v) }
                 guard position == 0, !cached else { continue }
@@ -163,7 +173,7 @@ public struct MemoryPlan: Sendable {
             }
         }.map(\.name)
         return MemoryPlan(placements: placements, arenaBytes: arena, naiveBytes: naive, lowerBound: lowerBound, peakPosition: peak,
-                          nodesAtPeak: atPeak, persistentBytes: persistentBytes)
+                          nodesAtPeak: atPeak, persistentBytes: persistentBytes, outsideBytes: outside)
     }
 
     /// Pairs of arena values alive at the same time whose bytes overlap without sharing storage: empty for a correct

@@ -16,12 +16,19 @@ extension Op {
         case .reshape: .view(of: 0)
         case .unary, .scale, .softmax, .logSoftmax, .layerNorm, .groupNorm, .dropout, .maskPadding, .timeMask:
             .inPlace(candidates: [0])
-        // Broadcasting: the output may be either operand that has its full shape (never a broadcast one).
-        case .binary: .inPlace(candidates: [0, 1])
-        case .input, .parameter, .constant, .linear, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
+        // Binary ops could write over an operand of the output's full shape (never a broadcast one), but the
+        // broadcasting kernel's loops then take the compiler's scalar fallback for overlapping pointers (3x slower).
+        case .binary,
+             .input, .parameter, .constant, .linear, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
              .attention, .lstm, .maskedMeanPool, .windowLengths, .layerDrop, .crossEntropy, .amSoftmax, .cosineSimilarity,
              .kmeansAssign, .gradient:
             .none
         }
+    }
+
+    /// Outputs the runtime also keeps for the node's gradient node, beyond their last reader in the graph (the time
+    /// mask): the memory planner leaves them out of the arena.
+    public var outputsKeptForGradient: [Int] {
+        if case .timeMask = self { [1] } else { [] }
     }
 }

@@ -6,14 +6,16 @@ import Kernels
 /// gradient `dy`; outputs are the gradients of the forward inputs flagged in `wrt`, in order.
 extension Interpreter {
     func executeGradient(
-        _ forward: Op, wrt: [Bool], _ node: Node, _ x: [HostTensor], shapes: [[Int]], state: RunState
+        _ forward: Op, wrt: [Bool], _ node: Node, _ x: [HostTensor], shapes: [[Int]], state: RunState, allocate: OutputAllocator
     ) throws(RunError) -> [HostTensor] {
         let count = wrt.count
         let y = x[count], dy = x[count + 1]
         let forwardNode = try state.forwardNode(of: node)
         /// The gradient of forward input `index`, when flagged (zeros are not written: every kernel overwrites).
         var gradients = [Int: HostTensor]()
-        for index in 0..<count where wrt[index] { gradients[index] = HostTensor(.f32, shape: x[index].shape, pool: pool) }
+        for (position, index) in (0..<count).filter({ wrt[$0] }).enumerated() {
+            gradients[index] = allocate(position, .f32, x[index].shape)
+        }
         func d(_ index: Int) -> UnsafeMutablePointer<Float>? { gradients[index]?.floats }
         func scratch(_ count: Int) -> HostTensor { HostTensor(.f32, shape: [count], pool: pool) }
         func saved() throws(RunError) -> [HostTensor] { try state.takeSaved(of: forwardNode) }

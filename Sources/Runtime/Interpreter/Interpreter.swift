@@ -8,18 +8,23 @@ import GraphIR
 /// buffer is released after its last reader. In training dropout and time masking draw from the run's (seed,
 /// step), and forward nodes keep what their gradient nodes read (`RunState`).
 ///
-/// Buffers come from a pool; the compiler's memory planner replaces that with one arena later.
+/// Values live in one arena at the offsets of the plan's `MemoryPlan` for the call's sizes (views and in-place
+/// outputs included); fetched values, kernel workspaces and what forward nodes save for their gradient nodes come
+/// from a pool, and so does everything in a training step that drops layers (its liveness is not the plan's).
 public struct Interpreter {
     public let graph: Graph
-    /// Whether plans are simplified (`false`: the unoptimised program, for comparisons).
+    /// Whether plans are simplified and run in a planned arena (`false`: the unoptimised program with every buffer
+    /// from the pool, for comparisons).
     public let optimize: Bool
     /// Storage of outputs and scratch, reused from one run to the next.
     let pool = BufferPool()
     /// Results of nodes that read parameters only (the weight-normalised positional conv weight), kept while the
     /// same parameter tensors are passed in: inference does not recompute them each run.
     let constants = ConstantCache()
-    /// The compiled plans, by fetched names and mode.
+    /// The compiled plans, by fetched names and mode, and their memory plans by sizes.
     let plans = PlanCache()
+    /// The arena runs place their values in.
+    let arenas = ArenaStore()
 
     public init(graph: Graph, optimize: Bool = true) {
         self.graph = graph
@@ -96,8 +101,23 @@ public struct Interpreter {
             for named in plan.fetched { if case let .value(source) = source(of: named.value) { lastReader[source.index] = nil } }
         }
 
+        // The arena, at the memory plan's offsets for these sizes (pool buffers where the plan has no place).
+        let planMode: ExecutionPlan.Mode = mode.isTraining ? .training : .inference
+        let memory = dropping || !optimize ? nil : plans.memoryPlan(of: plan, fetch: names, mode: planMode, symbols: binding.symbols)
+        let arena = memory.map { arenas.take($0.arenaBytes) }
+        defer { if let arena { arenas.give(arena) } }
+        var current: Node?
+        let allocate: OutputAllocator = { [pool] position, dtype, shape in
+            if let memory, let arena, let node = current, position < node.outputs.count,
+               let placement = memory.placements[node.outputs[position].index], !placement.isPersistent {
+                return HostTensor(dtype, shape: shape, arena: arena, offset: placement.offset)
+            }
+            return HostTensor(dtype, shape: shape, pool: pool)
+        }
+
         var values = [HostTensor?](repeating: nil, count: program.values.count)
         for (index, node) in program.nodes.enumerated() where layerDrop?.runs[index] ?? true {
+            current = node
             var shapes = [[Int]]()
             for output in node.outputs {
                 guard let shape = binding.shape(of: program[output].type) else {
@@ -115,7 +135,8 @@ public struct Interpreter {
             if constantInputs, let cached = constants.results(of: node.name, for: arguments) {
                 results = cached
             } else {
-                results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters, state: state)
+                results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters, state: state,
+                                      allocate: allocate)
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
             profile?.record(node.op.name, clock.now - start)

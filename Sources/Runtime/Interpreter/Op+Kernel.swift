@@ -1,14 +1,19 @@
 import GraphIR
 import Kernels
 
+/// Where a node's output `position` of a dtype and shape is made: a view into the run's arena at its planned offset,
+/// or a buffer from the pool.
+typealias OutputAllocator = (_ position: Int, _ dtype: DType, _ shape: [Int]) -> HostTensor
+
 /// The kernel call of each op: one exhaustive switch, so that a new op makes the compiler point here.
 extension Interpreter {
     func execute(
         _ node: Node, _ x: [HostTensor], shapes: [[Int]], inputs: [String: HostTensor], parameters: [String: HostTensor],
-        state: RunState
+        state: RunState, allocate: OutputAllocator
     ) throws(RunError) -> [HostTensor] {
         let shape = shapes[0]
-        func output(_ dtype: DType = .f32) -> HostTensor { HostTensor(dtype, shape: shape, pool: pool) }
+        /// The node's first output: at its planned place in the run's arena, or from the pool.
+        func output(_ dtype: DType = .f32) -> HostTensor { allocate(0, dtype, shape) }
         /// Scratch for one kernel call, from the pool.
         func scratch(_ count: Int) -> HostTensor { HostTensor(.f32, shape: [count], pool: pool) }
         switch node.op {
@@ -31,7 +36,7 @@ extension Interpreter {
             return [out]
 
         case let .gradient(forward, wrt):
-            return try executeGradient(forward, wrt: wrt, node, x, shapes: shapes, state: state)
+            return try executeGradient(forward, wrt: wrt, node, x, shapes: shapes, state: state, allocate: allocate)
 
         case .linear:
             let out = output()
@@ -130,18 +135,18 @@ extension Interpreter {
             return [out]
 
         case .reshape:
-            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
+            let out = output(x[0].dtype)
             out.storage.copyMemory(from: x[0].storage, byteCount: out.count * 4)
             return [out]
 
         case let .transpose(permutation):
-            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
+            let out = output(x[0].dtype)
             // Elements are 4 bytes whatever the dtype: move them as Float bit patterns.
             Permute.transpose(x[0].floats, shape: x[0].shape, permutation: permutation, into: out.floats)
             return [out]
 
         case let .slice(axis, start, end):
-            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
+            let out = output(x[0].dtype)
             let input = x[0].shape
             let kept = axis < 0 ? axis + input.count : axis
             let length = input[kept], stop = end < 0 ? length + end : end
@@ -154,7 +159,7 @@ extension Interpreter {
             return [out]
 
         case let .concat(axis):
-            let out = HostTensor(x[0].dtype, shape: shape, pool: pool)
+            let out = output(x[0].dtype)
             let kept = axis < 0 ? axis + shape.count : axis
             let outer = shape[..<kept].reduce(1, *), inner = shape[(kept + 1)...].reduce(1, *)
             var offset = 0
@@ -216,9 +221,12 @@ extension Interpreter {
             return [out]
 
         case let .layerDrop(probability):
-            // Values are never written after they are made: the chosen input is the output.
-            guard state.mode.isTraining else { return [x[1]] }
-            return [state.skipsLayer(node, probability: probability) ? x[0] : x[1]]
+            // A copy of the chosen input: the output has a place of its own in the memory plan. (When a training
+            // step drops layers, the interpreter's LayerDropPlan makes dropped layers' outputs aliases instead.)
+            let chosen = state.mode.isTraining && state.skipsLayer(node, probability: probability) ? x[0] : x[1]
+            let out = output(chosen.dtype)
+            out.storage.copyMemory(from: chosen.storage, byteCount: out.count * 4)
+            return [out]
 
         case let .timeMask(probability, spanLength, minimumSpans):
             let (batch, frames, channels) = (shape[0], shape[1], shape[2])

@@ -25,4 +25,26 @@ final class PlanCache: Sendable {
 
     /// How many plans are cached (for the tests).
     var count: Int { plans.withLock { $0.count } }
+
+    private struct MemoryKey: Hashable {
+        var plan: Key
+        var symbols: [String: Int]
+    }
+
+    private let memoryPlans = Mutex<[MemoryKey: MemoryPlan]>([:])
+
+    /// The memory plan of `plan` (cached under `fetch` and `mode`) for concrete sizes, made when it is not cached yet;
+    /// nil when a size does not evaluate. Training batches come in many lengths: past 64 entries the cache starts over.
+    func memoryPlan(
+        of plan: ExecutionPlan, fetch: [String], mode: ExecutionPlan.Mode, symbols: [String: Int]
+    ) -> MemoryPlan? {
+        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols)
+        if let memory = memoryPlans.withLock({ $0[key] }) { return memory }
+        guard let memory = MemoryPlan.make(plan, symbols: symbols) else { return nil }
+        memoryPlans.withLock { plans in
+            if plans.count >= 64 { plans.removeAll() }
+            plans[key] = memory
+        }
+        return memory
+    }
 }

@@ -12,6 +12,8 @@ public final class HostTensor: @unchecked Sendable {
     public let storage: UnsafeMutableRawPointer
     /// Where the storage goes back to when the tensor is released (nil: freed).
     private let pool: BufferPool?
+    /// For a view into a run's arena: the arena, kept alive by the view (nothing is freed when the view goes).
+    private let arena: Arena?
 
     /// A tensor of zeros.
     public init(_ dtype: DType, shape: [Int]) {
@@ -21,6 +23,7 @@ public final class HostTensor: @unchecked Sendable {
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(4, count * 4), alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(4, count * 4))
         pool = nil
+        arena = nil
     }
 
     /// A tensor whose storage comes from `pool` and returns to it; its contents are undefined until written (every
@@ -31,6 +34,17 @@ public final class HostTensor: @unchecked Sendable {
         count = shape.reduce(1) { $0 * max(0, $1) }
         storage = pool.take(max(4, count * 4))
         self.pool = pool
+        arena = nil
+    }
+
+    /// A view of `arena`'s bytes at `offset` (the memory plan's placement); contents undefined until written.
+    init(_ dtype: DType, shape: [Int], arena: Arena, offset: Int) {
+        self.dtype = dtype
+        self.shape = shape
+        count = shape.reduce(1) { $0 * max(0, $1) }
+        storage = arena.base + offset
+        pool = nil
+        self.arena = arena
     }
 
     /// A Float32 tensor holding `values` (their count must match the shape).
@@ -52,6 +66,7 @@ public final class HostTensor: @unchecked Sendable {
     }
 
     deinit {
+        if arena != nil { return }
         if let pool { pool.give(storage, byteCount: max(4, count * 4)) } else { storage.deallocate() }
     }
 
