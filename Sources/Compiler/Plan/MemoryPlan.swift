@@ -7,7 +7,8 @@ import GraphIR
 ///   only are cached constants (a persistent region of their own). Fetched values get buffers of their own outside
 ///   the arena (the caller keeps them after the run, when the arena serves the next one), and so do outputs the
 ///   runtime keeps for a gradient node (`Op.outputsKeptForGradient`).
-/// - A value lives from the node that makes it to its last reader. An output may share
+/// - A value lives from the node that makes it to the last node that reads its elements (`Op.readsElements`: a
+///   gradient node receives its forward node's inputs and output, but `add_grad`, say, reads neither). An output may share
 ///   its input's storage: always for a view (`reshape`), and in place when the op's kernel allows it
 ///   (`Op.aliasing`) and the input dies at that node and has the output's size.
 /// - Storage is placed greedy by size, best fit (TFLite's arena planner): the largest first, each into the smallest
@@ -64,6 +65,13 @@ public struct MemoryPlan: Sendable {
             bytes[value.id.index] = count * 4  // f32 and i32
         }
         let end = program.nodes.count
+        // The last node that reads each value's elements.
+        var lastRead = [Int?](repeating: nil, count: program.values.count)
+        for (index, node) in program.nodes.enumerated() {
+            for (input, reads) in zip(node.inputs, node.op.readsElements(inputCount: node.inputs.count)) where reads {
+                lastRead[input.index] = index
+            }
+        }
         // Storage groups: a value's storage is its own or another value's (views, in-place outputs).
         var storageOf = [Int](repeating: -1, count: program.values.count)
         var first = [Int](repeating: 0, count: program.values.count), last = [Int](repeating: 0, count: program.values.count)
@@ -89,7 +97,7 @@ public struct MemoryPlan: Sendable {
                     continue
                 }
                 first[v] = index
-                last[v] = plan.lastReader[v] ?? index
+                last[v] = lastRead[v] ?? index
                 storageOf[v] = v
                 if cached { persistent.insert(v) }
                 guard position == 0, !cached else { continue }

@@ -31,4 +31,39 @@ extension Op {
     public var outputsKeptForGradient: [Int] {
         if case .timeMask = self { [1] } else { [] }
     }
+
+    /// Which of a node's `inputCount` inputs its kernel reads the elements of (the others it reads for their shape
+    /// at most): every input for a forward op; for a fused gradient node (inputs: the forward inputs, the forward
+    /// output `y`, its gradient `dy`) what the backward kernel in the runtime's `Interpreter+Gradient.swift` reads.
+    /// The memory planner ends a value's life at its last real read, so the two must agree: a read missing here is
+    /// a read of memory another value may already hold.
+    public func readsElements(inputCount: Int) -> [Bool] {
+        guard case let .gradient(forward, wrt) = self else { return [Bool](repeating: true, count: inputCount) }
+        let n = wrt.count, y = n
+        var reads = [Bool](repeating: false, count: inputCount)
+        func read(_ indices: some Sequence<Int>) { for index in indices where index < inputCount { reads[index] = true } }
+        read([n + 1])  // dy
+        switch forward {
+        case .linear, .conv1d, .layerNorm, .weightNorm: read([0, 1])
+        case .groupNorm: read([0, 1, 3])
+        case let .unary(function):
+            switch function {
+            case .gelu, .relu: read([0])
+            case .tanh, .sigmoid: read([y])
+            }
+        case .softmax, .logSoftmax: read([y])
+        case let .binary(function):
+            if function == .multiply { read([0, 1]) }
+        case .reduce, .slice, .concat, .dropout, .layerDrop, .timeMask: break
+        case .attention: read(0..<4)
+        case .maskedMeanPool: read([1])
+        case .lstm: read(0...y)
+        case .crossEntropy, .amSoftmax: read(0..<n)
+        // No fused gradient kernel (these differentiate through other ops): everything, to be safe.
+        case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
+             .cosineSimilarity, .kmeansAssign, .gradient:
+            read(0..<inputCount)
+        }
+        return reads
+    }
 }
