@@ -63,6 +63,28 @@ struct MemoryPlanTests {
         #expect(memory.overlaps().isEmpty)
     }
 
+    @Test("a value read only for its shape by a gradient node dies at its last real read (add_grad reads neither operand)")
+    func gradientReads() throws {
+        var b = GraphBuilder(name: "reads")
+        let x = b.input("x", .f32([4, 8]))
+        let w = b.parameter("w", shape: [8, 8])
+        let h = b.add(.linear, [x, w], name: "h")[0]
+        let g = b.add(.unary(.gelu), [h], name: "g")[0]
+        let sum = b.add(.binary(.add), [h, g], name: "s")[0]
+        let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [sum], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
+        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
+        let plan = try ExecutionPlan.compile(try b.finish(), fetch: ["loss", "grad.w"], mode: .training)
+        let memory = try #require(MemoryPlan.make(plan, symbols: [:]))
+        let index = Dictionary(uniqueKeysWithValues: plan.program.nodes.enumerated().map { ($1.name, $0) })
+        let gelu = try #require(plan.program.nodes.first { $0.name == "g" })
+        let hNode = try #require(plan.program.nodes.first { $0.name == "h" })
+        #expect(memory.placements[gelu.outputs[0].index]?.last == index["s"], "g's last real read is the forward add")
+        let hLast = try #require(memory.placements[hNode.outputs[0].index]?.last)
+        #expect(hLast == index["grad.g"], "h lives until gelu's gradient reads it")
+        #expect(memory.overlaps().isEmpty)
+    }
+
     @Test("graphs/gmp_tl.yaml with a tiny backbone: inference and every training stage plan without overlaps, near the bound")
     func gmpTL() throws {
         let root = WholeModelGradientTests.root
