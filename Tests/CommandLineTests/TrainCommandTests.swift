@@ -172,6 +172,47 @@ struct TrainCommandTests {
         #expect(label.output.contains("Session1 pseudo_labels: "))
     }
 
+    @Test("the whole recipe with and without optimisation (simplified plans in the arena, or the pool): the same losses step by step and the same parameters")
+    func optimizedAgainstUnoptimized() throws {
+        let data = try Self.corpus()
+        let optimized = try Self.temporaryFolder("optimized"), unoptimized = try Self.temporaryFolder("unoptimized")
+        defer { for folder in [data, optimized, unoptimized] { try? FileManager.default.removeItem(atPath: folder) } }
+        // Dropout 0 in the backbone, so that simplification has p = 0 dropouts to bypass; 3 epochs of 6 steps a stage.
+        let recipe = Self.tiny + ["--set", "k=[2, 3]", "--set", "backbone.dropout=0"]
+        func train(_ out: String, _ extra: [String]) throws -> CommandLineTests.Run {
+            try CommandLineTests.run(["train", "graphs/gmp_tl.yaml", "--data", data, "--folds", "1", "--out", out, "--threads", "1",
+                                      "--seed", "5", "--quiet"] + recipe + extra)
+        }
+        let a = try train(optimized, []), b = try train(unoptimized, ["--no-optimize"])
+        #expect(a.status == 0 && b.status == 0, "\(a.error)\(b.error)")
+        func losses(_ out: String) throws -> [(key: String, value: Double)] {
+            let text = try String(contentsOfFile: out + "/Session1/report/losses.csv", encoding: .utf8)
+            return text.split(separator: "\n").dropFirst().compactMap { line in
+                let fields = line.split(separator: ",")
+                guard fields.count >= 5, let value = Double(fields[4]) else { return nil }
+                return (fields[0...3].joined(separator: ","), value)
+            }
+        }
+        let lossesA = try losses(optimized), lossesB = try losses(unoptimized)
+        #expect(lossesA.count == lossesB.count && lossesA.count >= 3 * 20, "\(lossesA.count) loss records")
+        #expect(Set(lossesA.map { $0.key.split(separator: ",")[2] }) == ["multitask", "stage1", "stage2"])
+        for (x, y) in zip(lossesA, lossesB) {
+            #expect(x.key == y.key && abs(x.value - y.value) <= 1e-4 * max(1, abs(y.value)), "\(x.key): \(x.value) against \(y.value)")
+        }
+        for stage in ["multitask", "stage1", "stage2"] {
+            let p = try Safetensors.read(optimized + "/Session1/\(stage)/final.safetensors")
+            let q = try Safetensors.read(unoptimized + "/Session1/\(stage)/final.safetensors")
+            #expect(Set(p.keys) == Set(q.keys))
+            var worst: Float = 0
+            for (name, tensor) in p {
+                guard let other = q[name], other.count == tensor.count else { continue }
+                for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
+            }
+            #expect(worst <= 1e-4, "\(stage): largest difference \(worst)")
+        }
+        #expect(a.output.replacingOccurrences(of: optimized, with: "RUN") == b.output.replacingOccurrences(of: unoptimized, with: "RUN"))
+    }
+
     @Test("compile --stage shows the training graph: losses, gradients, and no backward node for the frozen CNN; dot styles backward nodes")
     func trainingGraph() throws {
         let ir = try CommandLineTests.run(["compile", "graphs/gmp_tl.yaml", "--stage", "multitask", "--emit", "ir",
