@@ -34,17 +34,7 @@ import Testing
         var parameters = checkpoint.tensors
         for (name, tensor) in try Safetensors.read(Self.fixture + "/heads.safetensors") { parameters[name] = tensor }
         let reference = try Safetensors.read(Self.fixture + "/reference.safetensors")
-        let waves = (0..<3).map { reference["wave.\($0)"]!.floatArray }
-        let longest = waves.map(\.count).max()!
-        let wave = HostTensor(.f32, shape: [3, longest])
-        for (b, samples) in waves.enumerated() {
-            for (t, sample) in samples.enumerated() { wave.floats[b * longest + t] = sample }
-        }
-        let inputs: [String: HostTensor] = [
-            "wave": wave, "lengths": HostTensor(int32s: waves.map { Int32($0.count) }, shape: [3]),
-            "targets.emotion": reference["emotion"]!, "targets.gender": reference["gender"]!,
-            "class_weights.emotion": reference["class_weights"]!,
-        ]
+        let inputs = try WholeModelGradientTests.inputs(reference)
 
         // Training: the same step (seed, step: the same time masks) through both plans.
         let fetch = ["loss"] + training.trainedParameters.map { "grad.\($0)" }

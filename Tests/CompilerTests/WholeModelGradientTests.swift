@@ -13,6 +13,21 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixture = root.appendingPathComponent("Tests/CompilerTests/Fixtures/gmptl_gradients").path
 
+    /// The fixture's three utterances as a padded batch, with their targets and class weights.
+    static func inputs(_ reference: [String: HostTensor]) throws -> [String: HostTensor] {
+        let waves = try (0..<3).map { try #require(reference["wave.\($0)"]).floatArray }
+        let longest = waves.map(\.count).max() ?? 0
+        let wave = HostTensor(.f32, shape: [3, longest])
+        for (b, samples) in waves.enumerated() {
+            for (t, sample) in samples.enumerated() { wave.floats[b * longest + t] = sample }
+        }
+        return [
+            "wave": wave, "lengths": HostTensor(int32s: waves.map { Int32($0.count) }, shape: [3]),
+            "targets.emotion": try #require(reference["emotion"]), "targets.gender": try #require(reference["gender"]),
+            "class_weights.emotion": try #require(reference["class_weights"]),
+        ]
+    }
+
     @Test func multitaskGradientsMatchPyTorch() throws {
         let checkpoint = try HFCheckpoint.load(directory: Self.fixture)
         // Evaluation-mode reference: no dropout and no time masking, so switch both off in the training graph.
@@ -31,17 +46,7 @@ import Testing
         var parameters = checkpoint.tensors
         for (name, tensor) in try Safetensors.read(Self.fixture + "/heads.safetensors") { parameters[name] = tensor }
 
-        let waves = (0..<3).map { reference["wave.\($0)"]!.floatArray }
-        let longest = waves.map(\.count).max()!
-        let wave = HostTensor(.f32, shape: [3, longest])
-        for (b, samples) in waves.enumerated() {
-            for (t, sample) in samples.enumerated() { wave.floats[b * longest + t] = sample }
-        }
-        let inputs: [String: HostTensor] = [
-            "wave": wave, "lengths": HostTensor(int32s: waves.map { Int32($0.count) }, shape: [3]),
-            "targets.emotion": reference["emotion"]!, "targets.gender": reference["gender"]!,
-            "class_weights.emotion": reference["class_weights"]!,
-        ]
+        let inputs = try Self.inputs(reference)
         let fetch = ["loss", "loss.emotion", "loss.gender"] + training.trainedParameters.map { "grad.\($0)" }
         let results = try Interpreter(graph: training.graph).run(inputs: inputs, parameters: parameters, fetch: fetch,
                                                                 mode: .training(seed: 1, step: 0))
