@@ -33,7 +33,7 @@ test: deps
 # The suites that run OpenBLAS (kernels, interpreter and gradients, training end to end) under each family of
 # OpenBLAS's x86-64 kernels, forced through OPENBLAS_CORETYPE: SSE3 (Prescott), AVX2 (Haswell), AVX-512 (SkylakeX),
 # AVX-512 with BF16 (Cooperlake). A core whose instructions this CPU lacks is skipped, and the line says so.
-# About 70 s a core on 2 cores, after the build (docs/performance.md).
+# About 100 s a core on 2 cores, after the build (docs/performance.md).
 CORES ?= Prescott Haswell SkylakeX Cooperlake
 CORE_SUITES ?= KernelsTests RuntimeTests CompilerTests SERTests CommandLineTests
 test-cores: deps
