@@ -85,6 +85,34 @@ struct MemoryPlanTests {
         #expect(memory.overlaps().isEmpty)
     }
 
+    @Test("a step that drops layers: only the nodes that run are placed, aliases read their source's storage")
+    func droppedLayers() throws {
+        var b = GraphBuilder(name: "drops")
+        var x = b.parameter("x", shape: [3, 5])
+        for layer in 0..<6 {
+            let w = b.parameter("w\(layer)", shape: [5, 5])
+            let y = b.add(.unary(.tanh), [b.add(.linear, [x, w], name: "linear\(layer)")[0]], name: "tanh\(layer)")[0]
+            x = b.add(.layerDrop(probability: 0.5), [x, y], name: "drop\(layer)")[0]
+        }
+        let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [x], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
+        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
+        let plan = try ExecutionPlan.compile(try b.finish(), fetch: ["loss"] + gradients.map { "grad.\($0.name)" }, mode: .training)
+        let layerDrop = LayerDropPlan(program: plan.program, wanted: plan.fetched.map(\.value)) { node, _ in
+            ["drop1", "drop2", "drop4"].contains(node.name)
+        }
+        #expect(layerDrop.dropsLayers)
+        let memory = try #require(MemoryPlan.make(plan, symbols: [:], layerDrop: layerDrop))
+        #expect(memory.overlaps().isEmpty)
+        for (index, node) in plan.program.nodes.enumerated() where !layerDrop.runs[index] {
+            #expect(node.outputs.allSatisfy { memory.placements[$0.index] == nil }, "\(node.name) does not run")
+        }
+        let tanh1 = try #require(plan.program.nodes.first { $0.name == "tanh1" })
+        #expect(memory.placements[tanh1.outputs[0].index] == nil, "a dropped layer's nodes are not placed")
+        let full = try #require(MemoryPlan.make(plan, symbols: [:]))
+        #expect(memory.naiveBytes < full.naiveBytes)
+    }
+
     @Test("graphs/gmp_tl.yaml with a tiny backbone: inference and every training stage plan without overlaps, near the bound")
     func gmpTL() throws {
         let root = WholeModelGradientTests.root

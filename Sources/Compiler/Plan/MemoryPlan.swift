@@ -52,8 +52,10 @@ public struct MemoryPlan: Sendable {
 
     static let alignment = 64
 
-    /// Plans `plan` for concrete symbol values (`B`, `S`, ...); nil when a shape does not evaluate.
-    public static func make(_ plan: ExecutionPlan, symbols: [String: Int]) -> MemoryPlan? {
+    /// Plans `plan` for concrete symbol values (`B`, `S`, ...); nil when a shape does not evaluate. For a training
+    /// step that drops layers, `layerDrop` says which nodes run and which values are other values (their readers
+    /// read the other value's storage) or zeros (made where read, outside the arena).
+    public static func make(_ plan: ExecutionPlan, symbols: [String: Int], layerDrop: LayerDropPlan? = nil) -> MemoryPlan? {
         let program = plan.program
         var bytes = [Int](repeating: 0, count: program.values.count)
         for value in program.values {
@@ -65,11 +67,18 @@ public struct MemoryPlan: Sendable {
             bytes[value.id.index] = count * 4  // f32 and i32
         }
         let end = program.nodes.count
+        let runs = layerDrop?.runs
+        /// The value whose storage a value is (itself unless layers are dropped), nil for zeros.
+        func source(_ value: ValueID) -> ValueID? {
+            guard let layerDrop else { return value }
+            if case let .value(source) = layerDrop.source(of: value) { return source }
+            return nil
+        }
         // The last node that reads each value's elements.
         var lastRead = [Int?](repeating: nil, count: program.values.count)
-        for (index, node) in program.nodes.enumerated() {
+        for (index, node) in program.nodes.enumerated() where runs?[index] ?? true {
             for (input, reads) in zip(node.inputs, node.op.readsElements(inputCount: node.inputs.count)) where reads {
-                lastRead[input.index] = index
+                if let read = source(input) { lastRead[read.index] = index }
             }
         }
         // Storage groups: a value's storage is its own or another value's (views, in-place outputs).
@@ -79,8 +88,8 @@ public struct MemoryPlan: Sendable {
         var persistent = Set<Int>()
         var external = Set<Int>()
         var naive = 0, outside = 0
-        let fetched = Set(plan.fetched.map(\.value))
-        for (index, node) in program.nodes.enumerated() {
+        let fetched = Set(plan.fetched.compactMap { source($0.value) })
+        for (index, node) in program.nodes.enumerated() where runs?[index] ?? true {
             switch node.op {
             case .input, .parameter:
                 for output in node.outputs { external.insert(output.index) }
@@ -107,14 +116,14 @@ public struct MemoryPlan: Sendable {
                     return !external.contains(i) && !persistent.contains(storageOf[i]) && storageOf[i] >= 0
                 }
                 switch node.op.aliasing {
-                case let .view(of: k) where k < node.inputs.count && shareable(node.inputs[k]):
-                    storageOf[v] = storageOf[node.inputs[k].index]
+                case let .view(of: k) where k < node.inputs.count:
+                    if let input = source(node.inputs[k]), shareable(input) { storageOf[v] = storageOf[input.index] }
                 case let .inPlace(candidates):
                     for k in candidates where k < node.inputs.count {
-                        let input = node.inputs[k]
+                        guard let input = source(node.inputs[k]) else { continue }
                         let storage = shareable(input) ? storageOf[input.index] : -1
                         // The storage is free after this node: every value in it is read last here or earlier.
-                        guard storage >= 0, bytes[input.index] == bytes[v], node.inputs.filter({ $0 == input }).count == 1,
+                        guard storage >= 0, bytes[input.index] == bytes[v], node.inputs.filter({ source($0) == input }).count == 1,
                               members[storage, default: [storage]].allSatisfy({ last[$0] <= index })
                         else { continue }
                         storageOf[v] = storage

@@ -10,7 +10,7 @@ import GraphIR
 ///
 /// Values live in one arena at the offsets of the plan's `MemoryPlan` for the call's sizes (views and in-place
 /// outputs included); fetched values, kernel workspaces and what forward nodes save for their gradient nodes come
-/// from a pool, and so does everything in a training step that drops layers (its liveness is not the plan's).
+/// from a pool. A training step that drops layers has a memory plan of its own, for the nodes that run.
 public struct Interpreter {
     public let graph: Graph
     /// Whether plans are simplified and run in a planned arena (`false`: the unoptimised program with every buffer
@@ -103,7 +103,15 @@ public struct Interpreter {
 
         // The arena, at the memory plan's offsets for these sizes (pool buffers where the plan has no place).
         let planMode: ExecutionPlan.Mode = mode.isTraining ? .training : .inference
-        let memory = dropping || !optimize ? nil : plans.memoryPlan(of: plan, fetch: names, mode: planMode, symbols: binding.symbols)
+        // A step that drops layers has a memory plan of its own (which nodes run, which values are others), by the
+        // dropped `layer_drop` nodes.
+        let dropped = dropping ? program.nodes.indices.filter { index in
+            if case let .layerDrop(probability) = program.nodes[index].op {
+                state.skipsLayer(program.nodes[index], probability: probability)
+            } else { false }
+        } : []
+        let memory = optimize ? plans.memoryPlan(of: plan, fetch: names, mode: planMode, symbols: binding.symbols,
+                                                 layerDrop: dropping ? layerDrop : nil, dropped: dropped) : nil
         let arena = memory.map { arenas.take($0.arenaBytes) }
         defer { if let arena { arenas.give(arena) } }
         var current: Node?

@@ -29,6 +29,8 @@ final class PlanCache: Sendable {
     private struct MemoryKey: Hashable {
         var plan: Key
         var symbols: [String: Int]
+        /// The `layer_drop` nodes a training step drops (their indices in the program).
+        var dropped: [Int]
     }
 
     private let memoryPlans = Mutex<[MemoryKey: MemoryPlan]>([:])
@@ -36,11 +38,12 @@ final class PlanCache: Sendable {
     /// The memory plan of `plan` (cached under `fetch` and `mode`) for concrete sizes, made when it is not cached yet;
     /// nil when a size does not evaluate. Training batches come in many lengths: past 64 entries the cache starts over.
     func memoryPlan(
-        of plan: ExecutionPlan, fetch: [String], mode: ExecutionPlan.Mode, symbols: [String: Int]
+        of plan: ExecutionPlan, fetch: [String], mode: ExecutionPlan.Mode, symbols: [String: Int],
+        layerDrop: LayerDropPlan?, dropped: [Int]
     ) -> MemoryPlan? {
-        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols)
+        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols, dropped: dropped)
         if let memory = memoryPlans.withLock({ $0[key] }) { return memory }
-        guard let memory = MemoryPlan.make(plan, symbols: symbols) else { return nil }
+        guard let memory = MemoryPlan.make(plan, symbols: symbols, layerDrop: layerDrop) else { return nil }
         memoryPlans.withLock { plans in
             if plans.count >= 64 { plans.removeAll() }
             plans[key] = memory
