@@ -42,8 +42,8 @@ struct PlanReport {
         ]
         let peak = memory.nodesAtPeak
         lines.append("live at peak    \(peak.count) values: " + (peak.count <= 12 ? peak.joined(separator: ", ") : peak.prefix(12).joined(separator: ", ") + ", ..."))
-        for (node, reason) in plan.simplification?.bypassed ?? [] { lines.append("bypassed        \(node): \(reason)") }
-        for (node, into) in plan.simplification?.merged ?? [] { lines.append("merged          \(node) into \(into) (the same op on the same inputs)") }
+        for bypass in plan.simplification?.bypassed ?? [] { lines.append("bypassed        \(bypass.node): \(bypass.reason)") }
+        for merge in plan.simplification?.merged ?? [] { lines.append("merged          \(merge.node) into \(merge.into) (the same op on the same inputs)") }
         text = lines.joined(separator: "\n")
     }
 }

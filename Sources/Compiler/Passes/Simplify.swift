@@ -11,17 +11,22 @@ import GraphIR
 public enum Simplify {
     /// What one run of the pass did, for `--explain` and the tests.
     public struct Report: Equatable, Sendable {
-        /// Bypassed nodes by name, with why.
-        public var bypassed: [(node: String, reason: String)] = []
-        /// Merged nodes: the duplicate's name and the node it now reads from.
-        public var merged: [(node: String, into: String)] = []
+        /// A node whose outputs are its input's (or incoming gradient's), and why.
+        public struct Bypass: Equatable, Sendable {
+            public var node: String
+            public var reason: String
+        }
+
+        /// A duplicate node and the node its readers now read from.
+        public struct Merge: Equatable, Sendable {
+            public var node: String
+            public var into: String
+        }
+
+        public var bypassed: [Bypass] = []
+        public var merged: [Merge] = []
         /// How many nodes dead-code removal took out.
         public var removed = 0
-
-        public static func == (a: Report, b: Report) -> Bool {
-            a.bypassed.map(\.node) == b.bypassed.map(\.node) && a.bypassed.map(\.reason) == b.bypassed.map(\.reason)
-                && a.merged.map(\.node) == b.merged.map(\.node) && a.merged.map(\.into) == b.merged.map(\.into) && a.removed == b.removed
-        }
     }
 
     /// The simplified graph and what was done.
@@ -34,20 +39,20 @@ public enum Simplify {
             switch node.op {
             case let .dropout(probability) where probability == 0:
                 replacements[node.outputs[0]] = node.inputs[0]
-                report.bypassed.append((node.name, "dropout with p = 0"))
+                report.bypassed.append(.init(node: node.name, reason: "dropout with p = 0"))
             case let .gradient(of: .dropout(probability), wrt) where probability == 0 && wrt == [true]:
                 // Inputs: x, y, dy; output: dx = dy.
                 replacements[node.outputs[0]] = node.inputs[2]
-                report.bypassed.append((node.name, "gradient of dropout with p = 0"))
+                report.bypassed.append(.init(node: node.name, reason: "gradient of dropout with p = 0"))
             case .reshape where graph[node.inputs[0]].type == graph[node.outputs[0]].type:
                 replacements[node.outputs[0]] = node.inputs[0]
-                report.bypassed.append((node.name, "reshape to the same shape"))
+                report.bypassed.append(.init(node: node.name, reason: "reshape to the same shape"))
             default:
                 guard !hasBackward, Self.isPure(node.op) else { continue }
                 let signature = Signature(op: node.op, inputs: node.inputs.map { resolve($0, replacements) })
                 if let first = seen[signature] {
                     for (duplicate, original) in zip(node.outputs, first.outputs) { replacements[duplicate] = original }
-                    report.merged.append((node.name, first.name))
+                    report.merged.append(.init(node: node.name, into: first.name))
                 } else {
                     seen[signature] = node
                 }

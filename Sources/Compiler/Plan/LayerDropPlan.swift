@@ -18,14 +18,17 @@ public struct LayerDropPlan: Sendable {
     /// Whether node `i` of the program runs.
     public private(set) var runs: [Bool]
     private var sources: [ValueID: Source] = [:]
+    /// The indices of the `layer_drop` nodes that drop their layer in this step (what makes its plan differ).
+    public private(set) var dropped: [Int] = []
 
     /// The plan for fetching `wanted` from `program`; `skips` says whether a `layer_drop` node drops its layer.
     public init(program: Graph, wanted: [ValueID], skips: (Node, Float) -> Bool) {
         runs = [Bool](repeating: true, count: program.nodes.count)
+        dropped = program.nodes.indices.filter { index in
+            if case let .layerDrop(probability) = program.nodes[index].op { skips(program.nodes[index], probability) } else { false }
+        }
         // No layer dropped (inference, or a step whose draws keep every layer): every node runs.
-        guard program.nodes.contains(where: { node in
-            if case let .layerDrop(probability) = node.op { skips(node, probability) } else { false }
-        }) else { return }
+        guard !dropped.isEmpty else { return }
         for node in program.nodes {
             let inputs = node.inputs.map { source(of: $0) }
             if case let .layerDrop(probability) = node.op, skips(node, probability) {
@@ -67,5 +70,5 @@ public struct LayerDropPlan: Sendable {
     public func source(of value: ValueID) -> Source { sources[value] ?? .value(value) }
 
     /// Whether some layer is dropped (otherwise every node runs and every value is itself).
-    public var dropsLayers: Bool { !sources.isEmpty }
+    public var dropsLayers: Bool { !dropped.isEmpty }
 }

@@ -34,7 +34,7 @@ public struct Interpreter {
     /// The plan a run with `names` and `mode` executes (compiled on first use, then cached).
     public func plan(fetch names: [String], mode: RunMode = .inference) throws(RunError) -> ExecutionPlan {
         do {
-            return try plans.plan(for: graph, fetch: names, mode: mode.isTraining ? .training : .inference, optimize: optimize)
+            return try plans.plan(for: graph, fetch: names, mode: mode.planMode, optimize: optimize)
         } catch {
             throw RunError(error.diagnostics)
         }
@@ -78,7 +78,7 @@ public struct Interpreter {
             : nil
         let dropping = layerDrop?.dropsLayers == true
         /// What a value is: its own slot, another value's, or zeros.
-        func source(of value: ValueID) -> LayerDropPlan.Source { dropping ? layerDrop?.source(of: value) ?? .value(value) : .value(value) }
+        func source(of value: ValueID) -> LayerDropPlan.Source { layerDrop?.source(of: value) ?? .value(value) }
         /// The tensor of a value: the one its source holds, or zeros of its shape.
         func tensor(_ value: ValueID, in values: [HostTensor?]) -> HostTensor? {
             switch source(of: value) {
@@ -102,16 +102,10 @@ public struct Interpreter {
         }
 
         // The arena, at the memory plan's offsets for these sizes (pool buffers where the plan has no place).
-        let planMode: ExecutionPlan.Mode = mode.isTraining ? .training : .inference
-        // A step that drops layers has a memory plan of its own (which nodes run, which values are others), by the
-        // dropped `layer_drop` nodes.
-        let dropped = dropping ? program.nodes.indices.filter { index in
-            if case let .layerDrop(probability) = program.nodes[index].op {
-                state.skipsLayer(program.nodes[index], probability: probability)
-            } else { false }
-        } : []
-        let memory = optimize ? plans.memoryPlan(of: plan, fetch: names, mode: planMode, symbols: binding.symbols,
-                                                 layerDrop: dropping ? layerDrop : nil, dropped: dropped) : nil
+        // A step that drops layers has a memory plan of its own (which nodes run, which values are others), cached
+        // by the dropped `layer_drop` nodes.
+        let memory = optimize ? plans.memoryPlan(of: plan, fetch: names, mode: mode.planMode, symbols: binding.symbols,
+                                                 layerDrop: layerDrop) : nil
         let arena = memory.map { arenas.take($0.arenaBytes) }
         defer { if let arena { arenas.give(arena) } }
         var current: Node?

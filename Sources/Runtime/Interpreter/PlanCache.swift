@@ -39,9 +39,9 @@ final class PlanCache: Sendable {
     /// nil when a size does not evaluate. Training batches come in many lengths: past 64 entries the cache starts over.
     func memoryPlan(
         of plan: ExecutionPlan, fetch: [String], mode: ExecutionPlan.Mode, symbols: [String: Int],
-        layerDrop: LayerDropPlan?, dropped: [Int]
+        layerDrop: LayerDropPlan?
     ) -> MemoryPlan? {
-        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols, dropped: dropped)
+        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols, dropped: layerDrop?.dropped ?? [])
         if let memory = memoryPlans.withLock({ $0[key] }) { return memory }
         guard let memory = MemoryPlan.make(plan, symbols: symbols, layerDrop: layerDrop) else { return nil }
         memoryPlans.withLock { plans in

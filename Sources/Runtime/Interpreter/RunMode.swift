@@ -1,3 +1,5 @@
+import Compiler
+
 /// How a graph runs.
 public enum RunMode: Hashable, Sendable {
     /// Dropout and time masking are identities; results of nodes that read parameters only (the weight-normalised
@@ -10,4 +12,7 @@ public enum RunMode: Hashable, Sendable {
     case training(seed: UInt64, step: UInt64)
 
     var isTraining: Bool { if case .training = self { true } else { false } }
+
+    /// The compiled plan a run in this mode executes: training, or the inference form (evaluation shares it).
+    var planMode: ExecutionPlan.Mode { isTraining ? .training : .inference }
 }
