@@ -14,18 +14,22 @@
 /// PyTorch's `key_padding_mask`). A sequence of length 0 has no valid key: its probabilities, outputs and
 /// gradients are all zero (never NaN).
 ///
-/// The GEMMs run one `(b, h)` at a time (OpenBLAS threads them); softmax rows and the softmax gradient run in
-/// parallel over rows, each row in a fixed order, so results do not depend on the thread count.
+/// The `(b, h)` pairs run side by side on the kernel threads, each with one-thread GEMMs and its softmax rows in a
+/// fixed order, so results do not depend on the thread count (nor, with the packed GEMM, on the split).
 public enum Attention {
     /// Floats of the `probabilities` buffer: `batch * heads * sequenceLength^2`.
     public static func probabilitiesCount(batch: Int, heads: Int, sequenceLength: Int) -> Int {
         batch * heads * sequenceLength * sequenceLength
     }
 
-    /// Floats of `backward`'s scratch `workspace`: one `[T, T]` matrix, reused for every `(b, h)`.
+    /// Floats of `backward`'s scratch `workspace`: one `[T, T]` matrix per kernel thread, reused for every
+    /// `(b, h)` that thread runs. Sized by the thread count at the call, so size it just before.
     public static func backwardWorkspaceCount(sequenceLength: Int) -> Int {
-        sequenceLength * sequenceLength
+        workspaceSlots * sequenceLength * sequenceLength
     }
+
+    /// Heads run side by side in `backward` (one scratch matrix each).
+    static var workspaceSlots: Int { KernelThreads.count }
 
     /// `out = softmax(scale * Q K^T, masked) V` per head; saves the probabilities.
     public static func forward(
@@ -37,37 +41,24 @@ public enum Attention {
         guard batch > 0, length > 0, heads > 0 else { return }
         let width = heads * headDim
         let plane = length * length
-
-        // Scores over the valid keys of each sequence.
-        for b in 0..<batch {
-            let valid = Lengths.valid(lengths, b, frames: length)
-            for h in 0..<heads {
-                let offset = b * length * width + h * headDim
-                Gemm.multiply(
-                    transB: true, m: length, n: valid, k: headDim, alpha: scale,
-                    a: q + offset, lda: width, b: k + offset, ldb: width,
-                    c: probabilities + (b * heads + h) * plane, ldc: length)
-            }
-        }
-
-        // Softmax over the valid keys; masked keys get probability 0.
-        let rowsPerSequence = heads * length
-        Parallel.forChunks(batch * rowsPerSequence, grain: max(1, 8_192 / length)) { range in
-            for row in range {
-                let valid = Lengths.valid(lengths, row / rowsPerSequence, frames: length)
-                softmaxRow(probabilities + row * length, valid: valid, count: length)
-            }
-        }
-
-        // out = P V (an empty sum, hence zeros, for a sequence of length 0).
-        for b in 0..<batch {
-            let valid = Lengths.valid(lengths, b, frames: length)
-            for h in 0..<heads {
-                let offset = b * length * width + h * headDim
-                Gemm.multiply(
-                    m: length, n: headDim, k: valid,
-                    a: probabilities + (b * heads + h) * plane, lda: length, b: v + offset, ldb: width,
-                    c: out + offset, ldc: width)
+        // One (b, h) at a time per thread: scores, softmax and P V while the head's P is in cache.
+        Gemm.serialProducts {
+            Parallel.forChunks(batch * heads) { range in
+                for index in range {
+                    let b = index / heads, h = index % heads
+                    let valid = Lengths.valid(lengths, b, frames: length)
+                    let offset = b * length * width + h * headDim
+                    let p = probabilities + index * plane
+                    Gemm.multiply(
+                        transB: true, m: length, n: valid, k: headDim, alpha: scale,
+                        a: q + offset, lda: width, b: k + offset, ldb: width, c: p, ldc: length, threads: 1)
+                    // Softmax over the valid keys; masked keys get probability 0.
+                    for row in 0..<length { softmaxRow(p + row * length, valid: valid, count: length) }
+                    // out = P V (an empty sum, hence zeros, for a sequence of length 0).
+                    Gemm.multiply(
+                        m: length, n: headDim, k: valid, a: p, lda: length, b: v + offset, ldb: width,
+                        c: out + offset, ldc: width, threads: 1)
+                }
             }
         }
     }
@@ -86,43 +77,47 @@ public enum Attention {
         guard batch > 0, length > 0, heads > 0 else { return }
         let width = heads * headDim
         let plane = length * length
-        let scores = workspace
+        let pairs = batch * heads, slots = min(workspaceSlots, pairs)
+        Gemm.serialProducts {
+            // Slot s runs pairs s, s + slots, ... with its own [T, T] scratch.
+            Parallel.forChunks(slots) { slotRange in
+                for slot in slotRange {
+                    let scores = workspace + slot * plane
+                    for index in stride(from: slot, to: pairs, by: slots) {
+                        let b = index / heads, h = index % heads
+                        let valid = Lengths.valid(lengths, b, frames: length)
+                        let offset = b * length * width + h * headDim
+                        let p = probabilities + index * plane
 
-        for b in 0..<batch {
-            let valid = Lengths.valid(lengths, b, frames: length)
-            for h in 0..<heads {
-                let offset = b * length * width + h * headDim
-                let p = probabilities + (b * heads + h) * plane
+                        // dV = P^T dO for the valid keys; masked keys get nothing.
+                        Gemm.multiply(
+                            transA: true, m: valid, n: headDim, k: length, a: p, lda: length, b: dOut + offset,
+                            ldb: width, c: dV + offset, ldc: width, threads: 1)
+                        zeroRows(dV + offset, from: valid, to: length, columns: headDim, stride: width)
 
-                // dV = P^T dO for the valid keys; masked keys get nothing.
-                Gemm.multiply(
-                    transA: true, m: valid, n: headDim, k: length, a: p, lda: length, b: dOut + offset, ldb: width,
-                    c: dV + offset, ldc: width)
-                zeroRows(dV + offset, from: valid, to: length, columns: headDim, stride: width)
-
-                // dP = dO V^T over the valid keys, then dS = P * (dP - <dP, P>) row by row, in place.
-                Gemm.multiply(
-                    transB: true, m: length, n: valid, k: headDim, a: dOut + offset, lda: width, b: v + offset,
-                    ldb: width, c: scores, ldc: length)
-                if valid > 0 {
-                    Parallel.forChunks(length, grain: max(1, 8_192 / valid)) { range in
-                        for i in range {
-                            let pRow = p + i * length
-                            let dRow = scores + i * length
-                            let centre = Reduce.dot(dRow, pRow, count: valid)
-                            for j in 0..<valid { dRow[j] = pRow[j] * (dRow[j] - centre) }
+                        // dP = dO V^T over the valid keys, then dS = P * (dP - <dP, P>) row by row, in place.
+                        Gemm.multiply(
+                            transB: true, m: length, n: valid, k: headDim, a: dOut + offset, lda: width, b: v + offset,
+                            ldb: width, c: scores, ldc: length, threads: 1)
+                        if valid > 0 {
+                            for i in 0..<length {
+                                let pRow = p + i * length
+                                let dRow = scores + i * length
+                                let centre = Reduce.dot(dRow, pRow, count: valid)
+                                for j in 0..<valid { dRow[j] = pRow[j] * (dRow[j] - centre) }
+                            }
                         }
+
+                        // dQ = scale dS K (zeros when no key is valid), dK = scale dS^T Q for the valid keys.
+                        Gemm.multiply(
+                            m: length, n: headDim, k: valid, alpha: scale, a: scores, lda: length, b: k + offset,
+                            ldb: width, c: dQ + offset, ldc: width, threads: 1)
+                        Gemm.multiply(
+                            transA: true, m: valid, n: headDim, k: length, alpha: scale, a: scores, lda: length,
+                            b: q + offset, ldb: width, c: dK + offset, ldc: width, threads: 1)
+                        zeroRows(dK + offset, from: valid, to: length, columns: headDim, stride: width)
                     }
                 }
-
-                // dQ = scale dS K (zeros when no key is valid), dK = scale dS^T Q for the valid keys.
-                Gemm.multiply(
-                    m: length, n: headDim, k: valid, alpha: scale, a: scores, lda: length, b: k + offset, ldb: width,
-                    c: dQ + offset, ldc: width)
-                Gemm.multiply(
-                    transA: true, m: valid, n: headDim, k: length, alpha: scale, a: scores, lda: length,
-                    b: q + offset, ldb: width, c: dK + offset, ldc: width)
-                zeroRows(dK + offset, from: valid, to: length, columns: headDim, stride: width)
             }
         }
     }

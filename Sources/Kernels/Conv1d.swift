@@ -109,8 +109,10 @@ public enum Conv1d {
         }
         if shape.readsInputInPlace {
             let rowStride = shape.stride * shape.inChannels
+            // The packed GEMM reads overlapping rows (leading dimension below k): all taps in one product.
+            let allTaps = Gemm.automaticEngine(rows: outLength, transA: false) == .packed ? shape.kernel : nil
             for b in 0..<shape.batch {
-                forEachTapChunk(shape) { firstTap, taps, isFirst in
+                forEachTapChunk(shape, maxTaps: allTaps) { firstTap, taps, isFirst in
                     Gemm.multiply(
                         transB: true, m: outLength, n: outChannels, k: taps * shape.inChannels,
                         a: x + b * inSequence + firstTap * shape.inChannels, lda: rowStride,
@@ -132,28 +134,27 @@ public enum Conv1d {
                     a: patches, lda: width,
                     b: packed + g * shape.outPerGroup * shape.patchSize + offset, ldb: shape.patchSize,
                     beta: taps.lowerBound == 0 ? biasBeta : 1, c: y + b * outSequence + g * shape.outPerGroup,
-                    ldc: outChannels)
+                    ldc: outChannels, threads: serial ? 1 : nil)
             }
         }
         guard slots >= 2 else {
             for b in 0..<shape.batch { for g in 0..<shape.groups { run(group: g, batch: b, patches: patches, serial: false) } }
             return
         }
-        // Groups side by side, each GEMM on one OpenBLAS thread; every output column belongs to one group, so the
+        // Groups side by side, each GEMM on one thread; every output column belongs to one group, so the
         // result is the same as one group at a time.
-        let blasThreads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(blasThreads) }
-        for b in 0..<shape.batch {
-            let work = { (slot: Int) in
-                for g in stride(from: slot, to: shape.groups, by: slots) {
-                    run(group: g, batch: b, patches: patches + slot * block, serial: true)
+        Gemm.serialProducts {
+            for b in 0..<shape.batch {
+                let work = { (slot: Int) in
+                    for g in stride(from: slot, to: shape.groups, by: slots) {
+                        run(group: g, batch: b, patches: patches + slot * block, serial: true)
+                    }
                 }
-            }
-            withoutActuallyEscaping(work) { work in
-                // Each slot writes its own patches block and its own groups' output columns.
-                let shared = UncheckedSendable(work)
-                DispatchQueue.concurrentPerform(iterations: slots) { slot in shared.value(slot) }
+                withoutActuallyEscaping(work) { work in
+                    // Each slot writes its own patches block and its own groups' output columns.
+                    let shared = UncheckedSendable(work)
+                    DispatchQueue.concurrentPerform(iterations: slots) { slot in shared.value(slot) }
+                }
             }
         }
     }
@@ -348,10 +349,10 @@ public enum Conv1d {
 
     /// Calls `body(firstTap, tapCount, isFirst)` for consecutive chunks of at most `stride` taps.
     @inline(__always)
-    static func forEachTapChunk(_ shape: Geometry, _ body: (Int, Int, Bool) -> Void) {
+    static func forEachTapChunk(_ shape: Geometry, maxTaps: Int? = nil, _ body: (Int, Int, Bool) -> Void) {
         var firstTap = 0
         while firstTap < shape.kernel {
-            let taps = min(shape.stride, shape.kernel - firstTap)
+            let taps = min(maxTaps ?? shape.stride, shape.kernel - firstTap)
             body(firstTap, taps, firstTap == 0)
             firstTap += taps
         }

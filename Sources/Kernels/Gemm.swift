@@ -1,17 +1,85 @@
 import CBLAS
+import Foundation
+import PackedGemm
 
-/// General matrix multiplication over row-major Float32 matrices through OpenBLAS's `cblas_sgemm`.
+/// General matrix multiplication over row-major Float32 matrices.
 ///
 /// `C = alpha * op(A) * op(B) + beta * C`, where `op(A)` is `m x k` and `op(B)` is `k x n`. Leading dimensions
 /// are row strides in elements, so sub-matrices and strided views (one head of a `[T, heads * d]` tensor, every
 /// s-th frame of a signal) are passed without copies.
+///
+/// Two engines run the products (`Gemm.engine`): our packed AVX2 kernel (`PackedGemm`, C) on CPUs whose best
+/// OpenBLAS kernels are AVX2 ones, where it beats OpenBLAS's threading at the transformer's shapes and adds a fused
+/// epilogue (bias, GELU); OpenBLAS's `cblas_sgemm` elsewhere (AVX-512 CPUs, where its kernels are twice as wide,
+/// and CPUs without AVX2). `GMPTL_GEMM=openblas` or `GMPTL_GEMM=packed` forces one.
 public enum Gemm {
-    /// One GEMM. `transA` means `A` is stored `k x m`; `transB` means `B` is stored `n x k`.
+    /// The implementation of the products.
+    public enum Engine: String, Sendable, CaseIterable {
+        /// `cblas_sgemm` of the OpenBLAS core in use (`BLASCore`).
+        case openBLAS = "openblas"
+        /// The packed AVX2 + FMA kernel of the `PackedGemm` target, threaded by `Parallel`.
+        case packed
+    }
+
+    /// Whether this CPU runs the packed kernel (AVX2 and FMA).
+    public static let packedSupported: Bool = gmptl_packed_gemm_supported() != 0
+
+    /// The engine of this process and why, decided once from the CPU and `GMPTL_GEMM`.
+    public static let selection: (engine: Engine, reason: String) = select(
+        variable: ProcessInfo.processInfo.environment["GMPTL_GEMM"], cpuTier: BLASCore.tier(of: CPUIdentity.current),
+        packedSupported: packedSupported)
+
+    public static var engine: Engine { selection.engine }
+
+    /// The engine choice (a pure function, for tests): the variable's engine when set and runnable; otherwise the
+    /// packed kernel exactly when the CPU's best OpenBLAS tier is AVX2.
+    public static func select(variable: String?, cpuTier: BLASCore.Tier, packedSupported: Bool)
+        -> (engine: Engine, reason: String)
+    {
+        if let variable, !variable.isEmpty {
+            guard let chosen = Engine(rawValue: variable.lowercased()) else {
+                return (defaultEngine(cpuTier, packedSupported).engine,
+                        "GMPTL_GEMM=\(variable) is not an engine (openblas, packed); "
+                            + defaultEngine(cpuTier, packedSupported).reason)
+            }
+            if chosen == .packed && !packedSupported {
+                return (.openBLAS, "GMPTL_GEMM=packed, but this CPU lacks AVX2 and FMA")
+            }
+            return (chosen, "GMPTL_GEMM=\(chosen.rawValue)")
+        }
+        return defaultEngine(cpuTier, packedSupported)
+    }
+
+    private static func defaultEngine(_ tier: BLASCore.Tier, _ packedSupported: Bool) -> (engine: Engine, reason: String) {
+        if !packedSupported { return (.openBLAS, "the CPU lacks AVX2 and FMA") }
+        if tier >= .avx512 { return (.openBLAS, "OpenBLAS's AVX-512 kernels are wider than the packed AVX2 kernel") }
+        return (.packed, "the CPU's best kernels are AVX2 ones, where the packed kernel is faster")
+    }
+
+    /// What follows the product in the same pass over C: a bias per column, then an activation.
+    public struct Epilogue {
+        public var bias: UnsafePointer<Float>?
+        /// `.gelu` or nil (the other activations are not fused).
+        public var activation: Activation?
+
+        public init(bias: UnsafePointer<Float>? = nil, activation: Activation? = nil) {
+            self.bias = bias
+            self.activation = activation
+        }
+
+        public static var none: Epilogue { Epilogue() }
+        public var isNone: Bool { bias == nil && activation == nil }
+    }
+
+    /// One GEMM. `transA` means `A` is stored `k x m`; `transB` means `B` is stored `n x k`. `threads` caps the
+    /// threads of this product (1 inside a caller's own parallel loop); the epilogue runs after `beta * C` is added.
+    /// `engine` forces one (tests, benchmarks); by default `automaticEngine(rows:)` decides.
     @inlinable
     public static func multiply(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue = .none, threads: Int? = nil,
+        engine: Engine? = nil
     ) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
@@ -20,11 +88,121 @@ public enum Gemm {
                 let out = c + row * ldc
                 for column in 0..<n { out[column] = beta == 0 ? 0 : beta * out[column] }
             }
+            applyEpilogue(epilogue, c: c, m: m, n: n, ldc: ldc)
             return
         }
+        switch engine ?? automaticEngine(rows: m, transA: transA) {
+        case .packed:
+            packedMultiply(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc, epilogue: epilogue, threads: threads ?? KernelThreads.count)
+        case .openBLAS:
+            openBLASMultiply(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                beta: beta, c: c, ldc: ldc, threads: threads)
+            applyEpilogue(epilogue, c: c, m: m, n: n, ldc: ldc)
+        }
+    }
+
+    @usableFromInline
+    static func openBLASMultiply(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int?
+    ) {
+        // OpenBLAS's thread count is process-wide; the callers that pass 1 set it themselves around their loop.
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The epilogue as separate passes (the OpenBLAS engine and the empty product).
+    @usableFromInline
+    static func applyEpilogue(_ epilogue: Epilogue, c: UnsafeMutablePointer<Float>, m: Int, n: Int, ldc: Int) {
+        guard !epilogue.isNone else { return }
+        let bias = epilogue.bias, activation = epilogue.activation
+        Parallel.forChunks(m, grain: max(1, 16_384 / max(1, n))) { rows in
+            for row in rows {
+                let out = c + row * ldc
+                if let bias { for column in 0..<n { out[column] += bias[column] } }
+                if let activation {
+                    switch activation {
+                    case .gelu: for column in 0..<n { out[column] = FastMath.gelu(out[column]) }
+                    default: activation.forward(out, out, count: n)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The packed kernel reads A in place and re-reads it for every block of 128 columns, which pays at the
+    /// transformer's few hundred rows (10-17 % faster than OpenBLAS at 199 rows) but not at thousands, where
+    /// OpenBLAS's packed A blocks win (`gmptl bench kernels`); taller products go to OpenBLAS.
+    public static let packedRowLimit = 1_024
+
+    /// The engine for a product of `rows` rows: the process's engine, OpenBLAS past `packedRowLimit` and for a
+    /// transposed A (its six rows of a tile are then one short run per step of K, a cache line for 24 bytes, and
+    /// the weight gradients of the convolutions ran 20 % slower than OpenBLAS's).
+    @inlinable
+    public static func automaticEngine(rows: Int, transA: Bool) -> Engine {
+        engine == .packed && rows <= packedRowLimit && !transA ? .packed : .openBLAS
+    }
+
+    /// Products smaller than this many multiply-adds run on one thread (a fork costs about 10 microseconds).
+    @usableFromInline static let parallelThreshold = 1 << 19
+
+    @usableFromInline
+    static func packedMultiply(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        epilogue: Epilogue, threads: Int
+    ) {
+        let activation: Int32 = epilogue.activation == .gelu ? Int32(GMPTL_GEMM_ACTIVATION_GELU.rawValue) : 0
+        let unfused = epilogue.activation.map { $0 != .gelu } ?? false
+        func run(rows: Range<Int>, columns: Range<Int>) {
+            let status = gmptl_packed_gemm(
+                transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound, epilogue.bias, activation)
+            if status != 0 {
+                // No workspace for this thread (out of memory): OpenBLAS computes the same rectangle.
+                let at = rows.lowerBound, from = columns.lowerBound
+                openBLASMultiply(
+                    transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha,
+                    a: a + (transA ? at : at * lda), lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
+                    beta: beta, c: c + at * ldc + from, ldc: ldc, threads: 1)
+                let fused = Epilogue(bias: epilogue.bias.map { $0 + from }, activation: epilogue.activation == .gelu ? .gelu : nil)
+                applyEpilogue(fused, c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
+            }
+            if unfused, let other = epilogue.activation {
+                for row in rows { other.forward(c + row * ldc + columns.lowerBound, c + row * ldc + columns.lowerBound, count: columns.count) }
+            }
+        }
+        let tileRows = Int(GMPTL_GEMM_TILE_ROWS), tileColumns = Int(GMPTL_GEMM_TILE_COLUMNS)
+        guard threads > 1, m * n * k >= parallelThreshold else {
+            run(rows: 0..<m, columns: 0..<n)
+            return
+        }
+        // Columns when there are enough for every thread (each thread packs only its own part of B), else rows.
+        let panels = (n + tileColumns - 1) / tileColumns
+        if panels >= 2 * threads {
+            Parallel.forChunks(panels, threads: threads) { range in
+                run(rows: 0..<m, columns: range.lowerBound * tileColumns..<min(n, range.upperBound * tileColumns))
+            }
+        } else {
+            let groups = (m + tileRows - 1) / tileRows
+            Parallel.forChunks(groups, threads: threads) { range in
+                run(rows: range.lowerBound * tileRows..<min(m, range.upperBound * tileRows), columns: 0..<n)
+            }
+        }
+    }
+
+    /// Runs `body`, where the caller runs one-thread products side by side on its own threads (`threads: 1`):
+    /// OpenBLAS's thread count, which is process-wide, is 1 meanwhile, so its products do not fork inside ours.
+    public static func serialProducts<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let saved = openblas_get_num_threads()
+        guard saved > 1 else { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(saved) }
+        return try body()
     }
 
     /// `count` independent GEMMs whose operands start `strideA`, `strideB` and `strideC` elements apart

@@ -1,19 +1,15 @@
 /// A fully connected layer `y = x W^T + b` with PyTorch's weight layout `W: [out, in]`.
 ///
-/// `x: [rows, in]`, `y: [rows, out]`, `b: [out]` or nil.
+/// `x: [rows, in]`, `y: [rows, out]`, `b: [out]` or nil. An activation after the bias runs in the GEMM's epilogue
+/// (the fused `linear` + `gelu` of the compiler's fusion pass).
 public enum Linear {
     public static func forward(
         x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        y: UnsafeMutablePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int
+        y: UnsafeMutablePointer<Float>, rows: Int, inFeatures: Int, outFeatures: Int, activation: Activation? = nil
     ) {
-        if let bias {
-            for row in 0..<rows {
-                (y + row * outFeatures).update(from: bias, count: outFeatures)
-            }
-        }
         Gemm.multiply(
             transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight, ldb: inFeatures,
-            beta: bias == nil ? 0 : 1, c: y, ldc: outFeatures)
+            c: y, ldc: outFeatures, epilogue: Gemm.Epilogue(bias: bias, activation: activation))
     }
 
     /// Gradients of `forward`. Each output may be nil when not needed. With `accumulate` the weight and bias

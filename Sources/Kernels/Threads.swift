@@ -26,10 +26,11 @@ public enum Parallel {
     /// Splits `0..<count` into at most `KernelThreads.count` contiguous chunks of at least `grain` items and runs
     /// `body` on each, on the calling thread when a single chunk suffices. `body` must only write to disjoint
     /// places per chunk.
+    /// `threads` caps the chunks below `KernelThreads.count`.
     @inlinable
-    public static func forChunks(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    public static func forChunks(_ count: Int, grain: Int = 1, threads: Int? = nil, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let chunks = min(KernelThreads.count, max(1, count / max(1, grain)))
+        let chunks = min(threads ?? KernelThreads.count, KernelThreads.count, max(1, count / max(1, grain)))
         if chunks <= 1 {
             body(0..<count)
             return

@@ -25,6 +25,7 @@ enum KernelBenchmarks {
     static func all(quick: Bool) -> [KernelBenchmark] {
         var list = [gemm(1024)]
         if !quick { list.append(gemm(4096)) }
+        list += transformerProducts(quick: quick)
         list += hubertConvolutions()
         list += attention(batch: 1)
         list += lstm(batch: 8)
@@ -36,6 +37,31 @@ enum KernelBenchmarks {
         return KernelBenchmark(name: "sgemm", shape: "\(size)^3", flops: Gemm.flops(m: size, n: size, k: size)) {
             Gemm.multiply(m: size, n: size, k: size, a: a.pointer, lda: size, b: b.pointer, ldb: size, c: c.pointer, ldc: size)
         }
+    }
+
+    /// The linear layers of one HuBERT base layer on 4 s (199 frames a sequence) at batch 1 and 8, `x W^T` as the
+    /// interpreter runs them, through each engine this CPU runs.
+    static func transformerProducts(quick: Bool) -> [KernelBenchmark] {
+        let engines = Gemm.Engine.allCases.filter { $0 == .openBLAS || Gemm.packedSupported }
+        var list = [KernelBenchmark]()
+        for batch in quick ? [1] : [1, 8] {
+            let rows = 199 * batch
+            for (label, outFeatures, inFeatures) in [("q/k/v", 2_304, 768), ("ffn in", 3_072, 768), ("ffn out", 768, 3_072)] {
+                let x = BenchBuffer(rows * inFeatures), w = BenchBuffer(outFeatures * inFeatures, seed: 2)
+                let y = BenchBuffer(rows * outFeatures, seed: 3)
+                for engine in engines {
+                    list.append(KernelBenchmark(
+                        name: "linear \(label) (\(engine.rawValue))", shape: "\(rows)x\(inFeatures) -> \(outFeatures)",
+                        flops: Gemm.flops(m: rows, n: outFeatures, k: inFeatures)
+                    ) {
+                        Gemm.multiply(
+                            transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
+                            b: w.pointer, ldb: inFeatures, c: y.pointer, ldc: outFeatures, engine: engine)
+                    })
+                }
+            }
+        }
+        return list
     }
 
     /// HuBERT base's feature encoder and positional conv on 4 s of 16 kHz audio, batch 1.
