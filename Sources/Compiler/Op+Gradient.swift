@@ -28,6 +28,11 @@ extension Autodiff {
         case .input, .parameter, .constant, .windowLengths, .kmeansAssign:
             return []
 
+        case .linearActivation:
+            // Made by the fusion pass in inference plans only, after any differentiation.
+            throw CompileError("internal: '\(node.name)' is a fused \(node.op.name), which has no gradient rule; "
+                + "fusion runs on inference plans only")
+
         case .linear, .conv1d, .layerNorm, .groupNorm, .weightNorm, .unary, .softmax, .logSoftmax, .reduce, .slice,
              .concat, .attention, .lstm, .maskedMeanPool, .dropout, .layerDrop, .timeMask, .crossEntropy, .amSoftmax:
             return fused()

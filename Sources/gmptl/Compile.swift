@@ -35,8 +35,8 @@ struct Compile: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value, key=value (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "What to print: ir (the typed graph), summary, or plan (the execution plan and its memory plan).")
-    var emit: Emit = .summary
+    @Option(help: "What to print: ir (the typed graph), summary, or plan (the execution plan and its memory plan). Default: summary, or nothing else with --explain-fusion.")
+    var emit: Emit?
 
     @Option(name: .customLong("bind"), help: ArgumentHelp(
         "With --emit plan: a size for a symbolic dimension, SYMBOL=VALUE (repeatable; default B=1, S=64000: 4 s at 16 kHz).",
@@ -45,6 +45,11 @@ struct Compile: ParsableCommand {
 
     @Flag(help: "Print a table of parameters per scope and the total.")
     var params = false
+
+    @Flag(name: .customLong("explain-fusion"), help: ArgumentHelp(
+        "Print every fusion decision of the plan (fused or refused) with its reason.",
+        discussion: "The plan is the one --emit plan shows: inference of the outputs, or with --stage a training step."))
+    var explainFusion = false
 
     @Option(help: "Compile what this stage runs: for a training stage, the graph with its losses and backward pass.")
     var stage: String?
@@ -56,12 +61,14 @@ struct Compile: ParsableCommand {
     func run() throws {
         let compiled = try compileOrExit(file, overrides: overrides)
         let graph = try stage.map { try stageGraph(compiled, stage: $0, file: file) } ?? compiled.graph
-        switch emit {
+        switch emit ?? (explainFusion ? nil : .summary) {
+        case nil: break
         case .ir: print(graph.text, terminator: "")
         case .summary: print(GraphSummary(graph, stages: compiled.stages).text)
         case .plan: print(try PlanReport(graph, bindings: bindings).text)
         }
         if params { print(ParameterTable(graph).text) }
+        if explainFusion { print(FusionReport(try ExecutionPlan.shown(for: graph)).text) }
     }
 }
 

@@ -20,6 +20,8 @@ public struct ExecutionPlan: Sendable {
     public let fetched: [NamedValue]
     /// What simplification did (nil when the plan was compiled without optimisation).
     public let simplification: Simplify.Report?
+    /// What fusion decided (nil when the plan was compiled without optimisation).
+    public let fusion: Fusion.Report?
     /// For each node of `program`: the forward node a gradient node differentiates (the producer of its `y`).
     public let forwardNode: [NodeID?]
     /// For each node: whether a gradient node of the program reads what it saves.
@@ -52,22 +54,30 @@ public struct ExecutionPlan: Sendable {
         var passes: [(name: String, pass: (Graph) -> Graph)] = [("dead code", { $0.subgraph(computing: wanted) })]
         if mode == .inference { passes.append(("inference form", { $0.inferenceForm() })) }
         var report: Simplify.Report?
+        var fusion: Fusion.Report?
         if optimize {
             passes.append(("simplify", { graph in
                 let (simplified, done) = Simplify.run(graph)
                 report = done
                 return simplified
             }))
+            passes.append(("fusion", { graph in
+                let (fused, decided) = Fusion.run(graph)
+                fusion = decided
+                return fused
+            }))
         }
         let program: Graph
         do { program = try PassManager.run(graph, passes) } catch { throw CompileError(error.description) }
-        return ExecutionPlan(program: program, mode: mode, fetch: names, simplification: report)
+        return ExecutionPlan(program: program, mode: mode, fetch: names, simplification: report, fusion: fusion)
     }
 
-    private init(program: Graph, mode: Mode, fetch names: [String], simplification: Simplify.Report?) {
+    private init(program: Graph, mode: Mode, fetch names: [String], simplification: Simplify.Report?,
+                 fusion: Fusion.Report?) {
         self.program = program
         self.mode = mode
         self.simplification = simplification
+        self.fusion = fusion
         let named = program.outputs + program.taps
         fetched = names.compactMap { name in named.first { $0.name == name } }
 

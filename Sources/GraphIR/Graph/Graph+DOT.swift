@@ -234,6 +234,7 @@ private struct DOTWriter {
         ("color", "#6b7280"), ("arrowsize", "0.6"), ("fontname", "Helvetica"), ("fontsize", "8"), ("fontcolor", "#6b7280"),
     ]
     static let clusterAttributes = [("style", "rounded"), ("color", "#9ca3af")]
+    static let fusedClusterAttributes = [("style", "rounded,dashed"), ("color", "#d97706")]
     static let collapsedClusterAttributes = [
         ("style", "rounded,filled"), ("fillcolor", "#f1f5f9"), ("color", "#475569"), ("penwidth", "2"),
     ]
@@ -287,7 +288,18 @@ private struct DOTWriter {
             switch entry {
             case let .item(target):
                 let attributes = itemAttributes(target, standsFor: standsFor[target, default: []])
-                lines.append(indent + "\(Self.itemID(target)) [\(Self.attributes(attributes))];")
+                if case let .node(index) = target, !graph.nodes[index].members.isEmpty {
+                    // A node of the fusion pass: in a cluster labelled by the nodes it computes.
+                    let members = graph.nodes[index].members
+                    lines.append(indent + "subgraph \(Self.id("cluster:fused:" + graph.nodes[index].name)) {")
+                    for (key, value) in [("label", "fused: " + members.joined(separator: " + "))] + Self.fusedClusterAttributes {
+                        lines.append(indent + "  \(key)=\(Self.id(value));")
+                    }
+                    lines.append(indent + "  \(Self.itemID(target)) [\(Self.attributes(attributes))];")
+                    lines.append(indent + "}")
+                } else {
+                    lines.append(indent + "\(Self.itemID(target)) [\(Self.attributes(attributes))];")
+                }
             case let .cluster(child):
                 let scope = tree.clusters[child].scope
                 let name = tree.clusters[child].uniqueName
@@ -427,8 +439,8 @@ private struct DOTWriter {
     func summary(_ node: Node) -> String {
         let op = node.op
         switch op {
-        case .input, .parameter, .linear, .unary, .binary, .softmax, .logSoftmax, .reshape, .maskedMeanPool,
-             .maskPadding, .cosineSimilarity, .layerNorm:
+        case .input, .parameter, .linear, .linearActivation, .unary, .binary, .softmax, .logSoftmax, .reshape,
+             .maskedMeanPool, .maskPadding, .cosineSimilarity, .layerNorm:
             return op.name
         case .kmeansAssign:
             let k = node.inputs.count > 1 ? graph[node.inputs[1]].type.shape.first?.description ?? "?" : "?"

@@ -24,6 +24,19 @@ extension Graph {
         return rewired
     }
 
+    /// The graph in which node `id` applies `op` to `inputs` and is named `name`, computing the same outputs (same
+    /// types: `verify()` checks): the primitive of fusion, where the last node of a group takes over the group's
+    /// work and the others become dead code. `inputs` must be made by earlier nodes; `members` names the nodes the
+    /// new one computes.
+    public func replacingNode(_ id: NodeID, op: Op, inputs: [ValueID], name: String, members: [String]) -> Graph {
+        var rewired = self
+        rewired.nodes[id.index].op = op
+        rewired.nodes[id.index].inputs = inputs
+        rewired.nodes[id.index].name = name
+        rewired.nodes[id.index].members = members
+        return rewired
+    }
+
     /// The graph without the nodes that no output or tap needs (dead code), renumbered in order.
     public func withoutDeadCode() -> Graph { subgraph(computing: (outputs + taps).map(\.value)) }
 }

@@ -21,7 +21,8 @@ extension Graph {
                 outputs.append(new)
             }
             result.nodes.append(Node(id: id, op: node.op, inputs: node.inputs.compactMap { mapping[$0] }, outputs: outputs,
-                                     name: node.name, scope: node.scope, location: node.location, isBackward: node.isBackward))
+                                     name: node.name, scope: node.scope, location: node.location, isBackward: node.isBackward,
+                                     members: node.members))
         }
         result.outputs = outputs.compactMap { named in mapping[named.value].map { NamedValue(named.name, $0, at: named.location) } }
         result.taps = taps.compactMap { named in mapping[named.value].map { NamedValue(named.name, $0, at: named.location) } }

@@ -40,6 +40,8 @@ public struct Node: Hashable, Sendable {
     public var location: SourceLocation?
     /// Whether the compiler's autodiff made the node (part of the backward pass).
     public var isBackward = false
+    /// For a node the fusion pass made: the names of the nodes it computes, in order (DOT draws them as a cluster).
+    public var members: [String] = []
 }
 
 /// A value with a user-facing name: a graph output or a tap (`hidden.6`).

@@ -7,6 +7,7 @@ extension Op {
         case .parameter: "parameter"
         case .constant: "constant"
         case .linear: "linear"
+        case let .linearActivation(function): "linear+\(function.rawValue)"
         case .matmul: "matmul"
         case .conv1d: "conv1d"
         case .layerNorm: "layer_norm"
@@ -43,7 +44,7 @@ extension Op {
     public var inputNames: [String] {
         switch self {
         case .input, .parameter, .constant: []
-        case .linear: ["x", "weight", "bias?"]
+        case .linear, .linearActivation: ["x", "weight", "bias?"]
         case .matmul: ["a", "b"]
         case .conv1d: ["x", "weight", "bias?"]
         case .layerNorm: ["x", "weight", "bias"]

@@ -45,6 +45,14 @@ extension Interpreter {
                            rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures)
             return [out]
 
+        case let .linearActivation(function):
+            let out = output()
+            let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
+            Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
+                           rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures,
+                           activation: activation(function))
+            return [out]
+
         case let .matmul(transposeA, transposeB):
             let out = output()
             let a = x[0].shape, b = x[1].shape, rank = a.count

@@ -1,0 +1,106 @@
+import GraphIR
+
+/// Fusion: ops that can run inside another's pass over memory are merged into one node, and every candidate pair
+/// gets a decision with its reason (`gmptl compile SPEC --explain-fusion`).
+///
+/// Candidates are the edges from a producer to a reader, judged by the ops' fusion categories
+/// (`Op.fusionCategory`) and the kernels that exist. What fuses today: a `linear` whose only reader is a pointwise
+/// activation becomes one `linear+<activation>` node, the activation applied in the GEMM's epilogue. What does not,
+/// and why, is part of the report, so that the gaps are visible rather than silent: convolution epilogues, residual
+/// add + layer norm, elementwise chains and merged q/k/v products have no fused kernel yet; the attention core is
+/// one kernel already. In a graph with a backward pass nothing fuses: the activation's gradient reads the
+/// pre-activation, which the fused node does not keep.
+public enum Fusion {
+    /// One candidate pair and what was decided.
+    public struct Decision: Equatable, Sendable {
+        /// The producer and the reader (node names).
+        public var producer: String
+        public var consumer: String
+        /// The op pair (`linear -> gelu`).
+        public var pattern: String
+        public var fused: Bool
+        public var reason: String
+        /// The other readers of the producer's output, when they decided it.
+        public var otherReaders: [String] = []
+    }
+
+    /// What one run of the pass decided, in graph order.
+    public struct Report: Equatable, Sendable {
+        public var decisions: [Decision] = []
+        public var fusedCount: Int { decisions.filter(\.fused).count }
+    }
+
+    /// The fused graph and the decisions.
+    public static func run(_ graph: Graph) -> (graph: Graph, report: Report) {
+        var report = Report()
+        let readers = graph.users()
+        let named = Set((graph.outputs + graph.taps).map(\.value))
+        let hasBackward = graph.nodes.contains(where: \.isBackward)
+        var rewrites = [(consumer: NodeID, op: Op, inputs: [ValueID], name: String, members: [String])]()
+
+        for consumer in graph.nodes where !consumer.isBackward {
+            for value in consumer.inputs.prefix(1) {
+                let producer = graph.producer(of: value)
+                guard let (fuses, reason) = judge(producer: producer, consumer: consumer, graph: graph,
+                                                  readers: readers[value] ?? [], isNamed: named.contains(value),
+                                                  hasBackward: hasBackward)
+                else { continue }
+                let others = (readers[value] ?? []).filter { $0 != consumer.id }.map { graph[$0].name }
+                report.decisions.append(Decision(
+                    producer: producer.name, consumer: consumer.name, pattern: "\(producer.op.name) -> \(consumer.op.name)",
+                    fused: fuses, reason: reason, otherReaders: reason.contains("also read") ? others : []))
+                if fuses, case let .unary(function) = consumer.op {
+                    rewrites.append((consumer.id, .linearActivation(function), producer.inputs,
+                                     "\(producer.name)+\(function.rawValue)", [producer.name, consumer.name]))
+                }
+            }
+        }
+        guard !rewrites.isEmpty else { return (graph, report) }
+        var fused = graph
+        for rewrite in rewrites {
+            fused = fused.replacingNode(rewrite.consumer, op: rewrite.op, inputs: rewrite.inputs, name: rewrite.name,
+                                        members: rewrite.members)
+        }
+        return (fused.withoutDeadCode(), report)
+    }
+
+    /// The decision for one edge, or nil when the pair is no candidate (the producer ends a pass: a source, a
+    /// reduction, an opaque or injective op, or a reader outside the table).
+    static func judge(
+        producer: Node, consumer: Node, graph: Graph, readers: [NodeID], isNamed: Bool, hasBackward: Bool
+    ) -> (Bool, String)? {
+        let others = readers.filter { $0 != consumer.id }
+        let alsoRead = others.contains { graph[$0].isBackward } ? "also read by the backward pass" : "also read by other nodes"
+        switch (producer.op, consumer.op) {
+        case let (.linear, .unary(function)):
+            if hasBackward {
+                return (false, "the graph has a backward pass: the \(function.rawValue) gradient reads the pre-activation, "
+                    + "which a fused node does not keep")
+            }
+            if isNamed { return (false, "the pre-activation is a graph output or tap") }
+            if !others.isEmpty { return (false, "the pre-activation is \(alsoRead)") }
+            return (true, "the \(function.rawValue) runs in the GEMM's epilogue on each output tile in registers: "
+                + "one write and one read of the pre-activation fewer")
+        case (.conv1d, .unary):
+            return (false, "no fused kernel yet: the convolution's product is split over taps (and groups), and only "
+                + "the last split could apply an epilogue")
+        case (.linear, .binary), (.conv1d, .binary):
+            return (false, "no fused kernel yet: a residual add as a GEMM epilogue (the bias is fused already)")
+        case (.binary(.add), .layerNorm):
+            return (false, "no fused kernel yet: residual add + layer norm"
+                + (others.isEmpty ? "" : "; the sum is \(alsoRead)"))
+        case (.matmul, _) where consumer.op.fusionCategory == .elementwise:
+            return (false, "no fused kernel yet: batched matmul takes no epilogue")
+        case (_, .attention):
+            return (false, "the attention core (scale, key mask, softmax and both products) is one kernel already; "
+                + "q, k and v stay three GEMMs (one merged GEMM measured 8 % faster on them, lost again to the slices)")
+        default:
+            let from = producer.op.fusionCategory, to = consumer.op.fusionCategory
+            if [.elementwise, .broadcast].contains(from), [.elementwise, .broadcast].contains(to) {
+                return (false, "no fused kernel yet: an elementwise chain (\(from.rawValue) then \(to.rawValue)) runs "
+                    + "as one pass over memory per op")
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Compiler
+import GraphIR
+import Kernels
+import Runtime
+import Testing
+import TestSupport
+
+/// The fusion pass, IR in and IR out (golden file in Snapshots/), its decisions and reasons, and the fused op's
+/// numbers against the unfused ops.
+@Suite("Fusion")
+struct FusionTests {
+    /// x -> linear -> gelu (fusible); x -> linear -> relu with the pre-activation also tapped (refused);
+    /// x -> linear -> tanh with a second reader (refused); gelu -> scale (an elementwise chain, refused).
+    static func graph() throws -> Graph {
+        var b = GraphBuilder(name: "fusion")
+        let x = b.input("x", .f32(["B", 8]))
+        let w = b.parameter("w", shape: [6, 8]), bias = b.parameter("b", shape: [6])
+        let pre = b.add(.linear, [x, w, bias], name: "ff_in")[0]
+        let act = b.add(.unary(.gelu), [pre], name: "ff_act")[0]
+        let scaled = b.add(.scale(0.5), [act], name: "half")[0]
+        let tappedPre = b.add(.linear, [x, w], name: "tapped")[0]
+        let relu = b.add(.unary(.relu), [tappedPre], name: "tapped_act")[0]
+        let shared = b.add(.linear, [x, w], name: "shared")[0]
+        let tanh = b.add(.unary(.tanh), [shared], name: "shared_act")[0]
+        let sum = b.add(.binary(.add), [scaled, relu], name: "sum")[0]
+        let sum2 = b.add(.binary(.add), [sum, tanh], name: "sum2")[0]
+        let out = b.add(.binary(.add), [sum2, shared], name: "out")[0]
+        b.setOutputs([NamedValue("out", out)], taps: [NamedValue("pre", tappedPre)])
+        return try b.finish()
+    }
+
+    @Test("linear + activation fuses when the activation is the pre-activation's only reader; refusals name why")
+    func decisions() throws {
+        let (fused, report) = Fusion.run(try Self.graph())
+        #expect(fused.verify().isEmpty)
+        let byPair = Dictionary(uniqueKeysWithValues: report.decisions.map { ("\($0.producer)->\($0.consumer)", $0) })
+        #expect(byPair["ff_in->ff_act"]?.fused == true)
+        #expect(byPair["tapped->tapped_act"]?.fused == false)
+        #expect(byPair["tapped->tapped_act"]?.reason == "the pre-activation is a graph output or tap")
+        #expect(byPair["shared->shared_act"]?.fused == false)
+        #expect(byPair["shared->shared_act"]?.otherReaders == ["out"])
+        #expect(byPair["ff_act->half"]?.fused == false)
+        #expect(byPair["ff_act->half"]?.reason.contains("elementwise chain") == true)
+        #expect(report.fusedCount == 1)
+        let node = try #require(fused.nodes.first { $0.op == .linearActivation(.gelu) })
+        #expect(node.members == ["ff_in", "ff_act"] && node.name == "ff_in+gelu")
+        #expect(!fused.nodes.contains { $0.name == "ff_in" || $0.name == "ff_act" })
+        expectSnapshot(fused.text, named: "fusion.inference.txt")
+    }
+
+    @Test("nothing fuses in a graph with a backward pass (the activation's gradient reads the pre-activation)")
+    func trainingGraphs() throws {
+        var b = GraphBuilder(name: "fusion_training")
+        let x = b.input("x", .f32([3, 8]))
+        let w = b.parameter("w", shape: [6, 8])
+        let pre = b.add(.linear, [x, w], name: "ff_in")[0]
+        let act = b.add(.unary(.gelu), [pre], name: "ff_act")[0]
+        let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [act], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
+        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
+        let (fused, report) = Fusion.run(try b.finish())
+        #expect(report.fusedCount == 0)
+        #expect(report.decisions.first?.reason.hasPrefix("the graph has a backward pass") == true)
+        #expect(!fused.nodes.contains { if case .linearActivation = $0.op { true } else { false } })
+    }
+
+    @Test("the fused plan computes the unfused plan's outputs (within 1e-5 relative)")
+    func numbers() throws {
+        let graph = try Self.graph()
+        let parameters = [
+            "w": HostTensor(floats: (0..<48).map { Float($0 % 7) * 0.1 - 0.3 }, shape: [6, 8]),
+            "b": HostTensor(floats: [0.1, -0.2, 0.3, 0, 0.05, -0.1], shape: [6]),
+        ]
+        let x = HostTensor(floats: (0..<40).map { Float(($0 * 13) % 11) * 0.2 - 1 }, shape: [5, 8])
+        func run(optimize: Bool) throws -> [Float] {
+            let interpreter = Interpreter(graph: graph, optimize: optimize)
+            return try interpreter.run(inputs: ["x": x], parameters: parameters, fetch: ["out"])["out"]!.floatArray
+        }
+        let fused = try run(optimize: true), plain = try run(optimize: false)
+        #expect(fused.count == plain.count)
+        for (a, b) in zip(fused, plain) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
+    }
+}
