@@ -110,7 +110,7 @@ public enum Conv1d {
         if shape.readsInputInPlace {
             let rowStride = shape.stride * shape.inChannels
             // The packed GEMM reads overlapping rows (leading dimension below k): all taps in one product.
-            let allTaps = Gemm.automaticEngine(rows: outLength, transA: false) == .packed ? shape.kernel : nil
+            let allTaps = Gemm.automaticEngine(rows: outLength, transA: false, transB: true) == .packed ? shape.kernel : nil
             for b in 0..<shape.batch {
                 forEachTapChunk(shape, maxTaps: allTaps) { firstTap, taps, isFirst in
                     Gemm.multiply(

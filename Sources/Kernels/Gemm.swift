@@ -91,7 +91,7 @@ public enum Gemm {
             applyEpilogue(epilogue, c: c, m: m, n: n, ldc: ldc)
             return
         }
-        switch engine ?? automaticEngine(rows: m, transA: transA) {
+        switch engine ?? automaticEngine(rows: m, transA: transA, transB: transB) {
         case .packed:
             packedMultiply(
                 transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -139,12 +139,14 @@ public enum Gemm {
     /// OpenBLAS's packed A blocks win (`gmptl bench kernels`); taller products go to OpenBLAS.
     public static let packedRowLimit = 1_024
 
-    /// The engine for a product of `rows` rows: the process's engine, OpenBLAS past `packedRowLimit` and for a
-    /// transposed A (its six rows of a tile are then one short run per step of K, a cache line for 24 bytes, and
-    /// the weight gradients of the convolutions ran 20 % slower than OpenBLAS's).
+    /// The engine for a product of `rows` rows: the process's engine for the form it was measured faster on,
+    /// `x W^T` (row-major A, B stored n x k: linear layers, convolutions, attention scores) up to `packedRowLimit`
+    /// rows; OpenBLAS otherwise. A transposed A makes the six rows of a tile one short run per step of K (a cache
+    /// line for 24 bytes: the convolutions' weight gradients ran 20 % slower), and the training step with the
+    /// `dy W` products on the packed kernel ran 2-3 % slower than with OpenBLAS's.
     @inlinable
-    public static func automaticEngine(rows: Int, transA: Bool) -> Engine {
-        engine == .packed && rows <= packedRowLimit && !transA ? .packed : .openBLAS
+    public static func automaticEngine(rows: Int, transA: Bool, transB: Bool) -> Engine {
+        engine == .packed && rows <= packedRowLimit && !transA && transB ? .packed : .openBLAS
     }
 
     /// Products smaller than this many multiply-adds run on one thread (a fork costs about 10 microseconds).
