@@ -33,6 +33,7 @@ test: deps
 # The suites that run OpenBLAS (kernels, interpreter and gradients, training end to end) under each family of
 # OpenBLAS's x86-64 kernels, forced through OPENBLAS_CORETYPE: SSE3 (Prescott), AVX2 (Haswell), AVX-512 (SkylakeX),
 # AVX-512 with BF16 (Cooperlake). A core whose instructions this CPU lacks is skipped, and the line says so.
+# GMPTL_GEMM=openblas routes every product through OpenBLAS there (`make test` covers the packed GEMM).
 # About 100 s a core on 2 cores, after the build (docs/performance.md).
 CORES ?= Prescott Haswell SkylakeX Cooperlake
 CORE_SUITES ?= KernelsTests RuntimeTests CompilerTests SERTests CommandLineTests
@@ -46,7 +47,7 @@ test-cores: deps
 		fi; \
 		echo "== $$core: $$(OPENBLAS_CORETYPE=$$core .build/debug/gmptl info | sed -n 's/^core *//p')"; \
 		start=$$(date +%s); \
-		OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build --no-parallel $(foreach suite,$(CORE_SUITES),--filter $(suite)) || exit 1; \
+		GMPTL_GEMM=openblas OPENBLAS_CORETYPE=$$core $(SWIFT) test --skip-build --no-parallel $(foreach suite,$(CORE_SUITES),--filter $(suite)) || exit 1; \
 		echo "== $$core: passed in $$(( $$(date +%s) - start )) s"; \
 		passed="$$passed $$core"; \
 	done; \

@@ -33,6 +33,7 @@ struct Info: ParsableCommand {
         print("core        \(selection.core) (\(BLASCore.tier(of: selection.core).map(\.description) ?? "unranked")): \(selection.reason)")
         print("libyaml     \(String(cString: yaml_get_version_string()))")
         print("libsndfile  \(String(cString: sf_version_string()))")
+        print("gemm        \(Gemm.engine.rawValue): \(Gemm.selection.reason)")
         print("threads     \(KernelThreads.count)")
     }
 }
