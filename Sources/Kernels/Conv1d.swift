@@ -109,15 +109,18 @@ public enum Conv1d {
         }
         if shape.readsInputInPlace {
             let rowStride = shape.stride * shape.inChannels
-            // The packed GEMM reads overlapping rows (leading dimension below k): all taps in one product.
-            let allTaps = Gemm.automaticEngine(rows: outLength, transA: false, transB: true) == .packed ? shape.kernel : nil
+            // The packed GEMM reads overlapping rows (leading dimension below k): all taps in one product, at any
+            // height (10-25 % faster than OpenBLAS's chunk per `stride` taps on HuBERT's feature encoder).
+            let onPackedEngine = Gemm.engine == .packed
+            let allTaps = onPackedEngine ? shape.kernel : nil
             for b in 0..<shape.batch {
                 forEachTapChunk(shape, maxTaps: allTaps) { firstTap, taps, isFirst in
                     Gemm.multiply(
                         transB: true, m: outLength, n: outChannels, k: taps * shape.inChannels,
                         a: x + b * inSequence + firstTap * shape.inChannels, lda: rowStride,
                         b: packed + firstTap * shape.inChannels, ldb: shape.patchSize,
-                        beta: isFirst ? biasBeta : 1, c: y + b * outSequence, ldc: outChannels)
+                        beta: isFirst ? biasBeta : 1, c: y + b * outSequence, ldc: outChannels,
+                        engine: onPackedEngine ? .packed : nil)
                 }
             }
             return

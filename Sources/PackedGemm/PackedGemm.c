@@ -18,6 +18,17 @@
 
 enum { MR = GMPTL_GEMM_TILE_ROWS, NR = GMPTL_GEMM_TILE_COLUMNS, KC = 384, NC = 128 };
 
+#ifndef TALL_MC
+#define TALL_MC 96
+#endif
+#ifndef TALL_NC
+#define TALL_NC 512
+#endif
+// Tall products (more than TALL_ROWS rows in a rectangle) pack A too: blocks of MC rows x KC (147 KiB, in L2) as
+// MR-row micro-panels, B in blocks of KC x TALL_NC (768 KiB, in L3), each 16-column panel of it (24 KiB) staying in
+// L1 while the block's micro-panels pass. A is then read from memory once per block of K, not once per 128 columns.
+enum { TALL_ROWS = 512, MC = TALL_MC, NCT = TALL_NC };
+
 #define AVX2_FMA __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
@@ -34,11 +45,13 @@ int gmptl_packed_gemm_supported(void) {
     return (ebx >> 5) & 1;  // AVX2
 }
 
-// One workspace per thread, kept for the thread's life: the packed block of B (192 KiB).
+// One workspace per thread, kept for the thread's life: a packed block of B (the tall path's, the larger), then a
+// packed block of A (and 8 floats of slack for the packing's overlapping stores).
 static _Thread_local float *thread_workspace;
+enum { WORKSPACE_B = KC * NCT, WORKSPACE_A = MC * KC + 8 };
 
 static float *workspace(void) {
-    if (!thread_workspace) thread_workspace = aligned_alloc(64, (size_t)KC * NC * sizeof(float));
+    if (!thread_workspace) thread_workspace = aligned_alloc(64, (size_t)(WORKSPACE_B + WORKSPACE_A) * sizeof(float));
     return thread_workspace;
 }
 
@@ -105,6 +118,49 @@ AVX2_FMA static void pack_b(int transB, const float *b, long ldb, long k0, long 
     }
 }
 
+// A's rows [i0, i0 + rows) x [k0, k0 + kc) as micro-panels of MR rows, each kc x MR (element (r, k) at
+// k * MR + r); rows past the edge are zero. Row-major A goes eight steps of k at a time through a transpose whose
+// eight-float stores overlap (each step's two extra floats are overwritten by the next step).
+AVX2_FMA static void pack_a(int transA, const float *a, long lda, long i0, long rows, long k0, long kc, float *dst) {
+    for (long p = 0; p < rows; p += MR) {
+        long height = min_long(MR, rows - p);
+        float *panel = dst + p * kc;
+        long k = 0;
+        if (!transA && height == MR) {
+            const float *src = a + (i0 + p) * lda + k0;
+            for (; k + 8 <= kc; k += 8) {
+                __m256 r0 = _mm256_loadu_ps(src + k), r1 = _mm256_loadu_ps(src + lda + k);
+                __m256 r2 = _mm256_loadu_ps(src + 2 * lda + k), r3 = _mm256_loadu_ps(src + 3 * lda + k);
+                __m256 r4 = _mm256_loadu_ps(src + 4 * lda + k), r5 = _mm256_loadu_ps(src + 5 * lda + k);
+                __m256 r6 = _mm256_setzero_ps(), r7 = _mm256_setzero_ps();
+                __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+                __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+                __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+                __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+                __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+                __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+                __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+                __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+                float *out = panel + k * MR;
+                _mm256_storeu_ps(out, _mm256_permute2f128_ps(s0, s4, 0x20));
+                _mm256_storeu_ps(out + MR, _mm256_permute2f128_ps(s1, s5, 0x20));
+                _mm256_storeu_ps(out + 2 * MR, _mm256_permute2f128_ps(s2, s6, 0x20));
+                _mm256_storeu_ps(out + 3 * MR, _mm256_permute2f128_ps(s3, s7, 0x20));
+                _mm256_storeu_ps(out + 4 * MR, _mm256_permute2f128_ps(s0, s4, 0x31));
+                _mm256_storeu_ps(out + 5 * MR, _mm256_permute2f128_ps(s1, s5, 0x31));
+                _mm256_storeu_ps(out + 6 * MR, _mm256_permute2f128_ps(s2, s6, 0x31));
+                _mm256_storeu_ps(out + 7 * MR, _mm256_permute2f128_ps(s3, s7, 0x31));
+            }
+        }
+        for (; k < kc; k++) {
+            float *out = panel + k * MR;
+            long r = 0;
+            for (; r < height; r++) out[r] = transA ? a[(k0 + k) * lda + i0 + p + r] : a[(i0 + p + r) * lda + k0 + k];
+            for (; r < MR; r++) out[r] = 0;
+        }
+    }
+}
+
 // GELU x * 0.5 * (1 + erf(x / sqrt 2)) with FastMath.erf's rational approximation, operation for operation
 // (separate multiplies and adds, as the Swift code compiles), so fused and unfused GELU agree.
 AVX2_FMA INLINE __m256 gelu8(__m256 value) {
@@ -160,6 +216,12 @@ AVX2_FMA INLINE void tile(int rows, long kc, const float *a, long rowStride, lon
                           long ldc, long width, const tile_store *s) {
     __m256 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    // The C tile is read (or written) after the loop: fetch its lines now, so that misses on a C larger than the
+    // caches overlap the products instead of stalling the stores (15-20 % at 6,399 x 512).
+    for (int r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 15), _MM_HINT_T0);
+    }
     for (long k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
         for (int r = 0; r < rows; r++) {
@@ -204,6 +266,37 @@ AVX2_FMA static void tile_rows(int transA, long rows, long kc, const float *a, l
     }
 }
 
+AVX2_FMA static void tile_rows_packed(long rows, long kc, const float *a, const float *pb, float *c, long ldc,
+                                      long width, const tile_store *s) {
+    TILE_CASES(1, MR)
+}
+
+// The tall path: A packed per block of MC rows (see TALL_ROWS).
+AVX2_FMA static void tall_gemm(
+    int transA, int transB, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta,
+    float *c, long ldc, long m0, long m1, long n0, long n1, const float *bias, int activation, float *packedB,
+    float *packedA) {
+    for (long j0 = n0; j0 < n1; j0 += NCT) {
+        long nc = min_long(NCT, n1 - j0);
+        for (long k0 = 0; k0 < k; k0 += KC) {
+            long kc = min_long(KC, k - k0);
+            pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
+            tile_store s = {alpha, beta, k0 == 0, k0 + kc >= k, 0, activation};
+            for (long i0 = m0; i0 < m1; i0 += MC) {
+                long mc = min_long(MC, m1 - i0);
+                pack_a(transA, a, lda, i0, mc, k0, kc, packedA);
+                for (long p = 0; p < nc; p += NR) {
+                    s.bias = bias ? bias + j0 + p : 0;
+                    for (long r = 0; r < mc; r += MR) {
+                        tile_rows_packed(min_long(MR, mc - r), kc, packedA + r * kc, packedB + p * kc,
+                                         c + (i0 + r) * ldc + j0 + p, ldc, min_long(NR, nc - p), &s);
+                    }
+                }
+            }
+        }
+    }
+}
+
 AVX2_FMA int gmptl_packed_gemm(
     int transA, int transB, long m, long n, long k, float alpha,
     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
@@ -212,6 +305,11 @@ AVX2_FMA int gmptl_packed_gemm(
     (void)n;
     float *packedB = workspace();
     if (!packedB) return -1;
+    if (m1 - m0 > TALL_ROWS) {
+        tall_gemm(transA, transB, k, alpha, a, lda, b, ldb, beta, c, ldc, m0, m1, n0, n1, bias, activation, packedB,
+                  packedB + WORKSPACE_B);
+        return 0;
+    }
     for (long j0 = n0; j0 < n1; j0 += NC) {
         long nc = min_long(NC, n1 - j0);
         for (long k0 = 0; k0 < k; k0 += KC) {
