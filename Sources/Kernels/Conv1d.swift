@@ -86,15 +86,27 @@ public enum Conv1d {
         }
     }
 
-    /// `y = conv(x, weight) + bias`.
+    /// `y = conv(x, weight) + bias`, then `activation` when given: in the GEMM's epilogue when the convolution is
+    /// one product (the packed engine's in-place path), else as a pass over `y` afterwards.
     public static func forward(
         _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation? = nil
     ) {
+        let applied = product(geometry, x: x, weight: weight, bias: bias, y: y, workspace: workspace, activation: activation)
+        if let activation, !applied, geometry.isValid {
+            activation.forward(y, y, count: geometry.batch * geometry.outLength * geometry.outChannels)
+        }
+    }
+
+    /// The convolution; returns whether it applied `activation` in its epilogue.
+    static func product(
+        _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation?
+    ) -> Bool {
         let shape = geometry
-        guard shape.isValid else { return }
+        guard shape.isValid else { return false }
         let outLength = shape.outLength, outChannels = shape.outChannels
-        guard shape.batch > 0, outLength > 0 else { return }
+        guard shape.batch > 0, outLength > 0 else { return false }
         let packed = workspace
         pack(shape, weight: weight, into: packed)
         let outputRows = shape.batch * outLength
@@ -105,7 +117,7 @@ public enum Conv1d {
         let inSequence = shape.inLength * shape.inChannels, outSequence = outLength * outChannels
         if shape.usesDirectForward {
             directForward(shape, x: x, packed: packed, hasBias: bias != nil, y: y)
-            return
+            return false
         }
         if shape.readsInputInPlace {
             let rowStride = shape.stride * shape.inChannels
@@ -120,10 +132,11 @@ public enum Conv1d {
                         a: x + b * inSequence + firstTap * shape.inChannels, lda: rowStride,
                         b: packed + firstTap * shape.inChannels, ldb: shape.patchSize,
                         beta: isFirst ? biasBeta : 1, c: y + b * outSequence, ldc: outChannels,
+                        epilogue: Gemm.Epilogue(activation: onPackedEngine ? activation : nil),
                         engine: onPackedEngine ? .packed : nil)
                 }
             }
-            return
+            return onPackedEngine
         }
         let patches = workspace + 2 * outChannels * shape.patchSize
         let block = outLength * shape.tapsPerBlock * shape.inPerGroup
@@ -142,7 +155,7 @@ public enum Conv1d {
         }
         guard slots >= 2 else {
             for b in 0..<shape.batch { for g in 0..<shape.groups { run(group: g, batch: b, patches: patches, serial: false) } }
-            return
+            return false
         }
         // Groups side by side, each GEMM on one thread; every output column belongs to one group, so the
         // result is the same as one group at a time.
@@ -160,6 +173,7 @@ public enum Conv1d {
                 }
             }
         }
+        return false
     }
 
     /// Gradients of `forward`. `dx` is overwritten; `dWeight` and `dBias` are overwritten, or added to with

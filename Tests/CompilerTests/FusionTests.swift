@@ -42,7 +42,7 @@ struct FusionTests {
         #expect(byPair["ff_act->half"]?.fused == false)
         #expect(byPair["ff_act->half"]?.reason.contains("elementwise chain") == true)
         #expect(report.fusedCount == 1)
-        let node = try #require(fused.nodes.first { $0.op == .linearActivation(.gelu) })
+        let node = try #require(fused.nodes.first { $0.op == .activated(.linear, .gelu) })
         #expect(node.members == ["ff_in", "ff_act"] && node.name == "ff_in+gelu")
         #expect(!fused.nodes.contains { $0.name == "ff_in" || $0.name == "ff_act" })
         expectSnapshot(fused.text, named: "fusion.inference.txt")
@@ -61,7 +61,7 @@ struct FusionTests {
         let (fused, report) = Fusion.run(try b.finish())
         #expect(report.fusedCount == 0)
         #expect(report.decisions.first?.reason.hasPrefix("the graph has a backward pass") == true)
-        #expect(!fused.nodes.contains { if case .linearActivation = $0.op { true } else { false } })
+        #expect(!fused.nodes.contains { if case .activated = $0.op { true } else { false } })
     }
 
     @Test("the fused plan computes the unfused plan's outputs (within 1e-5 relative)")

@@ -1,3 +1,4 @@
+import Foundation
 import Kernels
 import Testing
 
@@ -55,6 +56,19 @@ struct Conv1dTests {
         let bias = TestBuffer(random: shape.outChannels, seed: 3)
         expectClose(run(shape, x: x, w: w, bias: bias).array, Self.naive(shape, x: x.doubles, w: w.doubles, bias: bias.doubles), "conv with bias")
         expectClose(run(shape, x: x, w: w, bias: nil).array, Self.naive(shape, x: x.doubles, w: w.doubles, bias: nil), "conv without bias")
+    }
+
+    @Test("a fused activation (the fusion pass's conv1d+gelu) gives the convolution, then the GELU", arguments: shapes)
+    func fusedActivation(shape: Conv1d.Geometry) {
+        let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 4)
+        let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 5)
+        let bias = TestBuffer(random: shape.outChannels, seed: 6)
+        let y = TestBuffer(count: shape.batch * shape.outLength * shape.outChannels, value: .nan)
+        let workspace = TestBuffer(count: shape.workspaceCount)
+        Conv1d.forward(shape, x: x.readOnly, weight: w.readOnly, bias: bias.readOnly, y: y.pointer,
+                       workspace: workspace.pointer, activation: .gelu)
+        let expected = Self.naive(shape, x: x.doubles, w: w.doubles, bias: bias.doubles).map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }
+        expectClose(y.array, expected, "conv + gelu")
     }
 
     @Test("backward against finite differences", arguments: shapes)

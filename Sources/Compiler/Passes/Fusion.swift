@@ -4,11 +4,11 @@ import GraphIR
 /// gets a decision with its reason (`gmptl compile SPEC --explain-fusion`).
 ///
 /// Candidates are the edges from a producer to a reader, judged by the ops' fusion categories
-/// (`Op.fusionCategory`) and the kernels that exist. What fuses today: a `linear` whose only reader is a pointwise
-/// activation becomes one `linear+<activation>` node, the activation applied in the GEMM's epilogue. What does not,
-/// and why, is part of the report, so that the gaps are visible rather than silent: convolution epilogues, residual
-/// add + layer norm, elementwise chains and merged q/k/v products have no fused kernel yet; the attention core is
-/// one kernel already. In a graph with a backward pass nothing fuses: the activation's gradient reads the
+/// (`Op.fusionCategory`) and the kernels that exist. What fuses today: a `linear` or `conv1d` whose only reader is a
+/// pointwise activation becomes one `linear+<activation>` (`conv1d+<activation>`) node, the activation applied in
+/// the GEMM's epilogue. What does not, and why, is part of the report, so that the gaps are visible rather than
+/// silent: residual add + layer norm, elementwise chains and merged q/k/v products have no fused kernel yet; the
+/// attention core is one kernel already. In a graph with a backward pass nothing fuses: the activation's gradient reads the
 /// pre-activation, which the fused node does not keep.
 public enum Fusion {
     /// One candidate pair and what was decided.
@@ -50,7 +50,7 @@ public enum Fusion {
                     producer: producer.name, consumer: consumer.name, pattern: "\(producer.op.name) -> \(consumer.op.name)",
                     fused: fuses, reason: reason, otherReaders: reason.contains("also read") ? others : []))
                 if fuses, case let .unary(function) = consumer.op {
-                    rewrites.append((consumer.id, .linearActivation(function), producer.inputs,
+                    rewrites.append((consumer.id, .activated(producer.op, function), producer.inputs,
                                      "\(producer.name)+\(function.rawValue)", [producer.name, consumer.name]))
                 }
             }
@@ -72,18 +72,19 @@ public enum Fusion {
         let others = readers.filter { $0 != consumer.id }
         let alsoRead = others.contains { graph[$0].isBackward } ? "also read by the backward pass" : "also read by other nodes"
         switch (producer.op, consumer.op) {
-        case let (.linear, .unary(function)):
+        case let (.linear, .unary(function)), let (.conv1d, .unary(function)):
             if hasBackward {
                 return (false, "the graph has a backward pass: the \(function.rawValue) gradient reads the pre-activation, "
                     + "which a fused node does not keep")
             }
             if isNamed { return (false, "the pre-activation is a graph output or tap") }
             if !others.isEmpty { return (false, "the pre-activation is \(alsoRead)") }
+            if case .conv1d = producer.op {
+                return (true, "the \(function.rawValue) runs in the GEMM's epilogue when the convolution is one product "
+                    + "(the packed GEMM, no padding, one group), else in one pass right after it")
+            }
             return (true, "the \(function.rawValue) runs in the GEMM's epilogue on each output tile in registers: "
                 + "one write and one read of the pre-activation fewer")
-        case (.conv1d, .unary):
-            return (false, "no fused kernel yet: the convolution's product is split over taps (and groups), and only "
-                + "the last split could apply an epilogue")
         case (.linear, .binary), (.conv1d, .binary):
             return (false, "no fused kernel yet: a residual add as a GEMM epilogue (the bias is fused already)")
         case (.binary(.add), .layerNorm):

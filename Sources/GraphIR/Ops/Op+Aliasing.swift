@@ -19,7 +19,7 @@ extension Op {
         // Binary ops could write over an operand of the output's full shape (never a broadcast one), but the
         // broadcasting kernel's loops then take the compiler's scalar fallback for overlapping pointers (3x slower).
         case .binary,
-             .input, .parameter, .constant, .linear, .linearActivation, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
+             .input, .parameter, .constant, .linear, .activated, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
              .attention, .lstm, .maskedMeanPool, .windowLengths, .layerDrop, .crossEntropy, .amSoftmax, .cosineSimilarity,
              .kmeansAssign, .gradient:
             .none
@@ -61,7 +61,7 @@ extension Op {
         case .crossEntropy, .amSoftmax: read(0..<n)
         // No fused gradient kernel (these differentiate through other ops): everything, to be safe.
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .linearActivation:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated:
             read(0..<inputCount)
         }
         return reads

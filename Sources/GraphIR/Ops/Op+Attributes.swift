@@ -6,7 +6,7 @@ extension Op {
         case let .parameter(name, shape): [("name", quoted(name)), ("shape", shape.bracketed)]
         case let .constant(value): [("value", number(value))]
         case .linear, .softmax, .logSoftmax, .maskedMeanPool, .maskPadding, .cosineSimilarity, .unary, .binary, .kmeansAssign: []
-        case let .linearActivation(function): [("activation", function.rawValue)]
+        case let .activated(product, function): product.attributes + [("activation", function.rawValue)]
         case let .matmul(a, b): [("transpose_a", "\(a)"), ("transpose_b", "\(b)")]
         case let .conv1d(stride, padding, groups): [("stride", "\(stride)"), ("padding", "\(padding)"), ("groups", "\(groups)")]
         case let .layerNorm(eps): [("eps", number(eps))]

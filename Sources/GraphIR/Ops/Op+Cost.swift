@@ -5,7 +5,9 @@ extension Op {
     public func flops(inputs: [[Int]], outputs: [[Int]]) -> Double {
         func product(_ values: some Sequence<Int>) -> Double { values.reduce(1.0) { $0 * Double($1) } }
         switch self {
-        case .linear, .linearActivation:
+        case let .activated(product, _):
+            return product.flops(inputs: inputs, outputs: outputs)
+        case .linear:
             guard let x = inputs.first, let w = inputs.dropFirst().first, w.count == 2 else { return 0 }
             return 2 * product(x.dropLast()) * Double(w[0]) * Double(w[1])
         case let .matmul(transposeA, _):

@@ -26,7 +26,7 @@ extension Op {
         case .binary: .broadcast
         case .reshape, .transpose, .slice, .concat, .maskPadding, .timeMask, .layerDrop: .injective
         case .reduce, .softmax, .logSoftmax, .layerNorm, .groupNorm, .weightNorm, .maskedMeanPool: .reduction
-        case .linear, .linearActivation, .matmul, .conv1d: .product
+        case .linear, .activated, .matmul, .conv1d: .product
         case .attention, .lstm, .windowLengths, .crossEntropy, .amSoftmax, .cosineSimilarity, .kmeansAssign, .gradient:
             .opaque
         }

@@ -28,7 +28,10 @@ extension Op {
         case .constant:
             return [.f32([])]
 
-        case .linear, .linearActivation:
+        case let .activated(product, _):
+            return try product.rule(x)
+
+        case .linear:
             let input = try x.float(0, rankAtLeast: 1, self), weight = try x.float(1, rank: 2, self)
             try same(input.shape.last, weight.shape[1], "the input's last axis", "the weight's input size", [0, 1])
             if x.count > 2 {

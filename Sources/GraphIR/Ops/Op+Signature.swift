@@ -7,7 +7,7 @@ extension Op {
         case .parameter: "parameter"
         case .constant: "constant"
         case .linear: "linear"
-        case let .linearActivation(function): "linear+\(function.rawValue)"
+        case let .activated(product, function): "\(product.name)+\(function.rawValue)"
         case .matmul: "matmul"
         case .conv1d: "conv1d"
         case .layerNorm: "layer_norm"
@@ -44,7 +44,8 @@ extension Op {
     public var inputNames: [String] {
         switch self {
         case .input, .parameter, .constant: []
-        case .linear, .linearActivation: ["x", "weight", "bias?"]
+        case .linear: ["x", "weight", "bias?"]
+        case let .activated(product, _): product.inputNames
         case .matmul: ["a", "b"]
         case .conv1d: ["x", "weight", "bias?"]
         case .layerNorm: ["x", "weight", "bias"]

@@ -18,11 +18,11 @@ public indirect enum Op: Hashable, Sendable {
 
     /// `x W^T + b`: x `[..., in]`, weight `[out, in]`, optional bias `[out]` -> `[..., out]`.
     case linear
-    /// `f(x W^T + b)` in one pass: a `linear` whose only reader was a pointwise `f`, fused by the compiler's fusion
-    /// pass (never written in specs). The activation runs in the GEMM's epilogue while each tile of the output is
-    /// in registers, saving a write and a read of the pre-activation. Inference plans only: the activation's
-    /// gradient would read the pre-activation the fused op does not keep.
-    case linearActivation(UnaryFunction)
+    /// A product (`linear` or `conv1d`) and the pointwise activation that was its only reader, as one node: made by
+    /// the compiler's fusion pass (never written in specs); inputs and output are the product's. The activation runs
+    /// in the GEMM's epilogue while each tile of the output is in registers, saving a write and a read of the
+    /// pre-activation. Inference plans only: the activation's gradient would read the pre-activation.
+    case activated(Op, UnaryFunction)
     /// Batched matrix product over equal leading dimensions, optionally transposing the last two axes.
     case matmul(transposeA: Bool, transposeB: Bool)
     /// 1-D convolution, channels last: x `[B, T, Cin]`, weight `[Cout, Cin / groups, K]`, optional bias `[Cout]`

@@ -45,13 +45,25 @@ extension Interpreter {
                            rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures)
             return [out]
 
-        case let .linearActivation(function):
+        case .activated(.linear, let function):
             let out = output()
             let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
             Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
                            rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures,
                            activation: activation(function))
             return [out]
+
+        case let .activated(.conv1d(stride, padding, groups), function):
+            let out = output()
+            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
+                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+            let workspace = scratch(geometry.workspaceCount)
+            Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
+                           y: out.floats, workspace: workspace.floats, activation: activation(function))
+            return [out]
+
+        case let .activated(product, _):
+            throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear and conv1d only, got \(product.name)")
 
         case let .matmul(transposeA, transposeB):
             let out = output()
