@@ -224,24 +224,44 @@ public enum Conv1d {
         } else {
             let patches = workspace + 2 * outChannels * shape.patchSize
             let groupWeights = shape.outPerGroup * shape.patchSize
-            for b in 0..<shape.batch {
-                for g in 0..<shape.groups {
-                    let gradient = dy + b * outSequence + g * shape.outPerGroup
-                    forEachTapBlock(shape) { taps in
-                        let width = taps.count * shape.inPerGroup, offset = taps.lowerBound * shape.inPerGroup
-                        if dWeight != nil {
-                            gatherPatches(shape, x: x + b * inSequence, group: g, taps: taps, into: patches)
-                            Gemm.multiply(
-                                transA: true, m: shape.outPerGroup, n: width, k: outLength,
-                                a: gradient, lda: outChannels, b: patches, ldb: width,
-                                beta: 1, c: packedGradient + g * groupWeights + offset, ldc: shape.patchSize)
+            let block = outLength * shape.tapsPerBlock * shape.inPerGroup
+            let slots = min(shape.groupSlots, KernelThreads.count)
+            func run(group g: Int, batch b: Int, patches: UnsafeMutablePointer<Float>, serial: Bool) {
+                let gradient = dy + b * outSequence + g * shape.outPerGroup
+                let threads: Int? = serial ? 1 : nil
+                forEachTapBlock(shape) { taps in
+                    let width = taps.count * shape.inPerGroup, offset = taps.lowerBound * shape.inPerGroup
+                    if dWeight != nil {
+                        gatherPatches(shape, x: x + b * inSequence, group: g, taps: taps, into: patches, serial: serial)
+                        Gemm.multiply(
+                            transA: true, m: shape.outPerGroup, n: width, k: outLength,
+                            a: gradient, lda: outChannels, b: patches, ldb: width,
+                            beta: 1, c: packedGradient + g * groupWeights + offset, ldc: shape.patchSize, threads: threads)
+                    }
+                    if let dx {
+                        Gemm.multiply(
+                            m: outLength, n: width, k: shape.outPerGroup,
+                            a: gradient, lda: outChannels, b: packed + g * groupWeights + offset, ldb: shape.patchSize,
+                            c: patches, ldc: width, threads: threads)
+                        scatterPatches(shape, patches, group: g, taps: taps, into: dx + b * inSequence, serial: serial)
+                    }
+                }
+            }
+            if slots < 2 {
+                for b in 0..<shape.batch { for g in 0..<shape.groups { run(group: g, batch: b, patches: patches, serial: false) } }
+            } else {
+                // Groups side by side as in the forward pass: each group's gradients are its own columns of dx
+                // and its own rows of the weight gradient, so the result is the same as one group at a time.
+                Gemm.serialProducts {
+                    for b in 0..<shape.batch {
+                        let work = { (slot: Int) in
+                            for g in stride(from: slot, to: shape.groups, by: slots) {
+                                run(group: g, batch: b, patches: patches + slot * block, serial: true)
+                            }
                         }
-                        if let dx {
-                            Gemm.multiply(
-                                m: outLength, n: width, k: shape.outPerGroup,
-                                a: gradient, lda: outChannels, b: packed + g * groupWeights + offset, ldb: shape.patchSize,
-                                c: patches, ldc: width)
-                            scatterPatches(shape, patches, group: g, taps: taps, into: dx + b * inSequence)
+                        withoutActuallyEscaping(work) { work in
+                            let shared = UncheckedSendable(work)
+                            DispatchQueue.concurrentPerform(iterations: slots) { slot in shared.value(slot) }
                         }
                     }
                 }
@@ -417,11 +437,12 @@ public enum Conv1d {
     /// for each input frame, the taps of the block that read it, in tap order (parallel over frames,
     /// deterministic).
     static func scatterPatches(
-        _ shape: Geometry, _ patches: UnsafePointer<Float>, group: Int, taps: Range<Int>, into dx: UnsafeMutablePointer<Float>
+        _ shape: Geometry, _ patches: UnsafePointer<Float>, group: Int, taps: Range<Int>, into dx: UnsafeMutablePointer<Float>,
+        serial: Bool = false
     ) {
         let channels = shape.inPerGroup, firstChannel = group * channels, outLength = shape.outLength
         let width = taps.count * channels
-        Parallel.forChunks(shape.inLength, grain: max(1, 4_096 / max(1, channels))) { range in
+        Parallel.forChunks(shape.inLength, grain: serial ? shape.inLength : max(1, 4_096 / max(1, channels))) { range in
             for position in range {
                 let target = dx + position * shape.inChannels + firstChannel
                 for k in taps {

@@ -91,7 +91,7 @@ public enum Gemm {
             applyEpilogue(epilogue, c: c, m: m, n: n, ldc: ldc)
             return
         }
-        switch engine ?? automaticEngine(rows: m, transA: transA, transB: transB) {
+        switch engine ?? automaticEngine(rows: m, columns: n, transA: transA, transB: transB) {
         case .packed:
             packedMultiply(
                 transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -139,14 +139,20 @@ public enum Gemm {
     /// OpenBLAS's packed A blocks win (`gmptl bench kernels`); taller products go to OpenBLAS.
     public static let packedRowLimit = 1_024
 
-    /// The engine for a product of `rows` rows: the process's engine for the form it was measured faster on,
-    /// `x W^T` (row-major A, B stored n x k: linear layers, convolutions, attention scores) up to `packedRowLimit`
-    /// rows; OpenBLAS otherwise. A transposed A makes the six rows of a tile one short run per step of K (a cache
-    /// line for 24 bytes: the convolutions' weight gradients ran 20 % slower), and the training step with the
-    /// `dy W` products on the packed kernel ran 2-3 % slower than with OpenBLAS's.
+    /// The engine for a product: the process's engine for the forms it was measured faster on (2 threads, Zen 2),
+    /// OpenBLAS otherwise:
+    /// - `x W^T` (row-major A, B stored n x k: linear layers, attention scores) up to `packedRowLimit` rows:
+    ///   5-17 % faster at 199 rows;
+    /// - weight gradients `dy^T x` (transposed A, B stored k x n) with at most 1,024 columns: 25-35 % faster at
+    ///   768 columns (where OpenBLAS's 199-deep products run at about 100 GFLOP/s), 5 % slower at 3,072.
+    /// The `dy W` products (B stored k x n, not transposed A) stay on OpenBLAS: packing B by rows 12 KiB apart
+    /// costs the packed kernel 5-15 %.
     @inlinable
-    public static func automaticEngine(rows: Int, transA: Bool, transB: Bool) -> Engine {
-        engine == .packed && rows <= packedRowLimit && !transA && transB ? .packed : .openBLAS
+    public static func automaticEngine(rows: Int, columns: Int, transA: Bool, transB: Bool) -> Engine {
+        guard engine == .packed else { return .openBLAS }
+        if !transA && transB && rows <= packedRowLimit { return .packed }
+        if transA && !transB && columns <= 1_024 { return .packed }
+        return .openBLAS
     }
 
     /// Products smaller than this many multiply-adds run on one thread (a fork costs about 10 microseconds).
