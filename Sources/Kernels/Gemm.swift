@@ -143,16 +143,13 @@ public enum Gemm {
     /// OpenBLAS otherwise:
     /// - `x W^T` (row-major A, B stored n x k: linear layers, attention scores) up to `packedRowLimit` rows:
     ///   5-17 % faster at 199 rows;
-    /// - weight gradients `dy^T x` (transposed A, B stored k x n) with at most 1,024 columns: 25-35 % faster at
-    ///   768 columns (where OpenBLAS's 199-deep products run at about 100 GFLOP/s), 5 % slower at 3,072.
-    /// The `dy W` products (B stored k x n, not transposed A) stay on OpenBLAS: packing B by rows 12 KiB apart
-    /// costs the packed kernel 5-15 %.
+    /// The weight gradients `dy^T x` (transposed A) stay on OpenBLAS: alone, the packed kernel ran some of their
+    /// shapes 25-35 % faster, but inside the training step the 73 linear gradients took 750-800 ms against
+    /// OpenBLAS's 650-660 (`bench train --profile`, alternating). The `dy W` products (B stored k x n) stay on
+    /// OpenBLAS too: packing B by rows 12 KiB apart costs the packed kernel 5-15 %.
     @inlinable
     public static func automaticEngine(rows: Int, columns: Int, transA: Bool, transB: Bool) -> Engine {
-        guard engine == .packed else { return .openBLAS }
-        if !transA && transB && rows <= packedRowLimit { return .packed }
-        if transA && !transB && columns <= 1_024 { return .packed }
-        return .openBLAS
+        engine == .packed && !transA && transB && rows <= packedRowLimit ? .packed : .openBLAS
     }
 
     /// Products smaller than this many multiply-adds run on one thread (a fork costs about 10 microseconds).
