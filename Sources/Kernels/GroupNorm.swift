@@ -14,7 +14,8 @@ public enum GroupNorm {
     public static func forward(
         x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, lengths: UnsafePointer<Int32>?,
         y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>, batch: Int, frames: Int, channels: Int, groups: Int, eps: Float
+        workspace: UnsafeMutablePointer<Float>, batch: Int, frames: Int, channels: Int, groups: Int, eps: Float,
+        activation: Activation? = nil
     ) {
         guard channels > 0, groups > 0, channels % groups == 0 else { return }
         let perGroup = channels / groups
@@ -50,7 +51,16 @@ public enum GroupNorm {
                 for t in range {
                     let row = input + t * channels, out = output + t * channels
                     if t < valid {
-                        for c in 0..<channels { out[c] = (row[c] - channelMean[c]) * channelScale[c] + beta[c] }
+                        // An activation fused by the compiler runs in this pass (GELU inline, so the loop vectorises).
+                        switch activation {
+                        case .gelu?:
+                            for c in 0..<channels { out[c] = FastMath.gelu((row[c] - channelMean[c]) * channelScale[c] + beta[c]) }
+                        case let other?:
+                            for c in 0..<channels { out[c] = (row[c] - channelMean[c]) * channelScale[c] + beta[c] }
+                            other.forward(out, out, count: channels)
+                        case nil:
+                            for c in 0..<channels { out[c] = (row[c] - channelMean[c]) * channelScale[c] + beta[c] }
+                        }
                     } else {
                         for c in 0..<channels { out[c] = 0 }
                     }

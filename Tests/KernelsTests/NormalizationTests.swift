@@ -83,6 +83,30 @@ struct NormalizationTests {
         #expect(y.array[(frames + 4) * channels..<(2 * frames) * channels].allSatisfy { $0 == 0 }, "padded frames are zero")
     }
 
+    @Test("group norm with a fused activation (the fusion pass's group_norm+gelu) gives the bits of the norm, then the GELU")
+    func groupNormFusedActivation() {
+        let (batch, frames, channels, groups) = (2, 7, 12, 4)
+        let x = TestBuffer(random: batch * frames * channels, seed: 31, low: -2, high: 2)
+        let gamma = TestBuffer(random: channels, seed: 32), beta = TestBuffer(random: channels, seed: 33)
+        let workspace = TestBuffer(count: GroupNorm.workspaceCount(channels: channels))
+        let stats = TestBuffer(count: 2 * batch * groups)
+        let lengths: [Int32] = [7, 4]
+        func run(_ activation: Activation?) -> [Float] {
+            let y = TestBuffer(count: x.count)
+            lengths.withUnsafeBufferPointer { lengthPointer in
+                GroupNorm.forward(x: x.readOnly, gamma: gamma.readOnly, beta: beta.readOnly, lengths: lengthPointer.baseAddress,
+                                  y: y.pointer, mean: stats.pointer, rstd: stats.pointer + batch * groups,
+                                  workspace: workspace.pointer, batch: batch, frames: frames, channels: channels,
+                                  groups: groups, eps: 1e-5, activation: activation)
+            }
+            return y.array
+        }
+        let plain = run(nil)
+        // Padded frames stay 0 (GELU(0) = 0), the rest is GELU of the plain output, bit for bit.
+        #expect(run(.gelu) == plain.map { FastMath.gelu($0) })
+        #expect(run(.tanh) == plain.map { FastMath.tanh($0) })
+    }
+
     @Test("group norm gives a sequence the same result padded or alone")
     func groupNormPaddingInvariance() {
         let (channels, frames, length) = (16, 11, 6)

@@ -18,10 +18,11 @@ public indirect enum Op: Hashable, Sendable {
 
     /// `x W^T + b`: x `[..., in]`, weight `[out, in]`, optional bias `[out]` -> `[..., out]`.
     case linear
-    /// A product (`linear` or `conv1d`) and the pointwise activation that was its only reader, as one node: made by
-    /// the compiler's fusion pass (never written in specs); inputs and output are the product's. The activation runs
-    /// in the GEMM's epilogue while each tile of the output is in registers, saving a write and a read of the
-    /// pre-activation. Inference plans only: the activation's gradient would read the pre-activation.
+    /// An op (`linear`, `conv1d`, `group_norm`) and the pointwise activation that was its only reader, as one node:
+    /// made by the compiler's fusion pass (never written in specs); inputs and output are the op's. The activation
+    /// runs in the op's last pass over its output (a GEMM's epilogue while each tile is in registers, a norm's
+    /// output loop), saving a write and a read of the pre-activation. Inference plans only: the activation's
+    /// gradient would read the pre-activation.
     case activated(Op, UnaryFunction)
     /// Batched matrix product over equal leading dimensions, optionally transposing the last two axes.
     case matmul(transposeA: Bool, transposeB: Bool)

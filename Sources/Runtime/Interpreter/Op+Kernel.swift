@@ -62,8 +62,19 @@ extension Interpreter {
                            y: out.floats, workspace: workspace.floats, activation: activation(function))
             return [out]
 
+        case let .activated(.groupNorm(groups, eps), function):
+            let out = output()
+            let (batch, frames, channels) = (shape[0], shape[1], shape[2])
+            let stats = scratch(2 * batch * groups)
+            let workspace = scratch(GroupNorm.workspaceCount(channels: channels))
+            GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
+                              mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
+                              batch: batch, frames: frames, channels: channels, groups: groups, eps: eps,
+                              activation: activation(function))
+            return [out]
+
         case let .activated(product, _):
-            throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear and conv1d only, got \(product.name)")
+            throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear, conv1d and group_norm only, got \(product.name)")
 
         case let .matmul(transposeA, transposeB):
             let out = output()
