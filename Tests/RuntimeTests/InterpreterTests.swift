@@ -166,3 +166,34 @@ struct InterpreterTests {
         }
     }
 }
+
+@Suite("Cached constants after an optimizer step")
+struct ConstantCacheStalenessTests {
+    @Test("a weight updated in place by the optimizer is seen by the next inference run (no stale weight norm)")
+    func updatedWeightsAreSeen() throws {
+        var b = GraphBuilder(name: "stale")
+        let x = b.input("x", .f32(["B", 3]))
+        let v = b.parameter("v", shape: [2, 3]), g = b.parameter("g", shape: [2, 1])
+        let w = b.add(.weightNorm(axis: 0), [v, g], name: "wn")[0]
+        let y = b.add(.linear, [x, w], name: "y")[0]
+        b.setOutputs([NamedValue("y", y)], taps: [])
+        let graph = try b.finish()
+        let parameters = [
+            "v": HostTensor(floats: [1, 2, 3, 4, 5, 6], shape: [2, 3]),
+            "g": HostTensor(floats: [1, 2], shape: [2, 1]),
+        ]
+        let input = ["x": HostTensor(floats: [1, 0, 0, 0, 1, 0], shape: [2, 3])]
+        let interpreter = Interpreter(graph: graph)
+        let before = try interpreter.run(inputs: input, parameters: parameters, fetch: ["y"])["y"]!.floatArray
+        // One SGD step changes v in place (the tensors are shared, as in training).
+        let optimizer = Optimizer(.sgd(momentum: 0, nesterov: false))
+        try optimizer.step(parameters: parameters, gradients: [
+            "v": HostTensor(floats: [1, -1, 1, -1, 1, -1], shape: [2, 3]),
+            "g": HostTensor(floats: [0, 0], shape: [2, 1]),
+        ], learningRate: 0.5)
+        let after = try interpreter.run(inputs: input, parameters: parameters, fetch: ["y"])["y"]!.floatArray
+        let fresh = try Interpreter(graph: graph).run(inputs: input, parameters: parameters, fetch: ["y"])["y"]!.floatArray
+        #expect(after != before)
+        #expect(after == fresh)
+    }
+}

@@ -1,4 +1,5 @@
 import GraphIR
+import Synchronization
 
 /// A dense row-major tensor in host memory: Float32 or Int32 elements with a concrete shape.
 ///
@@ -14,6 +15,15 @@ public final class HostTensor: @unchecked Sendable {
     private let pool: BufferPool?
     /// For a view into a run's arena: the arena, kept alive by the view (nothing is freed when the view goes).
     private let arena: Arena?
+    /// Counts `markModified()` calls: writers that change a tensor in place through its pointer (the optimizer's
+    /// step) bump it, so that caches keyed by the tensor (the interpreter's cached constants) see the change.
+    private let modifications = Atomic<Int>(0)
+
+    /// How many times the contents were marked as changed in place.
+    public var version: Int { modifications.load(ordering: .acquiring) }
+
+    /// Records that the contents changed in place (after writing through `floats`).
+    public func markModified() { modifications.add(1, ordering: .releasing) }
 
     /// A tensor of zeros.
     public init(_ dtype: DType, shape: [Int]) {

@@ -133,6 +133,7 @@ public final class Optimizer {
                     parameter: parameter.floats, gradient: gradient.floats, buffer: state.m?.floats,
                     count: parameter.count, lr: lr, weightDecay: decay, momentum: momentum, nesterov: nesterov)
             }
+            parameter.markModified()
         }
         stepCount += 1
     }

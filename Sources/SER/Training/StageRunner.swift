@@ -152,6 +152,7 @@ public struct StageRunner {
                                         hint: "resume with the spec and --set options of the run")
                 }
                 target.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
+                target.markModified()
             }
             progress = restored.progress
             if let data = FileManager.default.contents(atPath: finished + "/losses.json") {
