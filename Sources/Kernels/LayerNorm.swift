@@ -21,6 +21,28 @@ public enum LayerNorm {
         }
     }
 
+    /// `forward` of `x + residual` (same shape), row by row: each row's sum is written to `y` and normalised there
+    /// while it is in L1, with the same operations as an `add` then `forward`. `y` may be `x` or `residual`.
+    public static func forward(
+        x: UnsafePointer<Float>, residual: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+        rows: Int, columns: Int, eps: Float
+    ) {
+        guard columns > 0 else { return }
+        Parallel.forChunks(rows, grain: max(1, 16_384 / columns)) { range in
+            for row in range {
+                let a = x + row * columns, b = residual + row * columns, output = y + row * columns
+                for c in 0..<columns { output[c] = a[c] + b[c] }
+                let mu = Reduce.sum(output, count: columns) / Float(columns)
+                let variance = Reduce.squaredDeviation(output, count: columns, mean: mu) / Float(columns)
+                let inverse = 1 / (variance + eps).squareRoot()
+                mean[row] = mu
+                rstd[row] = inverse
+                for c in 0..<columns { output[c] = (output[c] - mu) * inverse * gamma[c] + beta[c] }
+            }
+        }
+    }
+
     /// Gradients from the saved statistics: `dx = rstd * (g - mean(g) - xhat * mean(g * xhat))` with
     /// `g = dy * gamma`; `dGamma = sum_rows dy * xhat`, `dBeta = sum_rows dy` (added to the buffers with
     /// `accumulate`). `dx` may be `dy`, but it is then written only after the parameter gradients are read off.

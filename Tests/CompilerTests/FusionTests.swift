@@ -48,6 +48,40 @@ struct FusionTests {
         expectSnapshot(fused.text, named: "fusion.inference.txt")
     }
 
+    @Test("a residual add whose only reader is a layer norm becomes one add+layer_norm node, with the unfused numbers")
+    func residualLayerNorm() throws {
+        var b = GraphBuilder(name: "residual")
+        let x = b.input("x", .f32(["B", 6])), r = b.input("r", .f32(["B", 6]))
+        let gamma = b.parameter("gamma", shape: [6]), beta = b.parameter("beta", shape: [6])
+        let sum = b.add(.binary(.add), [x, r], name: "residual")[0]
+        let normed = b.add(.layerNorm(eps: 1e-5), [sum, gamma, beta], name: "norm")[0]
+        let kept = b.add(.binary(.add), [normed, x], name: "kept")[0]  // read twice: not fused into the next norm
+        let out = b.add(.layerNorm(eps: 1e-5), [kept, gamma, beta], name: "norm2")[0]
+        let other = b.add(.binary(.add), [kept, r], name: "other")[0]
+        b.setOutputs([NamedValue("out", out), NamedValue("other", other)], taps: [])
+        let graph = try b.finish()
+        let (fused, report) = Fusion.run(graph)
+        #expect(fused.verify().isEmpty)
+        let byPair = Dictionary(uniqueKeysWithValues: report.decisions.map { ("\($0.producer)->\($0.consumer)", $0) })
+        #expect(byPair["residual->norm"]?.fused == true)
+        #expect(byPair["kept->norm2"]?.fused == false && byPair["kept->norm2"]?.otherReaders == ["other"])
+        #expect(fused.nodes.contains { $0.op == .addLayerNorm(eps: 1e-5) && $0.members == ["residual", "norm"] })
+
+        let parameters = [
+            "gamma": HostTensor(floats: [1, 0.5, 2, 1, 1.5, 0.8], shape: [6]),
+            "beta": HostTensor(floats: [0, 0.1, -0.1, 0.2, 0, 0.3], shape: [6]),
+        ]
+        let inputs = [
+            "x": HostTensor(floats: (0..<18).map { Float(($0 * 7) % 5) * 0.3 - 0.6 }, shape: [3, 6]),
+            "r": HostTensor(floats: (0..<18).map { Float(($0 * 5) % 7) * 0.2 - 0.5 }, shape: [3, 6]),
+        ]
+        let plain = try Interpreter(graph: graph, optimize: false).run(inputs: inputs, parameters: parameters, fetch: ["out", "other"])
+        let optimized = try Interpreter(graph: graph).run(inputs: inputs, parameters: parameters, fetch: ["out", "other"])
+        for name in ["out", "other"] {
+            #expect(optimized[name]!.floatArray == plain[name]!.floatArray, "\(name): the same operations, the same bits")
+        }
+    }
+
     @Test("nothing fuses in a graph with a backward pass (the activation's gradient reads the pre-activation)")
     func trainingGraphs() throws {
         var b = GraphBuilder(name: "fusion_training")

@@ -6,9 +6,11 @@ import GraphIR
 /// Candidates are the edges from a producer to a reader, judged by the ops' fusion categories
 /// (`Op.fusionCategory`) and the kernels that exist. What fuses today: a `linear`, `conv1d` or `group_norm` whose
 /// only reader is a pointwise activation becomes one `linear+<activation>` (`conv1d+...`, `group_norm+...`) node,
-/// the activation applied in the op's last pass over its output (the GEMM's epilogue, the norm's output loop). What does not, and why, is part of the report, so that the gaps are visible rather than
-/// silent: residual add + layer norm, elementwise chains and merged q/k/v products have no fused kernel yet; the
-/// attention core is one kernel already. In a graph with a backward pass nothing fuses: the activation's gradient reads the
+/// the activation applied in the op's last pass over its output (the GEMM's epilogue, the norm's output loop); a
+/// residual `add` whose only reader is a `layer_norm` becomes one `add+layer_norm` node, normalising each row's sum
+/// while it is in L1. What does not, and why, is part of the report, so that the gaps are visible rather than
+/// silent: elementwise chains and merged q/k/v products have no fused kernel yet; the attention core is one kernel
+/// already. In a graph with a backward pass nothing fuses: the activation's gradient reads the
 /// pre-activation, which the fused node does not keep.
 public enum Fusion {
     /// One candidate pair and what was decided.
@@ -53,6 +55,10 @@ public enum Fusion {
                     rewrites.append((consumer.id, .activated(producer.op, function), producer.inputs,
                                      "\(producer.name)+\(function.rawValue)", [producer.name, consumer.name]))
                 }
+                if fuses, case let .layerNorm(eps) = consumer.op {
+                    rewrites.append((consumer.id, .addLayerNorm(eps: eps), producer.inputs + consumer.inputs.dropFirst(),
+                                     "\(producer.name)+\(consumer.name)", [producer.name, consumer.name]))
+                }
             }
         }
         guard !rewrites.isEmpty else { return (graph, report) }
@@ -92,8 +98,17 @@ public enum Fusion {
         case (.linear, .binary), (.conv1d, .binary):
             return (false, "no fused kernel yet: a residual add as a GEMM epilogue (the bias is fused already)")
         case (.binary(.add), .layerNorm):
-            return (false, "no fused kernel yet: residual add + layer norm"
-                + (others.isEmpty ? "" : "; the sum is \(alsoRead)"))
+            if hasBackward {
+                return (false, "the graph has a backward pass: the layer norm's gradient reads the sum, which a fused "
+                    + "node does not keep")
+            }
+            if isNamed { return (false, "the sum is a graph output or tap") }
+            if !others.isEmpty { return (false, "the sum is \(alsoRead) (the next block's residual)") }
+            if producer.inputs.count != 2 || graph[producer.inputs[0]].type != graph[producer.inputs[1]].type {
+                return (false, "the add broadcasts an operand; the fused kernel adds operands of one shape")
+            }
+            return (true, "each row's sum is made and normalised while it is in L1: one write and one read of the sum "
+                + "fewer")
         case (.matmul, _) where consumer.op.fusionCategory == .elementwise:
             return (false, "no fused kernel yet: batched matmul takes no epilogue")
         case (_, .attention):

@@ -440,7 +440,7 @@ private struct DOTWriter {
         let op = node.op
         switch op {
         case .input, .parameter, .linear, .activated, .unary, .binary, .softmax, .logSoftmax, .reshape,
-             .maskedMeanPool, .maskPadding, .cosineSimilarity, .layerNorm:
+             .maskedMeanPool, .maskPadding, .cosineSimilarity, .layerNorm, .addLayerNorm:
             return op.name
         case .kmeansAssign:
             let k = node.inputs.count > 1 ? graph[node.inputs[1]].type.shape.first?.description ?? "?" : "?"

@@ -16,6 +16,7 @@ extension Op {
         case .reshape: .view(of: 0)
         case .unary, .scale, .softmax, .logSoftmax, .layerNorm, .groupNorm, .dropout, .maskPadding, .timeMask:
             .inPlace(candidates: [0])
+        case .addLayerNorm: .inPlace(candidates: [0, 1])
         // Binary ops could write over an operand of the output's full shape (never a broadcast one), but the
         // broadcasting kernel's loops then take the compiler's scalar fallback for overlapping pointers (3x slower).
         case .binary,
@@ -61,7 +62,7 @@ extension Op {
         case .crossEntropy, .amSoftmax: read(0..<n)
         // No fused gradient kernel (these differentiate through other ops): everything, to be safe.
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm:
             read(0..<inputCount)
         }
         return reads

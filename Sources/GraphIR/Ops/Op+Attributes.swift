@@ -9,7 +9,7 @@ extension Op {
         case let .activated(product, function): product.attributes + [("activation", function.rawValue)]
         case let .matmul(a, b): [("transpose_a", "\(a)"), ("transpose_b", "\(b)")]
         case let .conv1d(stride, padding, groups): [("stride", "\(stride)"), ("padding", "\(padding)"), ("groups", "\(groups)")]
-        case let .layerNorm(eps): [("eps", number(eps))]
+        case let .layerNorm(eps), let .addLayerNorm(eps): [("eps", number(eps))]
         case let .groupNorm(groups, eps): [("groups", "\(groups)"), ("eps", number(eps))]
         case let .weightNorm(axis): [("axis", "\(axis)")]
         case let .scale(factor): [("factor", number(factor))]

@@ -37,7 +37,7 @@ extension Op {
             let forwardFlops = forward.flops(inputs: Array(inputs.prefix(count)), outputs: [y])
             let products = wrt.prefix(2).filter { $0 }.count
             return forwardFlops * Double(products)
-        case .input, .parameter, .constant, .layerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
+        case .input, .parameter, .constant, .layerNorm, .addLayerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
              .reduce, .reshape, .transpose, .slice, .concat, .maskedMeanPool, .maskPadding, .windowLengths, .dropout, .layerDrop,
              .timeMask, .crossEntropy:
             return 0

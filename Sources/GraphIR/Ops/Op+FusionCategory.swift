@@ -25,7 +25,7 @@ extension Op {
         case .unary, .scale, .dropout: .elementwise
         case .binary: .broadcast
         case .reshape, .transpose, .slice, .concat, .maskPadding, .timeMask, .layerDrop: .injective
-        case .reduce, .softmax, .logSoftmax, .layerNorm, .groupNorm, .weightNorm, .maskedMeanPool: .reduction
+        case .reduce, .softmax, .logSoftmax, .layerNorm, .addLayerNorm, .groupNorm, .weightNorm, .maskedMeanPool: .reduction
         case .linear, .matmul, .conv1d: .product
         case let .activated(op, _): op.fusionCategory
         case .attention, .lstm, .windowLengths, .crossEntropy, .amSoftmax, .cosineSimilarity, .kmeansAssign, .gradient:

@@ -74,6 +74,11 @@ extension Op {
             }
             return [.f32([input.shape[0], frames, weight.shape[0]])]
 
+        case let .addLayerNorm(eps):
+            let a = try x.float(0, rankAtLeast: 1, self), b = try x.float(1, rankAtLeast: 1, self)
+            guard a == b else { throw ShapeIssue("add_layer_norm adds operands of one shape, got \(a) and \(b)", inputs: [0, 1]) }
+            return try Op.layerNorm(eps: eps).rule([a, x[2], x[3]])
+
         case .layerNorm:
             let input = try x.float(0, rankAtLeast: 1, self)
             for index in 1...2 {

@@ -11,6 +11,7 @@ extension Op {
         case .matmul: "matmul"
         case .conv1d: "conv1d"
         case .layerNorm: "layer_norm"
+        case .addLayerNorm: "add+layer_norm"
         case .groupNorm: "group_norm"
         case .weightNorm: "weight_norm"
         case let .unary(function): function.rawValue
@@ -49,6 +50,7 @@ extension Op {
         case .matmul: ["a", "b"]
         case .conv1d: ["x", "weight", "bias?"]
         case .layerNorm: ["x", "weight", "bias"]
+        case .addLayerNorm: ["a", "b", "weight", "bias"]
         case .groupNorm: ["x", "weight", "bias", "lengths"]
         case .weightNorm: ["v", "g"]
         case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout: ["x"]

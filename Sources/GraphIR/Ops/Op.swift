@@ -34,6 +34,10 @@ public indirect enum Op: Hashable, Sendable {
 
     /// Over the last axis: x `[..., C]`, weight `[C]`, bias `[C]`.
     case layerNorm(eps: Float)
+    /// `layer_norm(a + b)` in one pass over the rows: a residual `add` whose only reader was a `layer_norm`, fused
+    /// by the compiler's fusion pass (never written in specs): a `[..., C]`, b the same shape, weight `[C]`, bias
+    /// `[C]`. Each row's sum is made and normalised while it is in L1. Inference plans only.
+    case addLayerNorm(eps: Float)
     /// Over time and each group's channels, valid frames only: x `[B, T, C]`, weight `[C]`, bias `[C]`, lengths
     /// i32 `[B]`.
     case groupNorm(groups: Int, eps: Float)

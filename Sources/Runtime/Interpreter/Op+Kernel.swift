@@ -115,6 +115,14 @@ extension Interpreter {
             state.save([stats], for: node)
             return [out]
 
+        case let .addLayerNorm(eps):
+            let out = output()
+            let columns = shape.last ?? 1, rows = x[0].count / max(1, columns)
+            let stats = scratch(2 * rows)
+            LayerNorm.forward(x: x[0].floats, residual: x[1].floats, gamma: x[2].floats, beta: x[3].floats, y: out.floats,
+                              mean: stats.floats, rstd: stats.floats + rows, rows: rows, columns: columns, eps: eps)
+            return [out]
+
         case let .groupNorm(groups, eps):
             let out = output()
             let (batch, frames, channels) = (shape[0], shape[1], shape[2])
