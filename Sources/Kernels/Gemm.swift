@@ -200,64 +200,6 @@ public enum Gemm {
         }
     }
 
-    /// A matrix packed once for the packed kernel (panels of 16 columns over the whole inner dimension): a weight
-    /// reused by many products, which then skip packing it (3 % of a 199-row product). The packing is the same the
-    /// per-call path makes, so products with it give the same bits.
-    public final class PackedMatrix: @unchecked Sendable {
-        /// The inner dimension and the columns of `op(B)`.
-        public let k: Int, n: Int
-        let storage: UnsafeMutablePointer<Float>
-
-        /// Packs `op(B)` (`k x n`; `transB`: `B` is stored `n x k`, as a linear layer's weight). Nil when the CPU
-        /// does not run the packed kernel.
-        public init?(transB: Bool, b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int) {
-            guard Gemm.packedSupported, k > 0, n > 0 else { return nil }
-            self.k = k
-            self.n = n
-            let count = gmptl_packed_b_count(k, n)
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-            storage = raw.bindMemory(to: Float.self, capacity: count)
-            gmptl_pack_b(transB ? 1 : 0, b, ldb, k, n, storage)
-        }
-
-        deinit { UnsafeMutableRawPointer(storage).deallocate() }
-    }
-
-    /// `C = alpha * op(A) * B + beta * C` (then the epilogue) with `B` packed beforehand, on the packed kernel.
-    public static func multiply(
-        transA: Bool = false, m: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, packed: PackedMatrix,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue = .none, threads: Int? = nil
-    ) {
-        let n = packed.n, k = packed.k
-        guard m > 0 else { return }
-        let activation: Int32 = epilogue.activation == .gelu ? Int32(GMPTL_GEMM_ACTIVATION_GELU.rawValue) : 0
-        func run(rows: Range<Int>, columns: Range<Int>) {
-            _ = gmptl_packed_gemm_prepacked(
-                transA ? 1 : 0, m, n, k, alpha, a, lda, packed.storage, beta, c, ldc, rows.lowerBound, rows.upperBound,
-                columns.lowerBound, columns.upperBound, epilogue.bias, activation)
-            if let other = epilogue.activation, other != .gelu {
-                for row in rows { other.forward(c + row * ldc + columns.lowerBound, c + row * ldc + columns.lowerBound, count: columns.count) }
-            }
-        }
-        let threads = threads ?? KernelThreads.count
-        let tileRows = Int(GMPTL_GEMM_TILE_ROWS), tileColumns = Int(GMPTL_GEMM_TILE_COLUMNS)
-        guard threads > 1, m * n * k >= parallelThreshold else {
-            run(rows: 0..<m, columns: 0..<n)
-            return
-        }
-        let panels = (n + tileColumns - 1) / tileColumns
-        if panels >= 2 * threads {
-            Parallel.forChunks(panels, threads: threads) { range in
-                run(rows: 0..<m, columns: range.lowerBound * tileColumns..<min(n, range.upperBound * tileColumns))
-            }
-        } else {
-            let groups = (m + tileRows - 1) / tileRows
-            Parallel.forChunks(groups, threads: threads) { range in
-                run(rows: range.lowerBound * tileRows..<min(m, range.upperBound * tileRows), columns: 0..<n)
-            }
-        }
-    }
-
     /// Runs `body`, where the caller runs one-thread products side by side on its own threads (`threads: 1`):
     /// OpenBLAS's thread count, which is process-wide, is 1 meanwhile, so its products do not fork inside ours.
     public static func serialProducts<Result>(_ body: () throws -> Result) rethrows -> Result {

@@ -12,17 +12,6 @@ public enum Linear {
             c: y, ldc: outFeatures, epilogue: Gemm.Epilogue(bias: bias, activation: activation))
     }
 
-    /// `forward` with the weight packed beforehand (`Gemm.PackedMatrix(transB: true, b: weight, ...)`): the same
-    /// bits as `forward` on the packed engine, without packing the weight again.
-    public static func forward(
-        x: UnsafePointer<Float>, packedWeight: Gemm.PackedMatrix, bias: UnsafePointer<Float>?,
-        y: UnsafeMutablePointer<Float>, rows: Int, activation: Activation? = nil
-    ) {
-        Gemm.multiply(
-            m: rows, a: x, lda: packedWeight.k, packed: packedWeight, c: y, ldc: packedWeight.n,
-            epilogue: Gemm.Epilogue(bias: bias, activation: activation))
-    }
-
     /// Gradients of `forward`. Each output may be nil when not needed. With `accumulate` the weight and bias
     /// gradients are added to what the buffers hold (shared weights); `dx` is always overwritten.
     public static func backward(

@@ -275,21 +275,20 @@ AVX2_FMA static void tile_rows_packed(long rows, long kc, const float *a, const 
 AVX2_FMA static void tall_gemm(
     int transA, int transB, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta,
     float *c, long ldc, long m0, long m1, long n0, long n1, const float *bias, int activation, float *packedB,
-    float *packedA, const float *prepacked) {
+    float *packedA) {
     for (long j0 = n0; j0 < n1; j0 += NCT) {
         long nc = min_long(NCT, n1 - j0);
         for (long k0 = 0; k0 < k; k0 += KC) {
             long kc = min_long(KC, k - k0);
-            if (!prepacked) pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
+            pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
             tile_store s = {alpha, beta, k0 == 0, k0 + kc >= k, 0, activation};
             for (long i0 = m0; i0 < m1; i0 += MC) {
                 long mc = min_long(MC, m1 - i0);
                 pack_a(transA, a, lda, i0, mc, k0, kc, packedA);
                 for (long p = 0; p < nc; p += NR) {
                     s.bias = bias ? bias + j0 + p : 0;
-                    const float *panel = prepacked ? prepacked + ((j0 + p) / NR) * k * NR + k0 * NR : packedB + p * kc;
                     for (long r = 0; r < mc; r += MR) {
-                        tile_rows_packed(min_long(MR, mc - r), kc, packedA + r * kc, panel,
+                        tile_rows_packed(min_long(MR, mc - r), kc, packedA + r * kc, packedB + p * kc,
                                          c + (i0 + r) * ldc + j0 + p, ldc, min_long(NR, nc - p), &s);
                     }
                 }
@@ -298,22 +297,24 @@ AVX2_FMA static void tall_gemm(
     }
 }
 
-// Both paths; `prepacked` (from gmptl_pack_b, n0 a multiple of NR) replaces the per-call packing of B.
-AVX2_FMA static int packed_gemm(
-    int transA, int transB, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta,
-    float *c, long ldc, long m0, long m1, long n0, long n1, const float *bias, int activation, const float *prepacked) {
+AVX2_FMA int gmptl_packed_gemm(
+    int transA, int transB, long m, long n, long k, float alpha,
+    const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
+    long m0, long m1, long n0, long n1, const float *bias, int activation) {
+    (void)m;
+    (void)n;
     float *packedB = workspace();
     if (!packedB) return -1;
     if (m1 - m0 > TALL_ROWS) {
         tall_gemm(transA, transB, k, alpha, a, lda, b, ldb, beta, c, ldc, m0, m1, n0, n1, bias, activation, packedB,
-                  packedB + WORKSPACE_B, prepacked);
+                  packedB + WORKSPACE_B);
         return 0;
     }
     for (long j0 = n0; j0 < n1; j0 += NC) {
         long nc = min_long(NC, n1 - j0);
         for (long k0 = 0; k0 < k; k0 += KC) {
             long kc = min_long(KC, k - k0);
-            if (!prepacked) pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
+            pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
             tile_store s = {alpha, beta, k0 == 0, k0 + kc >= k, 0, activation};
             for (long i0 = m0; i0 < m1; i0 += MR) {
                 long rows = min_long(MR, m1 - i0);
@@ -328,37 +329,11 @@ AVX2_FMA static int packed_gemm(
                 }
                 for (long p = 0; p < nc; p += NR) {
                     s.bias = bias ? bias + j0 + p : 0;
-                    const float *panel = prepacked ? prepacked + ((j0 + p) / NR) * k * NR + k0 * NR : packedB + p * kc;
-                    tile_rows(transA, rows, kc, slice, lda, panel, c + i0 * ldc + j0 + p, ldc, min_long(NR, nc - p), &s);
+                    tile_rows(transA, rows, kc, slice, lda, packedB + p * kc, c + i0 * ldc + j0 + p, ldc,
+                              min_long(NR, nc - p), &s);
                 }
             }
         }
     }
     return 0;
-}
-
-AVX2_FMA int gmptl_packed_gemm(
-    int transA, int transB, long m, long n, long k, float alpha,
-    const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
-    long m0, long m1, long n0, long n1, const float *bias, int activation) {
-    (void)m;
-    (void)n;
-    return packed_gemm(transA, transB, k, alpha, a, lda, b, ldb, beta, c, ldc, m0, m1, n0, n1, bias, activation, 0);
-}
-
-long gmptl_packed_b_count(long k, long n) { return ((n + NR - 1) / NR) * NR * k; }
-
-AVX2_FMA void gmptl_pack_b(int transB, const float *b, long ldb, long k, long n, float *packed) {
-    // Panel by panel over the whole of K: pack_b lays out a block of columns as panels of kc x NR, so one call per
-    // panel with kc = k gives each panel contiguous over K.
-    for (long p = 0; p < n; p += NR) pack_b(transB, b, ldb, 0, k, p, min_long(NR, n - p), packed + (p / NR) * k * NR);
-}
-
-AVX2_FMA int gmptl_packed_gemm_prepacked(
-    int transA, long m, long n, long k, float alpha, const float *a, long lda, const float *packedB, float beta,
-    float *c, long ldc, long m0, long m1, long n0, long n1, const float *bias, int activation) {
-    (void)m;
-    (void)n;
-    if (n0 % NR != 0) return -2;
-    return packed_gemm(transA, 0, k, alpha, a, lda, 0, 0, beta, c, ldc, m0, m1, n0, n1, bias, activation, packedB);
 }

@@ -65,20 +65,6 @@ struct PackedGemmTests {
         expectClose(got, want, "tall \(m)x\(n)x\(k) transA \(transA) transB \(transB)")
     }
 
-    @Test("a matrix packed once gives the bits of the per-call packing, short and tall, with the epilogue")
-    func prepacked() {
-        for (m, n, k) in [(37, 70, 400), (700, 33, 130)] {
-            let x = TestBuffer(random: m * k, seed: 41), w = TestBuffer(random: n * k, seed: 42), bias = TestBuffer(random: n, seed: 43)
-            let perCall = TestBuffer(count: m * n), once = TestBuffer(count: m * n)
-            let epilogue = Gemm.Epilogue(bias: bias.readOnly, activation: .gelu)
-            Gemm.multiply(transB: true, m: m, n: n, k: k, a: x.readOnly, lda: k, b: w.readOnly, ldb: k, c: perCall.pointer,
-                          ldc: n, epilogue: epilogue, engine: .packed)
-            let packed = Gemm.PackedMatrix(transB: true, b: w.readOnly, ldb: k, k: k, n: n)!
-            Gemm.multiply(m: m, a: x.readOnly, lda: k, packed: packed, c: once.pointer, ldc: n, epilogue: epilogue)
-            #expect(once.array == perCall.array, "\(m)x\(n)x\(k)")
-        }
-    }
-
     @Test("beta 0 never reads C (NaN there stays out of the result)")
     func betaZeroIgnoresC() {
         let (m, n, k) = (9, 20, 11)

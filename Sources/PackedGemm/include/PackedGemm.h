@@ -32,15 +32,6 @@ int gmptl_packed_gemm(
     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
     long m0, long m1, long n0, long n1, const float *bias, int activation);
 
-// B packed once for many products (a weight): floats needed, the packing (panels of 16 columns, each k x 16, zero
-// past column n), and the product with it: as gmptl_packed_gemm, B being that packing of the k x n matrix op(B);
-// n0 must be a multiple of 16 (returns -2 otherwise).
-long gmptl_packed_b_count(long k, long n);
-void gmptl_pack_b(int transB, const float *b, long ldb, long k, long n, float *packed);
-int gmptl_packed_gemm_prepacked(
-    int transA, long m, long n, long k, float alpha, const float *a, long lda, const float *packedB, float beta,
-    float *c, long ldc, long m0, long m1, long n0, long n1, const float *bias, int activation);
-
 // The blocking, for callers that split work: rows per micro-tile, columns per micro-tile.
 enum { GMPTL_GEMM_TILE_ROWS = 6, GMPTL_GEMM_TILE_COLUMNS = 16 };
 

@@ -21,8 +21,6 @@ public struct Interpreter {
     /// Results of nodes that read parameters only (the weight-normalised positional conv weight), kept while the
     /// same parameter tensors are passed in: inference does not recompute them each run.
     let constants = ConstantCache()
-    /// Linear layers' weights packed for the packed GEMM (inference runs on the packed engine).
-    let packedWeights = PackedWeightCache()
     /// The compiled plans, by fetched names and mode, and their memory plans by sizes.
     let plans = PlanCache()
     /// The arena runs place their values in.

@@ -41,11 +41,6 @@ extension Interpreter {
         case .linear:
             let out = output()
             let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
-            if let packed = packedWeight(node, x, rows: x[0].count / max(1, inFeatures), state: state, parameters: parameters) {
-                Linear.forward(x: x[0].floats, packedWeight: packed, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
-                               y: out.floats, rows: x[0].count / max(1, inFeatures))
-                return [out]
-            }
             Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
                            rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures)
             return [out]
@@ -53,11 +48,6 @@ extension Interpreter {
         case .activated(.linear, let function):
             let out = output()
             let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
-            if let packed = packedWeight(node, x, rows: x[0].count / max(1, inFeatures), state: state, parameters: parameters) {
-                Linear.forward(x: x[0].floats, packedWeight: packed, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
-                               y: out.floats, rows: x[0].count / max(1, inFeatures), activation: activation(function))
-                return [out]
-            }
             Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
                            rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures,
                            activation: activation(function))
@@ -349,20 +339,5 @@ extension Interpreter {
         case .relu: .relu
         case .sigmoid: .sigmoid
         }
-    }
-}
-
-extension Interpreter {
-    /// The packed weight of a linear node when the product runs on the packed engine in inference and the weight is
-    /// a parameter (packed once, kept while the tensor is unchanged); nil otherwise (then `Linear.forward` packs per
-    /// call or runs on OpenBLAS).
-    func packedWeight(
-        _ node: Node, _ x: [HostTensor], rows: Int, state: RunState, parameters: [String: HostTensor]
-    ) -> Gemm.PackedMatrix? {
-        guard optimize, state.mode.planMode == .inference,
-              Gemm.automaticEngine(rows: rows, columns: x[1].shape[0], transA: false, transB: true) == .packed,
-              parameters.values.contains(where: { $0 === x[1] })
-        else { return nil }
-        return packedWeights.packed(for: node.name, weight: x[1])
     }
 }
