@@ -42,6 +42,14 @@ struct PlanReport {
         ]
         let peak = memory.nodesAtPeak
         lines.append("live at peak    \(peak.count) values: " + (peak.count <= 12 ? peak.joined(separator: ", ") : peak.prefix(12).joined(separator: ", ") + ", ..."))
+        if !training {
+            // Parameter-only nodes: computed once per parameter version and kept (the interpreter's constant cache).
+            let folded = plan.program.nodes.indices.filter { plan.readsParametersOnly[$0] }.map { plan.program.nodes[$0].name }
+            lines.append("constants       \(folded.count) node\(folded.count == 1 ? "" : "s") of parameters only, computed once per "
+                + "parameter version" + (folded.isEmpty ? "" : ": " + folded.prefix(8).joined(separator: ", ")))
+        }
+        let fusedCount = plan.fusion?.fusedCount ?? 0
+        lines.append("fused           \(fusedCount) of \(plan.fusion?.decisions.count ?? 0) candidate pairs (--explain-fusion)")
         for bypass in plan.simplification?.bypassed ?? [] { lines.append("bypassed        \(bypass.node): \(bypass.reason)") }
         for merge in plan.simplification?.merged ?? [] { lines.append("merged          \(merge.node) into \(merge.into) (the same op on the same inputs)") }
         text = lines.joined(separator: "\n")

@@ -82,6 +82,23 @@ struct FusionTests {
         }
     }
 
+    @Test("a fused norm writes over its input as the norm alone does (the memory plan places it in place)")
+    func fusedNormStaysInPlace() throws {
+        var b = GraphBuilder(name: "in_place")
+        let x = b.input("x", .f32([2, 5, 4])), lengths = b.input("lengths", .i32([2]))
+        let gamma = b.parameter("gamma", shape: [4]), beta = b.parameter("beta", shape: [4])
+        let scaled = b.add(.scale(2), [x], name: "scaled")[0]
+        let normed = b.add(.groupNorm(groups: 2, eps: 1e-5), [scaled, gamma, beta, lengths], name: "norm")[0]
+        let act = b.add(.unary(.gelu), [normed], name: "act")[0]
+        let out = b.add(.scale(0.5), [act], name: "out")[0]
+        b.setOutputs([NamedValue("out", out)], taps: [])
+        let plan = try ExecutionPlan.compile(try b.finish(), fetch: ["out"], mode: .inference)
+        let fusedNode = try #require(plan.program.nodes.first { $0.op == .activated(.groupNorm(groups: 2, eps: 1e-5), .gelu) })
+        let memory = try #require(MemoryPlan.make(plan, symbols: [:]))
+        let scaledValue = try #require(plan.program.nodes.first { $0.name == "scaled" }).outputs[0]
+        #expect(memory.placements[fusedNode.outputs[0].index]?.sharesWith == scaledValue)
+    }
+
     @Test("nothing fuses in a graph with a backward pass (the activation's gradient reads the pre-activation)")
     func trainingGraphs() throws {
         var b = GraphBuilder(name: "fusion_training")

@@ -17,10 +17,12 @@ extension Op {
         case .unary, .scale, .softmax, .logSoftmax, .layerNorm, .groupNorm, .dropout, .maskPadding, .timeMask:
             .inPlace(candidates: [0])
         case .addLayerNorm: .inPlace(candidates: [0, 1])
+        // A fused node writes its output as its op does (a norm in place; the activation reads what it overwrites).
+        case let .activated(op, _): op.aliasing
         // Binary ops could write over an operand of the output's full shape (never a broadcast one), but the
         // broadcasting kernel's loops then take the compiler's scalar fallback for overlapping pointers (3x slower).
         case .binary,
-             .input, .parameter, .constant, .linear, .activated, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
+             .input, .parameter, .constant, .linear, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
              .attention, .lstm, .maskedMeanPool, .windowLengths, .layerDrop, .crossEntropy, .amSoftmax, .cosineSimilarity,
              .kmeansAssign, .gradient:
             .none
