@@ -159,20 +159,7 @@ public enum Conv1d {
         }
         // Groups side by side, each GEMM on one thread; every output column belongs to one group, so the
         // result is the same as one group at a time.
-        Gemm.serialProducts {
-            for b in 0..<shape.batch {
-                let work = { (slot: Int) in
-                    for g in stride(from: slot, to: shape.groups, by: slots) {
-                        run(group: g, batch: b, patches: patches + slot * block, serial: true)
-                    }
-                }
-                withoutActuallyEscaping(work) { work in
-                    // Each slot writes its own patches block and its own groups' output columns.
-                    let shared = UncheckedSendable(work)
-                    DispatchQueue.concurrentPerform(iterations: slots) { slot in shared.value(slot) }
-                }
-            }
-        }
+        groupsSideBySide(shape, slots: slots) { g, b, slot in run(group: g, batch: b, patches: patches + slot * block, serial: true) }
         return false
     }
 
@@ -252,18 +239,8 @@ public enum Conv1d {
             } else {
                 // Groups side by side as in the forward pass: each group's gradients are its own columns of dx
                 // and its own rows of the weight gradient, so the result is the same as one group at a time.
-                Gemm.serialProducts {
-                    for b in 0..<shape.batch {
-                        let work = { (slot: Int) in
-                            for g in stride(from: slot, to: shape.groups, by: slots) {
-                                run(group: g, batch: b, patches: patches + slot * block, serial: true)
-                            }
-                        }
-                        withoutActuallyEscaping(work) { work in
-                            let shared = UncheckedSendable(work)
-                            DispatchQueue.concurrentPerform(iterations: slots) { slot in shared.value(slot) }
-                        }
-                    }
+                groupsSideBySide(shape, slots: slots) { g, b, slot in
+                    run(group: g, batch: b, patches: patches + slot * block, serial: true)
                 }
             }
         }
@@ -377,6 +354,23 @@ public enum Conv1d {
                 let source = packed + o * shape.patchSize, target = weight + o * shape.patchSize
                 for c in 0..<channels {
                     for k in 0..<taps { target[c * taps + k] += source[k * channels + c] }
+                }
+            }
+        }
+    }
+
+    /// Runs `body(group, batch, slot)` for every group of every sequence, `slots` groups at a time on the kernel
+    /// threads (slot `s` takes groups `s`, `s + slots`, ...: its own patches block), each GEMM on one thread.
+    /// `body` must write only its group's part of the outputs.
+    static func groupsSideBySide(_ shape: Geometry, slots: Int, _ body: (Int, Int, Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            // The slots write disjoint places (the contract of `body`), so sharing it across threads is safe.
+            let shared = UncheckedSendable(body)
+            Gemm.serialProducts {
+                for b in 0..<shape.batch {
+                    DispatchQueue.concurrentPerform(iterations: slots) { slot in
+                        for g in stride(from: slot, to: shape.groups, by: slots) { shared.value(g, b, slot) }
+                    }
                 }
             }
         }

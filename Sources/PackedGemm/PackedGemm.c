@@ -57,12 +57,10 @@ static float *workspace(void) {
 
 static inline long min_long(long a, long b) { return a < b ? a : b; }
 
-// Eight rows of eight floats transposed: out[k][j] = in[j][k]; rows `in + j * inStride`, `out + k * outStride`.
-AVX2_FMA INLINE void transpose8x8(const float *in, long inStride, float *out, long outStride) {
-    __m256 r0 = _mm256_loadu_ps(in), r1 = _mm256_loadu_ps(in + inStride);
-    __m256 r2 = _mm256_loadu_ps(in + 2 * inStride), r3 = _mm256_loadu_ps(in + 3 * inStride);
-    __m256 r4 = _mm256_loadu_ps(in + 4 * inStride), r5 = _mm256_loadu_ps(in + 5 * inStride);
-    __m256 r6 = _mm256_loadu_ps(in + 6 * inStride), r7 = _mm256_loadu_ps(in + 7 * inStride);
+// Eight vectors of eight floats stored transposed: row k of the output (at out + k * outStride) holds element k
+// of each input vector. Stores go in order, so rows narrower than eight (outStride < 8) overlap harmlessly.
+AVX2_FMA INLINE void store_transposed(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6,
+                                      __m256 r7, float *out, long outStride) {
     __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
     __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
     __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
@@ -79,6 +77,14 @@ AVX2_FMA INLINE void transpose8x8(const float *in, long inStride, float *out, lo
     _mm256_storeu_ps(out + 5 * outStride, _mm256_permute2f128_ps(s1, s5, 0x31));
     _mm256_storeu_ps(out + 6 * outStride, _mm256_permute2f128_ps(s2, s6, 0x31));
     _mm256_storeu_ps(out + 7 * outStride, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// Eight rows of eight floats transposed: out[k][j] = in[j][k]; rows `in + j * inStride`, `out + k * outStride`.
+AVX2_FMA INLINE void transpose8x8(const float *in, long inStride, float *out, long outStride) {
+    store_transposed(_mm256_loadu_ps(in), _mm256_loadu_ps(in + inStride), _mm256_loadu_ps(in + 2 * inStride),
+                     _mm256_loadu_ps(in + 3 * inStride), _mm256_loadu_ps(in + 4 * inStride),
+                     _mm256_loadu_ps(in + 5 * inStride), _mm256_loadu_ps(in + 6 * inStride),
+                     _mm256_loadu_ps(in + 7 * inStride), out, outStride);
 }
 
 // B's block [k0, k0 + kc) x [j0, j0 + nc) as panels of NR columns, each kc x NR row-major; columns past the
@@ -129,27 +135,11 @@ AVX2_FMA static void pack_a(int transA, const float *a, long lda, long i0, long 
         if (!transA && height == MR) {
             const float *src = a + (i0 + p) * lda + k0;
             for (; k + 8 <= kc; k += 8) {
-                __m256 r0 = _mm256_loadu_ps(src + k), r1 = _mm256_loadu_ps(src + lda + k);
-                __m256 r2 = _mm256_loadu_ps(src + 2 * lda + k), r3 = _mm256_loadu_ps(src + 3 * lda + k);
-                __m256 r4 = _mm256_loadu_ps(src + 4 * lda + k), r5 = _mm256_loadu_ps(src + 5 * lda + k);
-                __m256 r6 = _mm256_setzero_ps(), r7 = _mm256_setzero_ps();
-                __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-                __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-                __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-                __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-                __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-                __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-                __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-                __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-                float *out = panel + k * MR;
-                _mm256_storeu_ps(out, _mm256_permute2f128_ps(s0, s4, 0x20));
-                _mm256_storeu_ps(out + MR, _mm256_permute2f128_ps(s1, s5, 0x20));
-                _mm256_storeu_ps(out + 2 * MR, _mm256_permute2f128_ps(s2, s6, 0x20));
-                _mm256_storeu_ps(out + 3 * MR, _mm256_permute2f128_ps(s3, s7, 0x20));
-                _mm256_storeu_ps(out + 4 * MR, _mm256_permute2f128_ps(s0, s4, 0x31));
-                _mm256_storeu_ps(out + 5 * MR, _mm256_permute2f128_ps(s1, s5, 0x31));
-                _mm256_storeu_ps(out + 6 * MR, _mm256_permute2f128_ps(s2, s6, 0x31));
-                _mm256_storeu_ps(out + 7 * MR, _mm256_permute2f128_ps(s3, s7, 0x31));
+                __m256 zero = _mm256_setzero_ps();
+                store_transposed(_mm256_loadu_ps(src + k), _mm256_loadu_ps(src + lda + k),
+                                 _mm256_loadu_ps(src + 2 * lda + k), _mm256_loadu_ps(src + 3 * lda + k),
+                                 _mm256_loadu_ps(src + 4 * lda + k), _mm256_loadu_ps(src + 5 * lda + k), zero, zero,
+                                 panel + k * MR, MR);
             }
         }
         for (; k < kc; k++) {

@@ -16,6 +16,37 @@ extension Interpreter {
         func output(_ dtype: DType = .f32) -> HostTensor { allocate(0, dtype, shape) }
         /// Scratch for one kernel call, from the pool.
         func scratch(_ count: Int) -> HostTensor { HostTensor(.f32, shape: [count], pool: pool) }
+        /// Kernels shared by an op and its fused form with an activation (`Op.activated`), which saves nothing for a
+        /// gradient (fused nodes are inference only).
+        func linear(_ function: UnaryFunction?) -> [HostTensor] {
+            let out = output()
+            let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
+            Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
+                           rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures,
+                           activation: function.map(activation))
+            return [out]
+        }
+        func convolution(stride: Int, padding: Int, groups: Int, _ function: UnaryFunction?) -> [HostTensor] {
+            let out = output()
+            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
+                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+            let workspace = scratch(geometry.workspaceCount)
+            Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
+                           y: out.floats, workspace: workspace.floats, activation: function.map(activation))
+            return [out]
+        }
+        func groupNorm(groups: Int, eps: Float, _ function: UnaryFunction?) -> [HostTensor] {
+            let out = output()
+            let (batch, frames, channels) = (shape[0], shape[1], shape[2])
+            let stats = scratch(2 * batch * groups)
+            let workspace = scratch(GroupNorm.workspaceCount(channels: channels))
+            GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
+                              mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
+                              batch: batch, frames: frames, channels: channels, groups: groups, eps: eps,
+                              activation: function.map(activation))
+            if function == nil { state.save([stats], for: node) }
+            return [out]
+        }
         switch node.op {
         case let .input(name):
             guard let tensor = inputs[name] else { throw RunError("missing input '\(name)'") }
@@ -39,39 +70,22 @@ extension Interpreter {
             return try executeGradient(forward, wrt: wrt, node, x, shapes: shapes, state: state, allocate: allocate)
 
         case .linear:
-            let out = output()
-            let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
-            Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
-                           rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures)
-            return [out]
+            return linear(nil)
+
+        case let .conv1d(stride, padding, groups):
+            return convolution(stride: stride, padding: padding, groups: groups, nil)
+
+        case let .groupNorm(groups, eps):
+            return groupNorm(groups: groups, eps: eps, nil)
 
         case .activated(.linear, let function):
-            let out = output()
-            let inFeatures = x[1].shape[1], outFeatures = x[1].shape[0]
-            Linear.forward(x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil, y: out.floats,
-                           rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, outFeatures: outFeatures,
-                           activation: activation(function))
-            return [out]
+            return linear(function)
 
         case let .activated(.conv1d(stride, padding, groups), function):
-            let out = output()
-            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
-                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
-            let workspace = scratch(geometry.workspaceCount)
-            Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
-                           y: out.floats, workspace: workspace.floats, activation: activation(function))
-            return [out]
+            return convolution(stride: stride, padding: padding, groups: groups, function)
 
         case let .activated(.groupNorm(groups, eps), function):
-            let out = output()
-            let (batch, frames, channels) = (shape[0], shape[1], shape[2])
-            let stats = scratch(2 * batch * groups)
-            let workspace = scratch(GroupNorm.workspaceCount(channels: channels))
-            GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
-                              mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
-                              batch: batch, frames: frames, channels: channels, groups: groups, eps: eps,
-                              activation: activation(function))
-            return [out]
+            return groupNorm(groups: groups, eps: eps, function)
 
         case let .activated(product, _):
             throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear, conv1d and group_norm only, got \(product.name)")
@@ -85,15 +99,6 @@ extension Interpreter {
                          a: x[0].floats, lda: a[rank - 1], strideA: a[rank - 2] * a[rank - 1],
                          b: x[1].floats, ldb: b[rank - 1], strideB: b[rank - 2] * b[rank - 1],
                          c: out.floats, ldc: n, strideC: m * n)
-            return [out]
-
-        case let .conv1d(stride, padding, groups):
-            let out = output()
-            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
-                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
-            let workspace = scratch(geometry.workspaceCount)
-            Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
-                           y: out.floats, workspace: workspace.floats)
             return [out]
 
         case let .layerNorm(eps):
@@ -111,17 +116,6 @@ extension Interpreter {
             let stats = scratch(2 * rows)
             LayerNorm.forward(x: x[0].floats, residual: x[1].floats, gamma: x[2].floats, beta: x[3].floats, y: out.floats,
                               mean: stats.floats, rstd: stats.floats + rows, rows: rows, columns: columns, eps: eps)
-            return [out]
-
-        case let .groupNorm(groups, eps):
-            let out = output()
-            let (batch, frames, channels) = (shape[0], shape[1], shape[2])
-            let stats = scratch(2 * batch * groups)
-            let workspace = scratch(GroupNorm.workspaceCount(channels: channels))
-            GroupNorm.forward(x: x[0].floats, gamma: x[1].floats, beta: x[2].floats, lengths: x[3].int32s, y: out.floats,
-                              mean: stats.floats, rstd: stats.floats + batch * groups, workspace: workspace.floats,
-                              batch: batch, frames: frames, channels: channels, groups: groups, eps: eps)
-            state.save([stats], for: node)
             return [out]
 
         case let .weightNorm(axis):
