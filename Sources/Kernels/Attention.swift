@@ -7,7 +7,7 @@
 /// - `lengths`: Int32 `[batch]`; key `j` of sequence `b` is valid iff `j < lengths[b]`. Lengths are clamped into
 ///   `0...T`, so any value is safe.
 /// - `probabilities`: `[batch, H, T, T]`; row `(b, h, i)` holds query `i`'s attention over the keys, 0 at masked
-///   keys. Written by `forward`, read by `backward`.
+///   keys. Written by `forward`; `backward` reads them, or recomputes each head's when given none (training).
 ///
 /// Semantics: per `(b, h)`, `S = scale * Q K^T` over the valid keys, `P = softmax(S)` per query row,
 /// `out = P V`. Only keys are masked: queries at padded positions attend to the valid keys like the others (as
@@ -23,9 +23,10 @@ public enum Attention {
     }
 
     /// Floats of `backward`'s scratch `workspace`: one `[T, T]` matrix per kernel thread, reused for every
-    /// `(b, h)` that thread runs. Sized by the thread count at the call, so size it just before.
-    public static func backwardWorkspaceCount(sequenceLength: Int) -> Int {
-        workspaceSlots * sequenceLength * sequenceLength
+    /// `(b, h)` that thread runs, two when the probabilities are recomputed. Sized by the thread count at the call,
+    /// so size it just before.
+    public static func backwardWorkspaceCount(sequenceLength: Int, recomputing: Bool = false) -> Int {
+        workspaceSlots * sequenceLength * sequenceLength * (recomputing ? 2 : 1)
     }
 
     /// Heads run side by side in `backward` (one scratch matrix each).
@@ -49,11 +50,8 @@ public enum Attention {
                     let valid = Lengths.valid(lengths, b, frames: length)
                     let offset = b * length * width + h * headDim
                     let p = probabilities + index * plane
-                    Gemm.multiply(
-                        transB: true, m: length, n: valid, k: headDim, alpha: scale,
-                        a: q + offset, lda: width, b: k + offset, ldb: width, c: p, ldc: length, threads: 1)
-                    // Softmax over the valid keys; masked keys get probability 0.
-                    for row in 0..<length { softmaxRow(p + row * length, valid: valid, count: length) }
+                    headProbabilities(q: q + offset, k: k + offset, width: width, length: length, valid: valid,
+                                      headDim: headDim, scale: scale, into: p)
                     // out = P V (an empty sum, hence zeros, for a sequence of length 0).
                     Gemm.multiply(
                         m: length, n: headDim, k: valid, a: p, lda: length, b: v + offset, ldb: width,
@@ -65,10 +63,15 @@ public enum Attention {
 
     /// Gradients of `forward` from `dOut`: `dV = P^T dO`, `dP = dO V^T`, `dS = P * (dP - rowsum(dP * P))`,
     /// `dQ = scale dS K`, `dK = scale dS^T Q`. `dQ`, `dK` and `dV` are overwritten (zeros at masked keys and for
-    /// sequences of length 0). `workspace` holds `backwardWorkspaceCount(sequenceLength:)` floats.
+    /// sequences of length 0). `workspace` holds `backwardWorkspaceCount(sequenceLength:recomputing:)` floats.
+    ///
+    /// With `probabilities` nil, each head's probabilities are recomputed from `q` and `k` by the forward pass's
+    /// own operations (the same bits), so training need not keep `[batch, H, T, T]` per layer from the forward to
+    /// the backward pass (182 MB for HuBERT base at batch 8, 4 s): a rematerialisation costing a quarter of the
+    /// attention's products.
     public static func backward(
         dOut: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-        probabilities: UnsafePointer<Float>, lengths: UnsafePointer<Int32>,
+        probabilities: UnsafePointer<Float>?, lengths: UnsafePointer<Int32>,
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutablePointer<Float>,
         batch: Int, sequenceLength: Int, heads: Int, headDim: Int, scale: Float
@@ -82,12 +85,21 @@ public enum Attention {
             // Slot s runs pairs s, s + slots, ... with its own [T, T] scratch.
             Parallel.forChunks(slots) { slotRange in
                 for slot in slotRange {
-                    let scores = workspace + slot * plane
+                    let recomputing = probabilities == nil
+                    let scores = workspace + slot * plane * (recomputing ? 2 : 1)
                     for index in stride(from: slot, to: pairs, by: slots) {
                         let b = index / heads, h = index % heads
                         let valid = Lengths.valid(lengths, b, frames: length)
                         let offset = b * length * width + h * headDim
-                        let p = probabilities + index * plane
+                        let p: UnsafePointer<Float>
+                        if let probabilities {
+                            p = probabilities + index * plane
+                        } else {
+                            let recomputed = scores + plane
+                            headProbabilities(q: q + offset, k: k + offset, width: width, length: length, valid: valid,
+                                              headDim: headDim, scale: scale, into: recomputed)
+                            p = UnsafePointer(recomputed)
+                        }
 
                         // dV = P^T dO for the valid keys; masked keys get nothing.
                         Gemm.multiply(
@@ -120,6 +132,18 @@ public enum Attention {
                 }
             }
         }
+    }
+
+    /// One head's probabilities `softmax(scale * Q K^T)` over the valid keys (0 at masked keys), on one thread: the
+    /// forward pass and the backward's recomputation both call it, so they agree bit for bit.
+    static func headProbabilities(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, width: Int, length: Int, valid: Int, headDim: Int,
+        scale: Float, into p: UnsafeMutablePointer<Float>
+    ) {
+        Gemm.multiply(
+            transB: true, m: length, n: valid, k: headDim, alpha: scale,
+            a: q, lda: width, b: k, ldb: width, c: p, ldc: length, threads: 1)
+        for row in 0..<length { softmaxRow(p + row * length, valid: valid, count: length) }
     }
 
     /// Softmax of the first `valid` entries of a row in place; entries `valid..<count` become 0.

@@ -33,7 +33,7 @@ struct AttentionTests {
             dQ = TestBuffer(count: count, value: .nan)
             dK = TestBuffer(count: count, value: .nan)
             dV = TestBuffer(count: count, value: .nan)
-            workspace = TestBuffer(count: Attention.backwardWorkspaceCount(sequenceLength: length), value: .nan)
+            workspace = TestBuffer(count: Attention.backwardWorkspaceCount(sequenceLength: length, recomputing: true), value: .nan)
         }
 
         var count: Int { batch * length * heads * headDim }
@@ -47,11 +47,12 @@ struct AttentionTests {
             }
         }
 
-        func backward(_ dOut: TestBuffer) {
+        /// With `recompute`, the backward recomputes the probabilities instead of reading the forward's.
+        func backward(_ dOut: TestBuffer, recompute: Bool = false) {
             lengths.withUnsafeBufferPointer { lengths in
                 Attention.backward(
                     dOut: dOut.readOnly, q: q.readOnly, k: k.readOnly, v: v.readOnly,
-                    probabilities: probabilities.readOnly, lengths: lengths.baseAddress!,
+                    probabilities: recompute ? nil : probabilities.readOnly, lengths: lengths.baseAddress!,
                     dQ: dQ.pointer, dK: dK.pointer, dV: dV.pointer, workspace: workspace.pointer,
                     batch: batch, sequenceLength: length, heads: heads, headDim: headDim, scale: scale)
             }
@@ -157,6 +158,17 @@ struct AttentionTests {
             problem.backward(TestBuffer(dOutValues))
             return [problem.dQ.array, problem.dK.array, problem.dV.array]
         }, "attention with an empty sequence")
+    }
+
+    @Test("the backward with recomputed probabilities (training keeps none) gives the saved ones' gradients, bit for bit")
+    func recomputedProbabilities() {
+        let problem = Problem(batch: 3, length: 7, heads: 3, headDim: 4, lengths: [7, 4, 0], seed: 51)
+        problem.forward()
+        let dOut = TestBuffer(random: problem.count, seed: 52)
+        problem.backward(dOut)
+        let saved = [problem.dQ.array, problem.dK.array, problem.dV.array]
+        problem.backward(dOut, recompute: true)
+        #expect([problem.dQ.array, problem.dK.array, problem.dV.array] == saved)
     }
 
     @Test("a padded sequence gives the unpadded run's outputs and gradients on its valid positions")

@@ -144,14 +144,14 @@ extension Interpreter {
             }
 
         case let .attention(heads):
-            let probabilities = try saved()[0]
+            // The probabilities are recomputed per head from q and k (not kept from the forward pass).
             let (batch, frames, width) = (y.shape[0], y.shape[1], y.shape[2])
             let headDim = width / max(1, heads)
-            let workspace = scratch(Attention.backwardWorkspaceCount(sequenceLength: frames))
+            let workspace = scratch(Attention.backwardWorkspaceCount(sequenceLength: frames, recomputing: true))
             // The kernel writes all three; unflagged ones go to scratch.
             let spare = (0..<3).map { gradients[$0] == nil ? scratch(y.count) : nil }
             func target(_ index: Int) -> UnsafeMutablePointer<Float> { gradients[index]?.floats ?? spare[index]?.floats ?? y.floats }
-            Attention.backward(dOut: dy.floats, q: x[0].floats, k: x[1].floats, v: x[2].floats, probabilities: probabilities.floats,
+            Attention.backward(dOut: dy.floats, q: x[0].floats, k: x[1].floats, v: x[2].floats, probabilities: nil,
                                lengths: x[3].int32s, dQ: target(0), dK: target(1), dV: target(2), workspace: workspace.floats,
                                batch: batch, sequenceLength: frames, heads: heads, headDim: headDim,
                                scale: 1 / Float(headDim).squareRoot())

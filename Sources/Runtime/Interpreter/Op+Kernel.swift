@@ -213,7 +213,7 @@ extension Interpreter {
             Attention.forward(q: x[0].floats, k: x[1].floats, v: x[2].floats, lengths: x[3].int32s, probabilities: probabilities.floats,
                               out: out.floats, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim,
                               scale: 1 / Float(headDim).squareRoot())
-            state.save([probabilities], for: node)
+            // Not kept for the gradient: its backward recomputes them per head (a [B, H, T, T] per layer less).
             return [out]
 
         case let .lstm(hidden):
