@@ -49,6 +49,7 @@ enum KernelBenchmarks {
             for (label, outFeatures, inFeatures) in [("q/k/v", 2_304, 768), ("ffn in", 3_072, 768), ("ffn out", 768, 3_072)] {
                 let x = BenchBuffer(rows * inFeatures), w = BenchBuffer(outFeatures * inFeatures, seed: 2)
                 let y = BenchBuffer(rows * outFeatures, seed: 3)
+                let dw = BenchBuffer(outFeatures * inFeatures, seed: 4)
                 for engine in engines {
                     list.append(KernelBenchmark(
                         name: "linear \(label) (\(engine.rawValue))", shape: "\(rows)x\(inFeatures) -> \(outFeatures)",
@@ -57,6 +58,17 @@ enum KernelBenchmarks {
                         Gemm.multiply(
                             transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
                             b: w.pointer, ldb: inFeatures, c: y.pointer, ldc: outFeatures, engine: engine)
+                    })
+                }
+                // The weight gradient dy^T x (the training step's other product per layer), per engine.
+                for engine in engines where !quick {
+                    list.append(KernelBenchmark(
+                        name: "  dW \(label) (\(engine.rawValue))", shape: "\(rows) rows",
+                        flops: Gemm.flops(m: outFeatures, n: inFeatures, k: rows)
+                    ) {
+                        Gemm.multiply(
+                            transA: true, m: outFeatures, n: inFeatures, k: rows, a: y.pointer, lda: outFeatures,
+                            b: x.pointer, ldb: inFeatures, c: dw.pointer, ldc: inFeatures, engine: engine)
                     })
                 }
             }
