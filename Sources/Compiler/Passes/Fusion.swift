@@ -39,18 +39,27 @@ public enum Fusion {
         let named = Set((graph.outputs + graph.taps).map(\.value))
         let hasBackward = graph.nodes.contains(where: \.isBackward)
         var rewrites = [(consumer: NodeID, op: Op, inputs: [ValueID], name: String, members: [String])]()
+        // Nodes already part of a fused pair: one fusion each (a chain would need the fused op of a fused op).
+        var taken = [NodeID: String]()
 
         for consumer in graph.nodes where !consumer.isBackward {
             for value in consumer.inputs.prefix(1) {
                 let producer = graph.producer(of: value)
-                guard let (fuses, reason) = judge(producer: producer, consumer: consumer, graph: graph,
+                guard var (fuses, reason) = judge(producer: producer, consumer: consumer, graph: graph,
                                                   readers: readers[value] ?? [], isNamed: named.contains(value),
                                                   hasBackward: hasBackward)
                 else { continue }
+                if fuses, let other = taken[producer.id] ?? taken[consumer.id] {
+                    (fuses, reason) = (false, "one side is already fused into '\(other)'")
+                }
                 let others = (readers[value] ?? []).filter { $0 != consumer.id }.map { graph[$0].name }
                 report.decisions.append(Decision(
                     producer: producer.name, consumer: consumer.name, pattern: "\(producer.op.name) -> \(consumer.op.name)",
                     fused: fuses, reason: reason, otherReaders: reason.contains("also read") ? others : []))
+                if fuses {
+                    taken[producer.id] = consumer.name
+                    taken[consumer.id] = consumer.name
+                }
                 if fuses, case let .unary(function) = consumer.op {
                     rewrites.append((consumer.id, .activated(producer.op, function), producer.inputs,
                                      "\(producer.name)+\(function.rawValue)", [producer.name, consumer.name]))
