@@ -159,24 +159,24 @@ public enum Gemm {
         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
         epilogue: Epilogue, threads: Int
     ) {
+        // The kernel applies GELU itself; another activation runs over each rectangle after it.
         let activation: Int32 = epilogue.activation == .gelu ? Int32(GMPTL_GEMM_ACTIVATION_GELU.rawValue) : 0
-        let unfused = epilogue.activation.map { $0 != .gelu } ?? false
         func run(rows: Range<Int>, columns: Range<Int>) {
+            let at = rows.lowerBound, from = columns.lowerBound
             let status = gmptl_packed_gemm(
-                transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                transA ? 1 : 0, transB ? 1 : 0, k, alpha, a, lda, b, ldb, beta, c, ldc,
                 rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound, epilogue.bias, activation)
             if status != 0 {
-                // No workspace for this thread (out of memory): OpenBLAS computes the same rectangle.
-                let at = rows.lowerBound, from = columns.lowerBound
+                // No workspace for this thread (out of memory): OpenBLAS computes the same rectangle, then the
+                // whole epilogue.
                 openBLASMultiply(
                     transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha,
                     a: a + (transA ? at : at * lda), lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
                     beta: beta, c: c + at * ldc + from, ldc: ldc, threads: 1)
-                let fused = Epilogue(bias: epilogue.bias.map { $0 + from }, activation: epilogue.activation == .gelu ? .gelu : nil)
-                applyEpilogue(fused, c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
-            }
-            if unfused, let other = epilogue.activation {
-                for row in rows { other.forward(c + row * ldc + columns.lowerBound, c + row * ldc + columns.lowerBound, count: columns.count) }
+                applyEpilogue(Epilogue(bias: epilogue.bias.map { $0 + from }, activation: epilogue.activation),
+                              c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
+            } else if let other = epilogue.activation, other != .gelu {
+                applyEpilogue(Epilogue(activation: other), c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
             }
         }
         let tileRows = Int(GMPTL_GEMM_TILE_ROWS), tileColumns = Int(GMPTL_GEMM_TILE_COLUMNS)

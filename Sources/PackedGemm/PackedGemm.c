@@ -288,11 +288,9 @@ AVX2_FMA static void tall_gemm(
 }
 
 AVX2_FMA int gmptl_packed_gemm(
-    int transA, int transB, long m, long n, long k, float alpha,
+    int transA, int transB, long k, float alpha,
     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
     long m0, long m1, long n0, long n1, const float *bias, int activation) {
-    (void)m;
-    (void)n;
     float *packedB = workspace();
     if (!packedB) return -1;
     if (m1 - m0 > TALL_ROWS) {

@@ -45,17 +45,17 @@ public enum Fusion {
         for consumer in graph.nodes where !consumer.isBackward {
             for value in consumer.inputs.prefix(1) {
                 let producer = graph.producer(of: value)
-                guard var (fuses, reason) = judge(producer: producer, consumer: consumer, graph: graph,
-                                                  readers: readers[value] ?? [], isNamed: named.contains(value),
-                                                  hasBackward: hasBackward)
+                guard var (fuses, reason, citesReaders) = judge(
+                    producer: producer, consumer: consumer, graph: graph, readers: readers[value] ?? [],
+                    isNamed: named.contains(value), hasBackward: hasBackward)
                 else { continue }
                 if fuses, let other = taken[producer.id] ?? taken[consumer.id] {
-                    (fuses, reason) = (false, "one side is already fused into '\(other)'")
+                    (fuses, reason, citesReaders) = (false, "one side is already fused into '\(other)'", false)
                 }
                 let others = (readers[value] ?? []).filter { $0 != consumer.id }.map { graph[$0].name }
                 report.decisions.append(Decision(
                     producer: producer.name, consumer: consumer.name, pattern: "\(producer.op.name) -> \(consumer.op.name)",
-                    fused: fuses, reason: reason, otherReaders: reason.contains("also read") ? others : []))
+                    fused: fuses, reason: reason, otherReaders: citesReaders ? others : []))
                 if fuses {
                     taken[producer.id] = consumer.name
                     taken[consumer.id] = consumer.name
@@ -79,56 +79,57 @@ public enum Fusion {
         return (fused.withoutDeadCode(), report)
     }
 
-    /// The decision for one edge, or nil when the pair is no candidate (the producer ends a pass: a source, a
-    /// reduction, an opaque or injective op, or a reader outside the table).
+    /// The decision for one edge (fused, why, whether the reason is the producer's other readers), or nil when the
+    /// pair is no candidate (the producer ends a pass: a source, a reduction, an opaque or injective op, or a reader
+    /// outside the table).
     static func judge(
         producer: Node, consumer: Node, graph: Graph, readers: [NodeID], isNamed: Bool, hasBackward: Bool
-    ) -> (Bool, String)? {
+    ) -> (Bool, String, Bool)? {
         let others = readers.filter { $0 != consumer.id }
         let alsoRead = others.contains { graph[$0].isBackward } ? "also read by the backward pass" : "also read by other nodes"
         switch (producer.op, consumer.op) {
         case let (.linear, .unary(function)), let (.conv1d, .unary(function)), let (.groupNorm, .unary(function)):
             if hasBackward {
                 return (false, "the graph has a backward pass: the \(function.rawValue) gradient reads the pre-activation, "
-                    + "which a fused node does not keep")
+                    + "which a fused node does not keep", false)
             }
-            if isNamed { return (false, "the pre-activation is a graph output or tap") }
-            if !others.isEmpty { return (false, "the pre-activation is \(alsoRead)") }
+            if isNamed { return (false, "the pre-activation is a graph output or tap", false) }
+            if !others.isEmpty { return (false, "the pre-activation is \(alsoRead)", true) }
             if case .groupNorm = producer.op {
                 return (true, "the \(function.rawValue) runs in the normalisation's output pass: one write and one read "
-                    + "of the normalised values fewer")
+                    + "of the normalised values fewer", false)
             }
             if case .conv1d = producer.op {
                 return (true, "the \(function.rawValue) runs in the GEMM's epilogue when the convolution is one product "
-                    + "(the packed GEMM, no padding, one group), else in one pass right after it")
+                    + "(the packed GEMM, no padding, one group), else in one pass right after it", false)
             }
             return (true, "the \(function.rawValue) runs in the GEMM's epilogue on each output tile in registers: "
-                + "one write and one read of the pre-activation fewer")
+                + "one write and one read of the pre-activation fewer", false)
         case (.linear, .binary), (.conv1d, .binary):
-            return (false, "no fused kernel yet: a residual add as a GEMM epilogue (the bias is fused already)")
+            return (false, "no fused kernel yet: a residual add as a GEMM epilogue (the bias is fused already)", false)
         case (.binary(.add), .layerNorm):
             if hasBackward {
                 return (false, "the graph has a backward pass: the layer norm's gradient reads the sum, which a fused "
-                    + "node does not keep")
+                    + "node does not keep", false)
             }
-            if isNamed { return (false, "the sum is a graph output or tap") }
-            if !others.isEmpty { return (false, "the sum is \(alsoRead) (the next block's residual)") }
+            if isNamed { return (false, "the sum is a graph output or tap", false) }
+            if !others.isEmpty { return (false, "the sum is \(alsoRead)", true) }
             if producer.inputs.count != 2 || graph[producer.inputs[0]].type != graph[producer.inputs[1]].type {
-                return (false, "the add broadcasts an operand; the fused kernel adds operands of one shape")
+                return (false, "the add broadcasts an operand; the fused kernel adds operands of one shape", false)
             }
             return (true, "each row's sum is made and normalised while it is in L1: one write and one read of the sum "
-                + "fewer")
+                + "fewer", false)
         case (.matmul, _) where consumer.op.fusionCategory == .elementwise:
-            return (false, "no fused kernel yet: batched matmul takes no epilogue")
+            return (false, "no fused kernel yet: batched matmul takes no epilogue", false)
         case (_, .attention):
             return (false, "the attention core (scale, key mask, softmax and both products) is one kernel already; "
                 + "q, k and v stay three GEMMs (one merged product would save about 0.3 ms a layer at 199 rows, 178 "
-                + "against about 170 GFLOP/s, less than slicing it costs)")
+                + "against about 170 GFLOP/s, less than slicing it costs)", false)
         default:
             let from = producer.op.fusionCategory, to = consumer.op.fusionCategory
             if [.elementwise, .broadcast].contains(from), [.elementwise, .broadcast].contains(to) {
                 return (false, "no fused kernel yet: an elementwise chain (\(from.rawValue) then \(to.rawValue)) runs "
-                    + "as one pass over memory per op")
+                    + "as one pass over memory per op", false)
             }
             return nil
         }

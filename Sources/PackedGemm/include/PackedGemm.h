@@ -26,9 +26,9 @@ int gmptl_packed_gemm_supported(void);
 // The product for rows [m0, m1) and columns [n0, n1) of C; k > 0. `transA`: A is stored k x m (else m x k);
 // `transB`: B is stored n x k (else k x n). `bias` (nil or n floats) is added to every row after the product;
 // `activation` is applied last. beta == 0 never reads C. Returns 0, or -1 when the per-thread workspace
-// (192 KiB, allocated once per thread) cannot be allocated; C is untouched then.
+// (about 0.9 MiB, allocated once per thread) cannot be allocated; C is untouched then.
 int gmptl_packed_gemm(
-    int transA, int transB, long m, long n, long k, float alpha,
+    int transA, int transB, long k, float alpha,
     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
     long m0, long m1, long n0, long n1, const float *bias, int activation);
 
