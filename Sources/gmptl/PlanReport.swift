@@ -40,8 +40,13 @@ struct PlanReport {
             "shared storage  \(shared) values are views or in-place outputs of an input",
             "not planned     kernel workspaces and the statistics saved for gradient nodes (from the interpreter's pool)",
         ]
-        let peak = memory.nodesAtPeak
-        lines.append("live at peak    \(peak.count) values: " + (peak.count <= 12 ? peak.joined(separator: ", ") : peak.prefix(12).joined(separator: ", ") + ", ..."))
+        // The storage alive at the peak, the largest first, by the node that makes it.
+        let atPeak = memory.placements.compactMap { $0 }.filter {
+            $0.sharesWith == nil && !$0.isPersistent && $0.first <= memory.peakPosition && memory.peakPosition <= $0.last
+        }.sorted { ($0.bytes, $1.value) > ($1.bytes, $0.value) }
+        let largest = atPeak.prefix(12).map { "\(plan.program.producer(of: $0.value).name) \(mib($0.bytes))" }
+        lines.append("live at peak    \(memory.nodesAtPeak.count) values, the largest: " + largest.joined(separator: ", ")
+            + (atPeak.count > largest.count ? ", ..." : ""))
         if !training {
             // Parameter-only nodes: computed once per parameter version and kept (the interpreter's constant cache).
             let folded = plan.program.nodes.indices.filter { plan.readsParametersOnly[$0] }.map { plan.program.nodes[$0].name }
@@ -50,6 +55,15 @@ struct PlanReport {
         }
         let fusedCount = plan.fusion?.fusedCount ?? 0
         lines.append("fused           \(fusedCount) of \(plan.fusion?.decisions.count ?? 0) candidate pairs (--explain-fusion)")
+        if training, let recomputing = plan.rematerialization {
+            let names = recomputing.decisions.filter(\.recomputed).map(\.node)
+            lines.append("recomputed      \(names.count) of \(recomputing.decisions.count) candidate values, "
+                + "made again right before their first backward reader" + (names.isEmpty ? "" : ": " + names.prefix(6).joined(separator: ", ")
+                + (names.count > 6 ? ", ..." : "")))
+            for decision in recomputing.decisions where !decision.recomputed {
+                lines.append("kept            \(decision.node): \(decision.reason)")
+            }
+        }
         for bypass in plan.simplification?.bypassed ?? [] { lines.append("bypassed        \(bypass.node): \(bypass.reason)") }
         for merge in plan.simplification?.merged ?? [] { lines.append("merged          \(merge.node) into \(merge.into) (the same op on the same inputs)") }
         text = lines.joined(separator: "\n")

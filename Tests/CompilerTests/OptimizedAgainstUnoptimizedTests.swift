@@ -42,6 +42,8 @@ import Testing
         let plan = try optimized.plan(fetch: fetch, mode: .training(seed: 1, step: 0))
         let bypassed = plan.simplification?.bypassed.map(\.reason) ?? []
         #expect(bypassed.contains("dropout with p = 0") && bypassed.contains("gradient of dropout with p = 0"))
+        #expect(bypassed.contains("layer_drop with p = 0 (the layer is always kept)"))
+        #expect((plan.rematerialization?.recomputedCount ?? 0) > 0, "GELU and layer-norm outputs recomputed for the backward pass")
         #expect(plan.program.nodes.count < (try unoptimized.plan(fetch: fetch, mode: .training(seed: 1, step: 0))).program.nodes.count)
         for step: UInt64 in 0..<2 {
             let a = try optimized.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 1, step: step))

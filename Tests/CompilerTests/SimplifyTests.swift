@@ -1,5 +1,6 @@
 import Compiler
 import GraphIR
+import Runtime
 import Testing
 import TestSupport
 
@@ -58,6 +59,47 @@ struct SimplifyTests {
         #expect(!simplified.nodes.contains { if case .dropout = $0.op { true } else { false } })
         #expect(!simplified.nodes.contains { if case .gradient(of: .dropout, _) = $0.op { true } else { false } })
         expectSnapshot(simplified.text, named: "simplify.training.txt")
+    }
+
+    @Test("layer_drop with p = 0 is its layer's output; its zero gradient and the sum it joins are bypassed")
+    func layerDropAlwaysKept() throws {
+        var b = GraphBuilder(name: "simplify_layer_drop")
+        let x = b.input("x", .f32([2, 4]))
+        let w = b.parameter("w", shape: [4, 4]), v = b.parameter("v", shape: [4, 4])
+        let h = b.add(.linear, [x, v], name: "h")[0]
+        let layer = b.add(.linear, [h, w], name: "layer")[0]
+        let kept = b.add(.layerDrop(probability: 0), [h, layer], name: "kept")[0]
+        let maybe = b.add(.layerDrop(probability: 0.5), [kept, layer], name: "maybe")[0]
+        let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [maybe], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
+        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
+        let graph = try b.finish()
+        let (simplified, report) = Simplify.run(graph)
+        #expect(simplified.verify().isEmpty)
+        let reasons = Dictionary(report.bypassed.map { ($0.node, $0.reason) }, uniquingKeysWith: { a, _ in a })
+        #expect(reasons["kept"] == "layer_drop with p = 0 (the layer is always kept)")
+        #expect(reasons["grad.kept"] == "gradient of layer_drop with p = 0")
+        #expect(reasons.values.contains("a sum with the zero gradient of a layer_drop with p = 0"))
+        #expect(!simplified.nodes.contains { $0.name == "kept" || $0.name == "grad.kept" })
+        #expect(simplified.nodes.contains { $0.name == "maybe" }, "a layer_drop that may drop stays")
+
+        // The same gradients as the plain graph, whichever way the p = 0.5 node draws.
+        let parameters = [
+            "w": HostTensor(floats: (0..<16).map { Float(($0 * 5) % 7) * 0.1 - 0.3 }, shape: [4, 4]),
+            "v": HostTensor(floats: (0..<16).map { Float(($0 * 3) % 5) * 0.2 - 0.4 }, shape: [4, 4]),
+        ]
+        let inputs = ["x": HostTensor(floats: (0..<8).map { Float($0) * 0.25 - 1 }, shape: [2, 4])]
+        let fetch = ["loss", "grad.w", "grad.v"]
+        for step: UInt64 in 0..<4 {
+            let mode = RunMode.training(seed: 3, step: step)
+            let a = try Interpreter(graph: graph).run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
+            let c = try Interpreter(graph: graph, optimize: false).run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
+            for name in fetch {
+                let x = try #require(a[name]), y = try #require(c[name])
+                #expect(Array(UnsafeBufferPointer(start: x.floats, count: x.count)) == Array(UnsafeBufferPointer(start: y.floats, count: y.count)),
+                        "step \(step): \(name)")
+            }
+        }
     }
 
     @Test("a plan: the fetched part only, inference form, gradient nodes paired with their forward nodes")

@@ -3,6 +3,10 @@ import GraphIR
 /// Simplification: ops that compute nothing are bypassed, duplicates merged, and what nobody reads removed.
 ///
 /// - `dropout` with p = 0 is its input, and its gradient node is its incoming gradient (training graphs);
+/// - `layer_drop` with p = 0 is its layer's output; its gradient node's gradient for the layer's output is the
+///   incoming gradient, and the one for the skipped input is zeros, which the `add` that sums it into that input's
+///   gradient adds to nothing: that `add` is bypassed too (when every reader of the zeros is such an `add`, else the
+///   node stays);
 /// - a `reshape` to the shape it already has is its input (its gradient, a reshape back, is bypassed the same way);
 /// - in a graph without backward nodes, two nodes with the same op on the same inputs compute the same values
 ///   (common subexpressions), unless the op draws random numbers (each node has its own stream, keyed by its name)
@@ -35,8 +39,22 @@ public enum Simplify {
         var replacements = [ValueID: ValueID]()
         let hasBackward = graph.nodes.contains(where: \.isBackward)
         var seen = [Signature: Node]()
+        let alwaysKeeps = layerDropsThatAlwaysKeep(graph)
+        var zeros = Set<ValueID>()
         for node in graph.nodes {
             switch node.op {
+            case .layerDrop where alwaysKeeps.forward.contains(node.id):
+                replacements[node.outputs[0]] = node.inputs[1]
+                report.bypassed.append(.init(node: node.name, reason: "layer_drop with p = 0 (the layer is always kept)"))
+            case let .gradient(of: .layerDrop, wrt) where alwaysKeeps.gradient.contains(node.id):
+                // Inputs: skipped, layer output, y, dy; outputs: the flagged inputs' gradients.
+                for (output, index) in zip(node.outputs, wrt.indices.filter { wrt[$0] }) {
+                    if index == 1 { replacements[output] = node.inputs[3] } else { zeros.insert(output) }
+                }
+                report.bypassed.append(.init(node: node.name, reason: "gradient of layer_drop with p = 0"))
+            case .binary(.add) where node.isBackward && node.inputs.contains(where: zeros.contains):
+                replacements[node.outputs[0]] = zeros.contains(node.inputs[0]) ? node.inputs[1] : node.inputs[0]
+                report.bypassed.append(.init(node: node.name, reason: "a sum with the zero gradient of a layer_drop with p = 0"))
             case let .dropout(probability) where probability == 0:
                 replacements[node.outputs[0]] = node.inputs[0]
                 report.bypassed.append(.init(node: node.name, reason: "dropout with p = 0"))
@@ -62,6 +80,41 @@ public enum Simplify {
         let result = rewired.withoutDeadCode()
         report.removed = rewired.nodes.count - result.nodes.count
         return (result, report)
+    }
+
+    /// The `layer_drop` nodes with p = 0 that can be bypassed, and their gradient nodes: those whose zero gradient
+    /// (for the skipped input) is read only by backward `add`s whose other operand is no such zero, and is no
+    /// output or tap.
+    private static func layerDropsThatAlwaysKeep(_ graph: Graph) -> (forward: Set<NodeID>, gradient: Set<NodeID>) {
+        let readers = graph.users()
+        let named = Set((graph.outputs + graph.taps).map(\.value))
+        var zeroOf = [ValueID: NodeID]()
+        var gradientOf = [NodeID: NodeID]()
+        for node in graph.nodes {
+            guard case let .gradient(of: .layerDrop(probability), wrt) = node.op, probability == 0, wrt.count == 2,
+                  node.inputs.count == 4 else { continue }
+            let forward = graph[node.inputs[2]].producer
+            gradientOf[forward] = node.id
+            if wrt[0] { zeroOf[node.outputs[0]] = forward }
+        }
+        var blocked = Set<NodeID>()
+        for (zero, forward) in zeroOf {
+            let sums = readers[zero] ?? []
+            let removable = !named.contains(zero) && sums.allSatisfy { id in
+                let sum = graph[id]
+                guard sum.isBackward, case .binary(.add) = sum.op, sum.inputs.count == 2, sum.inputs[0] != sum.inputs[1],
+                      graph[sum.inputs[0]].type == graph[sum.inputs[1]].type else { return false }
+                return sum.inputs.filter { zeroOf[$0] != nil }.count == 1
+            }
+            if !removable { blocked.insert(forward) }
+        }
+        var forward = Set<NodeID>(), gradient = Set<NodeID>()
+        for node in graph.nodes {
+            guard case let .layerDrop(probability) = node.op, probability == 0, !blocked.contains(node.id) else { continue }
+            forward.insert(node.id)
+            if let id = gradientOf[node.id] { gradient.insert(id) }
+        }
+        return (forward, gradient)
     }
 
     /// A node's op and (rewired) inputs: equal signatures compute equal values for pure ops.

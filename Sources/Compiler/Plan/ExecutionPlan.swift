@@ -22,6 +22,8 @@ public struct ExecutionPlan: Sendable {
     public let simplification: Simplify.Report?
     /// What fusion decided (nil when the plan was compiled without optimisation).
     public let fusion: Fusion.Report?
+    /// What rematerialisation decided (nil when the plan was compiled without optimisation).
+    public let rematerialization: Rematerialization.Report?
     /// For each node of `program`: the forward node a gradient node differentiates (the producer of its `y`).
     public let forwardNode: [NodeID?]
     /// For each node: whether a gradient node of the program reads what it saves.
@@ -55,6 +57,7 @@ public struct ExecutionPlan: Sendable {
         if mode == .inference { passes.append(("inference form", { $0.inferenceForm() })) }
         var report: Simplify.Report?
         var fusion: Fusion.Report?
+        var rematerialization: Rematerialization.Report?
         if optimize {
             passes.append(("simplify", { graph in
                 let (simplified, done) = Simplify.run(graph)
@@ -66,18 +69,25 @@ public struct ExecutionPlan: Sendable {
                 fusion = decided
                 return fused
             }))
+            passes.append(("rematerialization", { graph in
+                let (recomputing, decided) = Rematerialization.run(graph, fetched: Set(names))
+                rematerialization = decided
+                return recomputing
+            }))
         }
         let program: Graph
         do { program = try PassManager.run(graph, passes) } catch { throw CompileError(error.description) }
-        return ExecutionPlan(program: program, mode: mode, fetch: names, simplification: report, fusion: fusion)
+        return ExecutionPlan(program: program, mode: mode, fetch: names, simplification: report, fusion: fusion,
+                             rematerialization: rematerialization)
     }
 
     private init(program: Graph, mode: Mode, fetch names: [String], simplification: Simplify.Report?,
-                 fusion: Fusion.Report?) {
+                 fusion: Fusion.Report?, rematerialization: Rematerialization.Report?) {
         self.program = program
         self.mode = mode
         self.simplification = simplification
         self.fusion = fusion
+        self.rematerialization = rematerialization
         let named = program.outputs + program.taps
         fetched = names.compactMap { name in named.first { $0.name == name } }
 

@@ -37,6 +37,34 @@ extension Graph {
         return rewired
     }
 
+    /// The graph with a new node that applies `op` to `inputs`, placed right before node `position` (nodes from
+    /// there on are renumbered; value ids stay), and the new node's outputs. The output types come from the op's
+    /// shape rule; `inputs` must be made by nodes before `position`. The primitive of rematerialisation, where a
+    /// value is computed again right before the backward pass reads it. Nil when the shape rule rejects the inputs.
+    public func insertingNode(
+        _ op: Op, inputs: [ValueID], name: String, before position: NodeID, scope: [String] = [],
+        location: SourceLocation? = nil, isBackward: Bool
+    ) -> (graph: Graph, outputs: [ValueID])? {
+        guard case let .success(types) = op.outputTypes(inputs.map { self[$0].type }) else { return nil }
+        var result = self
+        let at = position.index
+        let outputs = types.indices.map { ValueID(values.count + $0) }
+        for (index, type) in types.enumerated() {
+            result.values.append(Value(id: outputs[index], type: type, producer: position, outputIndex: index))
+        }
+        let node = Node(id: position, op: op, inputs: inputs, outputs: outputs, name: name, scope: scope,
+                        location: location, isBackward: isBackward)
+        result.nodes.insert(node, at: at)
+        for index in (at + 1)..<result.nodes.count {
+            let moved = result.nodes[index]
+            result.nodes[index] = Node(id: NodeID(index), op: moved.op, inputs: moved.inputs, outputs: moved.outputs,
+                                       name: moved.name, scope: moved.scope, location: moved.location,
+                                       isBackward: moved.isBackward, members: moved.members)
+            for output in moved.outputs { result.values[output.index].producer = NodeID(index) }
+        }
+        return (result, outputs)
+    }
+
     /// The graph without the nodes that no output or tap needs (dead code), renumbered in order.
     public func withoutDeadCode() -> Graph { subgraph(computing: (outputs + taps).map(\.value)) }
 }
