@@ -132,8 +132,7 @@ public enum Conv1d {
                         a: x + b * inSequence + firstTap * shape.inChannels, lda: rowStride,
                         b: packed + firstTap * shape.inChannels, ldb: shape.patchSize,
                         beta: isFirst ? biasBeta : 1, c: y + b * outSequence, ldc: outChannels,
-                        epilogue: Gemm.Epilogue(activation: onPackedEngine ? activation : nil),
-                        engine: onPackedEngine ? .packed : nil)
+                        epilogue: Gemm.Epilogue(activation: onPackedEngine ? activation : nil))
                 }
             }
             return onPackedEngine

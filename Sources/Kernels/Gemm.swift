@@ -73,7 +73,13 @@ public enum Gemm {
 
     /// One GEMM. `transA` means `A` is stored `k x m`; `transB` means `B` is stored `n x k`. `threads` caps the
     /// threads of this product (1 inside a caller's own parallel loop); the epilogue runs after `beta * C` is added.
-    /// `engine` forces one (tests, benchmarks); by default `automaticEngine(rows:transA:transB:)` decides.
+    /// `engine` forces one (tests, benchmarks); by default the process's engine (`Gemm.engine`) runs every form and
+    /// height. Measured on Zen 2 (2 threads, alternating in one sitting): alone, OpenBLAS ran some backward shapes
+    /// (`dy W`, `dy^T x`) and 1,592-row products a few percent faster than the packed kernel, but a process that
+    /// mixes the two engines loses more than that, as OpenBLAS's worker threads keep spinning after each call and
+    /// compete with the kernel threads of the next product: with every product on the packed kernel the training
+    /// step at batch 1 took 997-1,047 ms against 1,178-1,277 with the backward products on OpenBLAS, and the forward
+    /// at batch 8 3,149-3,313 ms against 3,415-3,466 (docs/performance.md).
     @inlinable
     public static func multiply(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
@@ -91,7 +97,7 @@ public enum Gemm {
             applyEpilogue(epilogue, c: c, m: m, n: n, ldc: ldc)
             return
         }
-        switch engine ?? automaticEngine(rows: m, transA: transA, transB: transB) {
+        switch engine ?? Self.engine {
         case .packed:
             packedMultiply(
                 transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -132,22 +138,6 @@ public enum Gemm {
                 }
             }
         }
-    }
-
-    /// Rows up to which `x W^T` products go to the packed kernel: 5-17 % faster than OpenBLAS at 199 rows; at 1,592
-    /// rows 1-6 % slower (its tall path packs A as OpenBLAS does, and OpenBLAS's kernel is a little better there).
-    public static let packedRowLimit = 1_024
-
-    /// The engine for a product: the process's engine for the form it was measured faster on (2 threads, Zen 2),
-    /// `x W^T` (row-major A, B stored n x k: linear layers, attention scores) up to `packedRowLimit` rows, OpenBLAS
-    /// otherwise. (The in-place convolutions ask for the packed kernel at any height: Conv1d.) The weight gradients
-    /// `dy^T x` (transposed A) stay on OpenBLAS: alone, the packed kernel ran some of their shapes 25-35 % faster,
-    /// but inside the training step the 73 linear gradients took 750-800 ms against OpenBLAS's 650-660 (`bench
-    /// train --profile`, alternating). The `dy W` products (B stored k x n) stay on OpenBLAS too: packing B by rows
-    /// 12 KiB apart costs the packed kernel 5-15 %.
-    @inlinable
-    public static func automaticEngine(rows: Int, transA: Bool, transB: Bool) -> Engine {
-        engine == .packed && !transA && transB && rows <= packedRowLimit ? .packed : .openBLAS
     }
 
     /// Products smaller than this many multiply-adds run on one thread (a fork costs about 10 microseconds).

@@ -23,6 +23,9 @@ struct BenchKernels: ParsableCommand {
     @Flag(name: .long, help: "Skip the 4096^3 GEMM (the slowest row).")
     var quick = false
 
+    @Option(name: .long, help: "Only the kernels whose name contains this text (case-insensitive), e.g. 'dW' or 'conv'.")
+    var filter: String?
+
     func validate() throws {
         guard parsedThreads != nil else {
             throw ValidationError("--threads must be a comma-separated list of positive integers, got '\(threads)'")
@@ -44,7 +47,11 @@ struct BenchKernels: ParsableCommand {
         defer { KernelThreads.set(saved) }
         // GFLOP/s by (row name + shape, thread count), for the ratios printed under the table.
         var rates = [String: [Int: Double]]()
-        for benchmark in KernelBenchmarks.all(quick: quick) {
+        let benchmarks = KernelBenchmarks.all(quick: quick).filter { benchmark in
+            filter.map { benchmark.name.lowercased().contains($0.lowercased()) } ?? true
+        }
+        guard !benchmarks.isEmpty else { throw ValidationError("no kernel's name contains '\(filter ?? "")'") }
+        for benchmark in benchmarks {
             var row = [benchmark.name, benchmark.shape, String(format3(benchmark.flops / 1e9))]
             for count in threadCounts {
                 KernelThreads.set(count)

@@ -60,7 +60,19 @@ enum KernelBenchmarks {
                             b: w.pointer, ldb: inFeatures, c: y.pointer, ldc: outFeatures, engine: engine)
                     })
                 }
-                // The weight gradient dy^T x (the training step's other product per layer), per engine.
+                // The input gradient dy W and the weight gradient dy^T x (the training step's other products per
+                // layer), per engine.
+                let dx = BenchBuffer(rows * inFeatures, seed: 5)
+                for engine in engines where !quick {
+                    list.append(KernelBenchmark(
+                        name: "  dx \(label) (\(engine.rawValue))", shape: "\(rows) rows",
+                        flops: Gemm.flops(m: rows, n: inFeatures, k: outFeatures)
+                    ) {
+                        Gemm.multiply(
+                            m: rows, n: inFeatures, k: outFeatures, a: y.pointer, lda: outFeatures,
+                            b: w.pointer, ldb: inFeatures, c: dx.pointer, ldc: inFeatures, engine: engine)
+                    })
+                }
                 for engine in engines where !quick {
                     list.append(KernelBenchmark(
                         name: "  dW \(label) (\(engine.rawValue))", shape: "\(rows) rows",
