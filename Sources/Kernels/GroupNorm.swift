@@ -52,6 +52,21 @@ public enum GroupNorm {
                     let row = input + t * channels, out = output + t * channels
                     if t < valid {
                         // An activation fused by the compiler runs in this pass (GELU inline, so the loop vectorises).
+                        // In place (the memory plan writes over a dead input) the loops read and write one pointer:
+                        // with two that may alias, the compiler's vector loop checks for overlap and an exact alias
+                        // takes its scalar fallback (5x slower with GELU).
+                        if UnsafePointer(out) == row {
+                            switch activation {
+                            case .gelu?:
+                                for c in 0..<channels { out[c] = FastMath.gelu((out[c] - channelMean[c]) * channelScale[c] + beta[c]) }
+                            case let other?:
+                                for c in 0..<channels { out[c] = (out[c] - channelMean[c]) * channelScale[c] + beta[c] }
+                                other.forward(out, out, count: channels)
+                            case nil:
+                                for c in 0..<channels { out[c] = (out[c] - channelMean[c]) * channelScale[c] + beta[c] }
+                            }
+                            continue
+                        }
                         switch activation {
                         case .gelu?:
                             for c in 0..<channels { out[c] = FastMath.gelu((row[c] - channelMean[c]) * channelScale[c] + beta[c]) }

@@ -16,7 +16,13 @@ public enum LayerNorm {
                 let inverse = 1 / (variance + eps).squareRoot()
                 mean[row] = mu
                 rstd[row] = inverse
-                for c in 0..<columns { output[c] = (input[c] - mu) * inverse * gamma[c] + beta[c] }
+                // In place, one pointer: two that may alias make the compiler's vector loop check for overlap, and
+                // an exact alias takes its scalar fallback.
+                if UnsafePointer(output) == input {
+                    for c in 0..<columns { output[c] = (output[c] - mu) * inverse * gamma[c] + beta[c] }
+                } else {
+                    for c in 0..<columns { output[c] = (input[c] - mu) * inverse * gamma[c] + beta[c] }
+                }
             }
         }
     }
@@ -32,7 +38,14 @@ public enum LayerNorm {
         Parallel.forChunks(rows, grain: max(1, 16_384 / columns)) { range in
             for row in range {
                 let a = x + row * columns, b = residual + row * columns, output = y + row * columns
-                for c in 0..<columns { output[c] = a[c] + b[c] }
+                // One pointer when in place (see above); a + b and b + a are the same bits.
+                if UnsafePointer(output) == a {
+                    for c in 0..<columns { output[c] += b[c] }
+                } else if UnsafePointer(output) == b {
+                    for c in 0..<columns { output[c] += a[c] }
+                } else {
+                    for c in 0..<columns { output[c] = a[c] + b[c] }
+                }
                 let mu = Reduce.sum(output, count: columns) / Float(columns)
                 let variance = Reduce.squaredDeviation(output, count: columns, mean: mu) / Float(columns)
                 let inverse = 1 / (variance + eps).squareRoot()

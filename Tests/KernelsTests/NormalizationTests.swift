@@ -107,6 +107,65 @@ struct NormalizationTests {
         #expect(run(.tanh) == plain.map { FastMath.tanh($0) })
     }
 
+    @Test("in place (y = x, as the memory planner places them) the norms give the bits of their out-of-place forms",
+          arguments: [Activation?.none, .gelu, .tanh])
+    func inPlace(activation: Activation?) {
+        // Group norm: groups of one channel (HuBERT's first layer), 560 channels: more than one 512-column window.
+        let (batch, frames, channels) = (2, 37, 560)
+        let x = TestBuffer(random: batch * frames * channels, seed: 41, low: -2, high: 2)
+        let gamma = TestBuffer(random: channels, seed: 42), beta = TestBuffer(random: channels, seed: 43)
+        let workspace = TestBuffer(count: GroupNorm.workspaceCount(channels: channels))
+        let stats = TestBuffer(count: 2 * batch * channels)
+        let lengths: [Int32] = [37, 20]
+        let apart = TestBuffer(count: x.count)
+        lengths.withUnsafeBufferPointer { lengthPointer in
+            GroupNorm.forward(x: x.readOnly, gamma: gamma.readOnly, beta: beta.readOnly, lengths: lengthPointer.baseAddress,
+                              y: apart.pointer, mean: stats.pointer, rstd: stats.pointer + batch * channels,
+                              workspace: workspace.pointer, batch: batch, frames: frames, channels: channels,
+                              groups: channels, eps: 1e-5, activation: activation)
+        }
+        // One thread takes all 560 columns (two windows of the column sums), two threads 280 each: the same bits.
+        let saved = KernelThreads.count
+        for threads in [1, 2] {
+            KernelThreads.set(threads)
+            let copy = TestBuffer(count: x.count)
+            copy.pointer.update(from: x.readOnly, count: x.count)
+            lengths.withUnsafeBufferPointer { lengthPointer in
+                GroupNorm.forward(x: copy.readOnly, gamma: gamma.readOnly, beta: beta.readOnly, lengths: lengthPointer.baseAddress,
+                                  y: copy.pointer, mean: stats.pointer, rstd: stats.pointer + batch * channels,
+                                  workspace: workspace.pointer, batch: batch, frames: frames, channels: channels,
+                                  groups: channels, eps: 1e-5, activation: activation)
+            }
+            #expect(copy.array.map(\.bitPattern) == apart.array.map(\.bitPattern), "\(threads) threads")
+        }
+        KernelThreads.set(saved)
+
+        // Layer norm, and the residual add + layer norm writing over either operand.
+        guard activation == nil else { return }
+        let (rows, columns) = (9, 768)
+        let a = TestBuffer(random: rows * columns, seed: 44), r = TestBuffer(random: rows * columns, seed: 45)
+        let g = TestBuffer(random: columns, seed: 46), bias = TestBuffer(random: columns, seed: 47)
+        let rowStats = TestBuffer(count: 2 * rows)
+        let separate = TestBuffer(count: a.count)
+        LayerNorm.forward(x: a.readOnly, gamma: g.readOnly, beta: bias.readOnly, y: separate.pointer, mean: rowStats.pointer,
+                          rstd: rowStats.pointer + rows, rows: rows, columns: columns, eps: 1e-5)
+        let same = TestBuffer(count: a.count)
+        same.pointer.update(from: a.readOnly, count: a.count)
+        LayerNorm.forward(x: same.readOnly, gamma: g.readOnly, beta: bias.readOnly, y: same.pointer, mean: rowStats.pointer,
+                          rstd: rowStats.pointer + rows, rows: rows, columns: columns, eps: 1e-5)
+        #expect(same.array.map(\.bitPattern) == separate.array.map(\.bitPattern))
+        LayerNorm.forward(x: a.readOnly, residual: r.readOnly, gamma: g.readOnly, beta: bias.readOnly, y: separate.pointer,
+                          mean: rowStats.pointer, rstd: rowStats.pointer + rows, rows: rows, columns: columns, eps: 1e-5)
+        for overwritten in [a, r] {
+            let copy = TestBuffer(count: a.count)
+            copy.pointer.update(from: overwritten.readOnly, count: a.count)
+            let first = overwritten === a ? copy.readOnly : a.readOnly, second = overwritten === r ? copy.readOnly : r.readOnly
+            LayerNorm.forward(x: first, residual: second, gamma: g.readOnly, beta: bias.readOnly, y: copy.pointer,
+                              mean: rowStats.pointer, rstd: rowStats.pointer + rows, rows: rows, columns: columns, eps: 1e-5)
+            #expect(copy.array.map(\.bitPattern) == separate.array.map(\.bitPattern))
+        }
+    }
+
     @Test("group norm gives a sequence the same result padded or alone")
     func groupNormPaddingInvariance() {
         let (channels, frames, length) = (16, 11, 6)
