@@ -10,8 +10,9 @@ import GraphIR
 /// residual `add` whose only reader is a `layer_norm` becomes one `add+layer_norm` node, normalising each row's sum
 /// while it is in L1. What does not, and why, is part of the report, so that the gaps are visible rather than
 /// silent: elementwise chains and merged q/k/v products have no fused kernel yet; the attention core is one kernel
-/// already. In a graph with a backward pass nothing fuses: the activation's gradient reads the
-/// pre-activation, which the fused node does not keep.
+/// already. In a graph with a backward pass, a pair fuses when no backward node reads the value between them (a
+/// frozen part, such as the feature encoder while the transformer trains); otherwise the activation's or the
+/// norm's gradient reads it, and the fused node does not keep it.
 public enum Fusion {
     /// One candidate pair and what was decided.
     public struct Decision: Equatable, Sendable {
@@ -37,7 +38,6 @@ public enum Fusion {
         var report = Report()
         let readers = graph.users()
         let named = Set((graph.outputs + graph.taps).map(\.value))
-        let hasBackward = graph.nodes.contains(where: \.isBackward)
         var rewrites = [(consumer: NodeID, op: Op, inputs: [ValueID], name: String, members: [String])]()
         // Nodes already part of a fused pair: one fusion each (a chain would need the fused op of a fused op).
         var taken = [NodeID: String]()
@@ -47,7 +47,7 @@ public enum Fusion {
                 let producer = graph.producer(of: value)
                 guard var (fuses, reason, citesReaders) = judge(
                     producer: producer, consumer: consumer, graph: graph, readers: readers[value] ?? [],
-                    isNamed: named.contains(value), hasBackward: hasBackward)
+                    isNamed: named.contains(value))
                 else { continue }
                 if fuses, let other = taken[producer.id] ?? taken[consumer.id] {
                     (fuses, reason, citesReaders) = (false, "one side is already fused into '\(other)'", false)
@@ -83,17 +83,17 @@ public enum Fusion {
     /// pair is no candidate (the producer ends a pass: a source, a reduction, an opaque or injective op, or a reader
     /// outside the table).
     static func judge(
-        producer: Node, consumer: Node, graph: Graph, readers: [NodeID], isNamed: Bool, hasBackward: Bool
+        producer: Node, consumer: Node, graph: Graph, readers: [NodeID], isNamed: Bool
     ) -> (Bool, String, Bool)? {
         let others = readers.filter { $0 != consumer.id }
         let alsoRead = others.contains { graph[$0].isBackward } ? "also read by the backward pass" : "also read by other nodes"
         switch (producer.op, consumer.op) {
         case let (.linear, .unary(function)), let (.conv1d, .unary(function)), let (.groupNorm, .unary(function)):
-            if hasBackward {
-                return (false, "the graph has a backward pass: the \(function.rawValue) gradient reads the pre-activation, "
-                    + "which a fused node does not keep", false)
-            }
             if isNamed { return (false, "the pre-activation is a graph output or tap", false) }
+            if others.contains(where: { graph[$0].isBackward }) {
+                return (false, "the pre-activation is read by the backward pass (the \(function.rawValue) gradient reads it), "
+                    + "and a fused node does not keep it", true)
+            }
             if !others.isEmpty { return (false, "the pre-activation is \(alsoRead)", true) }
             if case .groupNorm = producer.op {
                 return (true, "the \(function.rawValue) runs in the normalisation's output pass: one write and one read "
@@ -108,11 +108,11 @@ public enum Fusion {
         case (.linear, .binary), (.conv1d, .binary):
             return (false, "no fused kernel yet: a residual add as a GEMM epilogue (the bias is fused already)", false)
         case (.binary(.add), .layerNorm):
-            if hasBackward {
-                return (false, "the graph has a backward pass: the layer norm's gradient reads the sum, which a fused "
-                    + "node does not keep", false)
-            }
             if isNamed { return (false, "the sum is a graph output or tap", false) }
+            if others.contains(where: { graph[$0].isBackward }) {
+                return (false, "the sum is read by the backward pass (the layer norm's gradient reads it), and a fused "
+                    + "node does not keep it", true)
+            }
             if !others.isEmpty { return (false, "the sum is \(alsoRead)", true) }
             if producer.inputs.count != 2 || graph[producer.inputs[0]].type != graph[producer.inputs[1]].type {
                 return (false, "the add broadcasts an operand; the fused kernel adds operands of one shape", false)
