@@ -80,6 +80,45 @@ struct RematerializationTests {
         #expect(!graph.nodes.contains { $0.name.hasSuffix(Rematerialization.suffix) })
     }
 
+    @Test("a dropout after a GELU is made again with its producer, drawing the same mask: the gradients bit for bit")
+    func dropoutChain() throws {
+        var b = GraphBuilder(name: "remat_dropout")
+        let x = b.input("x", .f32([4, 6]))
+        let w1 = b.parameter("w1", shape: [12, 6]), w2 = b.parameter("w2", shape: [6, 12])
+        let u = b.add(.linear, [x, w1], name: "ff_in")[0]
+        let v = b.add(.unary(.gelu), [u], name: "ff_act")[0]
+        let d = b.add(.dropout(probability: 0.4), [v], name: "ff_act_drop")[0]
+        let f = b.add(.linear, [d, w2], name: "ff_out")[0]
+        let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [f], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
+        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
+        let graph = try b.finish()
+        let fetch = ["loss", "grad.w1", "grad.w2"]
+        let (recomputed, report) = Rematerialization.run(graph, fetched: Set(fetch))
+        #expect(recomputed.verify().isEmpty)
+        let decision = try #require(report.decisions.first { $0.node == "ff_act_drop" })
+        #expect(decision.recomputed && decision.reason.contains("'ff_act' is made again first"))
+        let names = recomputed.nodes.map(\.name)
+        let act = try #require(names.firstIndex(of: "ff_act.recomputed")), drop = try #require(names.firstIndex(of: "ff_act_drop.recomputed"))
+        #expect(act + 1 == drop && names[drop + 1] == "grad.ff_out")
+        #expect(recomputed.nodes[drop].randomStream == "ff_act_drop" && recomputed.nodes[drop].streamName == "ff_act_drop")
+        #expect(recomputed.text.contains("# ff_act_drop.recomputed (draws the stream of ff_act_drop)"))
+
+        let parameters = [
+            "w1": HostTensor(floats: (0..<72).map { Float(($0 * 5) % 9) * 0.1 - 0.4 }, shape: [12, 6]),
+            "w2": HostTensor(floats: (0..<72).map { Float(($0 * 7) % 11) * 0.05 - 0.25 }, shape: [6, 12]),
+        ]
+        let inputs = ["x": HostTensor(floats: (0..<24).map { Float(($0 * 13) % 11) * 0.2 - 1 }, shape: [4, 6])]
+        for step: UInt64 in 0..<3 {
+            let mode = RunMode.training(seed: 7, step: step)
+            let optimized = Interpreter(graph: graph)
+            #expect(try optimized.plan(fetch: fetch, mode: mode).rematerialization?.recomputedCount == 1)
+            let a = try optimized.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
+            let c = try Interpreter(graph: graph, optimize: false).run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
+            for name in fetch { #expect(a[name]?.floatArray == c[name]?.floatArray, "step \(step): \(name)") }
+        }
+    }
+
     @Test("the recomputed plan's gradients are bitwise the plain plan's, and less is alive between the passes")
     func sameGradientsLessMemory() throws {
         let graph = try Self.graph()

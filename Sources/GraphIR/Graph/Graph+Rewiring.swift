@@ -43,7 +43,7 @@ extension Graph {
     /// value is computed again right before the backward pass reads it. Nil when the shape rule rejects the inputs.
     public func insertingNode(
         _ op: Op, inputs: [ValueID], name: String, before position: NodeID, scope: [String] = [],
-        location: SourceLocation? = nil, isBackward: Bool
+        location: SourceLocation? = nil, isBackward: Bool, randomStream: String? = nil
     ) -> (graph: Graph, outputs: [ValueID])? {
         guard case let .success(types) = op.outputTypes(inputs.map { self[$0].type }) else { return nil }
         var result = self
@@ -53,13 +53,11 @@ extension Graph {
             result.values.append(Value(id: outputs[index], type: type, producer: position, outputIndex: index))
         }
         let node = Node(id: position, op: op, inputs: inputs, outputs: outputs, name: name, scope: scope,
-                        location: location, isBackward: isBackward)
+                        location: location, isBackward: isBackward, randomStream: randomStream)
         result.nodes.insert(node, at: at)
         for index in (at + 1)..<result.nodes.count {
             let moved = result.nodes[index]
-            result.nodes[index] = Node(id: NodeID(index), op: moved.op, inputs: moved.inputs, outputs: moved.outputs,
-                                       name: moved.name, scope: moved.scope, location: moved.location,
-                                       isBackward: moved.isBackward, members: moved.members)
+            result.nodes[index] = moved.renumbered(NodeID(index), inputs: moved.inputs, outputs: moved.outputs)
             for output in moved.outputs { result.values[output.index].producer = NodeID(index) }
         }
         return (result, outputs)

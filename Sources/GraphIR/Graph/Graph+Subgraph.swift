@@ -20,9 +20,7 @@ extension Graph {
                 mapping[old] = new
                 outputs.append(new)
             }
-            result.nodes.append(Node(id: id, op: node.op, inputs: node.inputs.compactMap { mapping[$0] }, outputs: outputs,
-                                     name: node.name, scope: node.scope, location: node.location, isBackward: node.isBackward,
-                                     members: node.members))
+            result.nodes.append(node.renumbered(id, inputs: node.inputs.compactMap { mapping[$0] }, outputs: outputs))
         }
         result.outputs = outputs.compactMap { named in mapping[named.value].map { NamedValue(named.name, $0, at: named.location) } }
         result.taps = taps.compactMap { named in mapping[named.value].map { NamedValue(named.name, $0, at: named.location) } }

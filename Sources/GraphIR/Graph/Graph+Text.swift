@@ -18,7 +18,9 @@ extension Graph {
             line += " : " + node.outputs.map { self[$0].type.description }.joined(separator: ", ")
             switch node.op {
             case .input, .parameter: break
-            default: line += "  # \(node.name)"
+            default:
+                line += "  # \(node.name)"
+                if let stream = node.randomStream { line += " (draws the stream of \(stream))" }
             }
             lines.append(line)
         }

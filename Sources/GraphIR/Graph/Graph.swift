@@ -42,6 +42,18 @@ public struct Node: Hashable, Sendable {
     public var isBackward = false
     /// For a node the fusion pass made: the names of the nodes it computes, in order (DOT draws them as a cluster).
     public var members: [String] = []
+    /// The name whose random stream the node draws, when not its own: a copy a pass makes of a random node (a
+    /// dropout recomputed for the backward pass) draws its original's numbers.
+    public var randomStream: String?
+
+    /// The name that keys the node's random stream.
+    public var streamName: String { randomStream ?? name }
+
+    /// The same node under another id, reading `inputs` and making `outputs` (a pass that renumbers).
+    func renumbered(_ id: NodeID, inputs: [ValueID], outputs: [ValueID]) -> Node {
+        Node(id: id, op: op, inputs: inputs, outputs: outputs, name: name, scope: scope, location: location,
+             isBackward: isBackward, members: members, randomStream: randomStream)
+    }
 }
 
 /// A value with a user-facing name: a graph output or a tap (`hidden.6`).

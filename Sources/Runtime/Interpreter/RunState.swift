@@ -36,11 +36,12 @@ final class RunState {
         return tensors
     }
 
-    /// The random stream of `node` in this run: a function of (seed, step, node name), so the same node draws the
+    /// The random stream of `node` in this run: a function of (seed, step, node name; a recomputed copy uses its
+    /// original's name: `Node.streamName`), so the same node draws the
     /// same numbers in its forward and gradient nodes, whatever the thread count or the graph's other nodes.
     func stream(for node: Node) -> Philox {
         guard case let .training(seed, step) = mode else { return Philox(seed: 0) }
-        return Philox(seed: seed, step: step, node: Philox.key(node.name))
+        return Philox(seed: seed, step: step, node: Philox.key(node.streamName))
     }
 
     /// Whether a LayerDrop node skips its layer in this run: one draw per (seed, step, node).
