@@ -174,9 +174,15 @@ public enum Gemm {
             run(rows: 0..<m, columns: 0..<n)
             return
         }
-        // Columns when there are enough for every thread (each thread packs only its own part of B), else rows.
+        // Split so that each thread packs the fewest elements: by columns, each thread packs its share of B and,
+        // on the tall path (more than `tallRows` rows), all of A; by rows, its share of A and all of B. Short
+        // products read A in place, so columns (when there are enough for every thread). Tall ones by rows when
+        // that packs less: HuBERT's feature encoder 8-14 % faster (6,399 x 1,536 A against a 512 x 1,536 B), the
+        // 1,592-row linear products and their gradients up to 15 %.
         let panels = (n + tileColumns - 1) / tileColumns
-        if panels >= 2 * threads {
+        let tall = m > Int(GMPTL_GEMM_TALL_ROWS)
+        let byRows = tall && m * k / threads + n * k < m * k + n * k / threads
+        if panels >= 2 * threads && !byRows {
             Parallel.forChunks(panels, threads: threads) { range in
                 run(rows: 0..<m, columns: range.lowerBound * tileColumns..<min(n, range.upperBound * tileColumns))
             }

@@ -27,7 +27,7 @@ enum { MR = GMPTL_GEMM_TILE_ROWS, NR = GMPTL_GEMM_TILE_COLUMNS, KC = 384, NC = 1
 // Tall products (more than TALL_ROWS rows in a rectangle) pack A too: blocks of MC rows x KC (147 KiB, in L2) as
 // MR-row micro-panels, B in blocks of KC x TALL_NC (768 KiB, in L3), each 16-column panel of it (24 KiB) staying in
 // L1 while the block's micro-panels pass. A is then read from memory once per block of K, not once per 128 columns.
-enum { TALL_ROWS = 512, MC = TALL_MC, NCT = TALL_NC };
+enum { TALL_ROWS = GMPTL_GEMM_TALL_ROWS, MC = TALL_MC, NCT = TALL_NC };
 
 #define AVX2_FMA __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))

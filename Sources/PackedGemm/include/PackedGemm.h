@@ -32,8 +32,9 @@ int gmptl_packed_gemm(
     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
     long m0, long m1, long n0, long n1, const float *bias, int activation);
 
-// The blocking, for callers that split work: rows per micro-tile, columns per micro-tile.
-enum { GMPTL_GEMM_TILE_ROWS = 6, GMPTL_GEMM_TILE_COLUMNS = 16 };
+// The blocking, for callers that split work: rows per micro-tile, columns per micro-tile, and the rows above which
+// a rectangle packs A too (the tall path).
+enum { GMPTL_GEMM_TILE_ROWS = 6, GMPTL_GEMM_TILE_COLUMNS = 16, GMPTL_GEMM_TALL_ROWS = 512 };
 
 #ifdef __cplusplus
 }
