@@ -10,7 +10,9 @@ import Dispatch
 /// output frame is one row of patches times the packed weight. When there is no padding and one group, a patch of
 /// `s` consecutive taps is a contiguous slice of the input, so the input itself is the patch matrix (row stride
 /// `stride * inChannels`) and the convolution is `ceil(kernel / stride)` GEMMs with no copy at all — the case of
-/// every layer of HuBERT's feature encoder. Otherwise patches are gathered into the workspace (im2col), one
+/// every layer of HuBERT's feature encoder (on the packed engine, one GEMM over all taps: overlapping rows). With
+/// padding or groups, the packed engine's forward copies each sequence once group-major with its padding, and each
+/// group's patches are overlapping rows of that copy (`regroupedForward`). Otherwise patches are gathered into the workspace (im2col), one
 /// sequence and block of taps at a time, and one group at a time or, with several threads, up to 8 groups side by
 /// side (each GEMM on one OpenBLAS thread): a block is sized to stay in cache (about 512 KiB), and the blocks'
 /// GEMMs accumulate into the output. For the positional conv (48 channels a group, 128 taps, 200 frames) a whole
@@ -73,8 +75,13 @@ public enum Conv1d {
         /// forward, its transpose), and a block of patches when the input cannot serve as the patch matrix.
         public var workspaceCount: Int {
             let packed = outChannels * patchSize
-            return 2 * packed + (readsInputInPlace ? 0 : groupSlots * outLength * tapsPerBlock * inPerGroup)
+            let patches = groupSlots * outLength * tapsPerBlock * inPerGroup
+            return 2 * packed + (readsInputInPlace ? 0 : max(patches, regroupedCount))
         }
+
+        /// Floats of one sequence regrouped group-major with its padding (`[groups, inLength + 2 padding,
+        /// inPerGroup]`): each group's patches are then overlapping rows of it.
+        public var regroupedCount: Int { (inLength + 2 * padding) * inChannels }
 
         /// Groups gathered and multiplied at once on the im2col path (one block of patches each): grouped
         /// convolutions run their groups' small GEMMs side by side instead of splitting each one across threads.
@@ -137,6 +144,11 @@ public enum Conv1d {
             }
             return onPackedEngine
         }
+        if Gemm.engine == .packed {
+            regroupedForward(shape, x: x, packed: packed, biasBeta: biasBeta, y: y,
+                             regrouped: workspace + 2 * outChannels * shape.patchSize, activation: activation)
+            return true
+        }
         let patches = workspace + 2 * outChannels * shape.patchSize
         let block = outLength * shape.tapsPerBlock * shape.inPerGroup
         let slots = min(shape.groupSlots, KernelThreads.count)
@@ -160,6 +172,54 @@ public enum Conv1d {
         // result is the same as one group at a time.
         groupsSideBySide(shape, slots: slots) { g, b, slot in run(group: g, batch: b, patches: patches + slot * block, serial: true) }
         return false
+    }
+
+    /// The forward pass of a padded or grouped convolution on the packed engine: each sequence is copied once,
+    /// group-major with its zero padding (`[groups, inLength + 2 padding, inPerGroup]`), so that frame t's patch
+    /// in group g is the contiguous run of `kernel * inPerGroup` values from row `t * stride` of group g: the
+    /// patch matrix is that block read in place with overlapping rows (leading dimension `stride * inPerGroup`,
+    /// below k), and each group is one product over all its taps, the groups side by side on the kernel threads
+    /// (the activation in the epilogue). HuBERT's positional conv (16 groups of 48 channels, 128 taps, padding 64)
+    /// copies 1 MB a sequence instead of gathering 78 MB of patches.
+    static func regroupedForward(
+        _ shape: Geometry, x: UnsafePointer<Float>, packed: UnsafePointer<Float>, biasBeta: Float,
+        y: UnsafeMutablePointer<Float>, regrouped: UnsafeMutablePointer<Float>, activation: Activation?
+    ) {
+        let padded = shape.inLength + 2 * shape.padding, perGroup = shape.inPerGroup
+        let inSequence = shape.inLength * shape.inChannels, outSequence = shape.outLength * shape.outChannels
+        for b in 0..<shape.batch {
+            regroup(shape, x + b * inSequence, into: regrouped)
+            Parallel.forChunks(shape.groups) { groups in
+                for g in groups {
+                    Gemm.multiply(
+                        transB: true, m: shape.outLength, n: shape.outPerGroup, k: shape.patchSize,
+                        a: regrouped + g * padded * perGroup, lda: shape.stride * perGroup,
+                        b: packed + g * shape.outPerGroup * shape.patchSize, ldb: shape.patchSize,
+                        beta: biasBeta, c: y + b * outSequence + g * shape.outPerGroup, ldc: shape.outChannels,
+                        epilogue: Gemm.Epilogue(activation: activation), threads: 1)
+                }
+            }
+        }
+    }
+
+    /// One sequence `[inLength, inChannels]` copied group-major with its zero padding: `[groups, inLength + 2
+    /// padding, inPerGroup]`.
+    static func regroup(_ shape: Geometry, _ input: UnsafePointer<Float>, into regrouped: UnsafeMutablePointer<Float>) {
+        let padded = shape.inLength + 2 * shape.padding, perGroup = shape.inPerGroup
+        Parallel.forChunks(shape.groups) { groups in
+            for g in groups {
+                let target = regrouped + g * padded * perGroup
+                for p in 0..<padded {
+                    let row = target + p * perGroup, position = p - shape.padding
+                    if position >= 0 && position < shape.inLength {
+                        let source = input + position * shape.inChannels + g * perGroup
+                        for c in 0..<perGroup { row[c] = source[c] }
+                    } else {
+                        for c in 0..<perGroup { row[c] = 0 }
+                    }
+                }
+            }
+        }
     }
 
     /// Gradients of `forward`. `dx` is overwritten; `dWeight` and `dBias` are overwritten, or added to with
