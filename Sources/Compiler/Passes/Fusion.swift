@@ -100,8 +100,8 @@ public enum Fusion {
                     + "of the normalised values fewer", false)
             }
             if case .conv1d = producer.op {
-                return (true, "the \(function.rawValue) runs in the GEMM's epilogue when the convolution is one product "
-                    + "(the packed GEMM, no padding, one group), else in one pass right after it", false)
+                return (true, "the \(function.rawValue) runs in the GEMM's epilogue on the packed engine (one product a "
+                    + "group over all taps), else in one pass right after the convolution", false)
             }
             return (true, "the \(function.rawValue) runs in the GEMM's epilogue on each output tile in registers: "
                 + "one write and one read of the pre-activation fewer", false)
