@@ -24,10 +24,7 @@ struct RematerializationTests {
         let t = b.add(.unary(.tanh), [f], name: "squash")[0]
         let out = b.add(.binary(.add), [t, h], name: "out")[0]
         let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [out], name: "loss")[0]
-        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
-        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) },
-                     taps: [NamedValue("normed", h)])
-        return try b.finish()
+        return try b.finishTraining(loss: loss, taps: [NamedValue("normed", h)])
     }
 
     static var fetch: [String] { ["loss", "grad.w1", "grad.w2", "grad.w3", "grad.gamma", "grad.beta"] }
@@ -71,9 +68,8 @@ struct RematerializationTests {
         let v = b.add(.unary(.gelu), [u], name: "frozen_act")[0]  // no gradient node: u dies in the forward
         let h = b.add(.layerNorm(eps: 1e-5), [v, gamma, beta], name: "norm")[0]  // its gradient reads v
         let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [h], name: "loss")[0]
-        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { !$0.hasPrefix("frozen.") }
-        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
-        let (graph, report) = Rematerialization.run(try b.finish(), fetched: ["loss", "grad.gamma", "grad.beta"])
+        let training = try b.finishTraining(loss: loss) { !$0.hasPrefix("frozen.") }
+        let (graph, report) = Rematerialization.run(training, fetched: ["loss", "grad.gamma", "grad.beta"])
         let decision = try #require(report.decisions.first { $0.node == "frozen_act" })
         #expect(!decision.recomputed)
         #expect(decision.reason == "its input 'frozen_conv' is not kept for the backward pass: recomputing would keep that instead")
@@ -90,9 +86,7 @@ struct RematerializationTests {
         let d = b.add(.dropout(probability: 0.4), [v], name: "ff_act_drop")[0]
         let f = b.add(.linear, [d, w2], name: "ff_out")[0]
         let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [f], name: "loss")[0]
-        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
-        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
-        let graph = try b.finish()
+        let graph = try b.finishTraining(loss: loss)
         let fetch = ["loss", "grad.w1", "grad.w2"]
         let (recomputed, report) = Rematerialization.run(graph, fetched: Set(fetch))
         #expect(recomputed.verify().isEmpty)
@@ -109,13 +103,9 @@ struct RematerializationTests {
             "w2": HostTensor(floats: (0..<72).map { Float(($0 * 7) % 11) * 0.05 - 0.25 }, shape: [6, 12]),
         ]
         let inputs = ["x": HostTensor(floats: (0..<24).map { Float(($0 * 13) % 11) * 0.2 - 1 }, shape: [4, 6])]
+        #expect(try Interpreter(graph: graph).plan(fetch: fetch, mode: RunMode.training(seed: 7, step: 0)).rematerialization?.recomputedCount == 1)
         for step: UInt64 in 0..<3 {
-            let mode = RunMode.training(seed: 7, step: step)
-            let optimized = Interpreter(graph: graph)
-            #expect(try optimized.plan(fetch: fetch, mode: mode).rematerialization?.recomputedCount == 1)
-            let a = try optimized.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
-            let c = try Interpreter(graph: graph, optimize: false).run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
-            for name in fetch { #expect(a[name]?.floatArray == c[name]?.floatArray, "step \(step): \(name)") }
+            try expectOptimizedBitwisePlain(graph, inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 7, step: step))
         }
     }
 
@@ -134,12 +124,7 @@ struct RematerializationTests {
         let optimized = Interpreter(graph: graph), plain = Interpreter(graph: graph, optimize: false)
         let plan = try optimized.plan(fetch: Self.fetch, mode: mode)
         #expect(plan.rematerialization?.recomputedCount == 2)
-        let a = try optimized.run(inputs: inputs, parameters: parameters, fetch: Self.fetch, mode: mode)
-        let b = try plain.run(inputs: inputs, parameters: parameters, fetch: Self.fetch, mode: mode)
-        for name in Self.fetch {
-            let x = try #require(a[name]), y = try #require(b[name])
-            #expect(Array(UnsafeBufferPointer(start: x.floats, count: x.count)) == Array(UnsafeBufferPointer(start: y.floats, count: y.count)), "\(name)")
-        }
+        try expectOptimizedBitwisePlain(graph, inputs: inputs, parameters: parameters, fetch: Self.fetch, mode: mode)
         let recomputing = try #require(MemoryPlan.make(plan, symbols: [:]))
         let keeping = try #require(MemoryPlan.make(try plain.plan(fetch: Self.fetch, mode: mode), symbols: [:]))
         #expect(recomputing.overlaps().isEmpty)

@@ -71,9 +71,7 @@ struct SimplifyTests {
         let kept = b.add(.layerDrop(probability: 0), [h, layer], name: "kept")[0]
         let maybe = b.add(.layerDrop(probability: 0.5), [kept, layer], name: "maybe")[0]
         let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [maybe], name: "loss")[0]
-        let gradients = try Autodiff.appendGradients(of: loss, to: &b) { _ in true }
-        b.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
-        let graph = try b.finish()
+        let graph = try b.finishTraining(loss: loss)
         let (simplified, report) = Simplify.run(graph)
         #expect(simplified.verify().isEmpty)
         let reasons = Dictionary(report.bypassed.map { ($0.node, $0.reason) }, uniquingKeysWith: { a, _ in a })
@@ -91,14 +89,7 @@ struct SimplifyTests {
         let inputs = ["x": HostTensor(floats: (0..<8).map { Float($0) * 0.25 - 1 }, shape: [2, 4])]
         let fetch = ["loss", "grad.w", "grad.v"]
         for step: UInt64 in 0..<4 {
-            let mode = RunMode.training(seed: 3, step: step)
-            let a = try Interpreter(graph: graph).run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
-            let c = try Interpreter(graph: graph, optimize: false).run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
-            for name in fetch {
-                let x = try #require(a[name]), y = try #require(c[name])
-                #expect(Array(UnsafeBufferPointer(start: x.floats, count: x.count)) == Array(UnsafeBufferPointer(start: y.floats, count: y.count)),
-                        "step \(step): \(name)")
-            }
+            try expectOptimizedBitwisePlain(graph, inputs: inputs, parameters: parameters, fetch: fetch, mode: .training(seed: 3, step: step))
         }
     }
 
