@@ -160,6 +160,29 @@ struct AttentionTests {
         }, "attention with an empty sequence")
     }
 
+    @Test("the forward with one plane a thread (the interpreter's) gives the saving forward's output, bit for bit")
+    func forwardWithoutProbabilities() {
+        let problem = Problem(batch: 3, length: 9, heads: 4, headDim: 5, lengths: [9, 4, 0], seed: 70)
+        problem.forward()
+        let saved = problem.out.array
+        let threads = KernelThreads.count
+        defer { KernelThreads.set(threads) }
+        for count in [1, 2, 3] {
+            KernelThreads.set(count)
+            let workspace = TestBuffer(count: Attention.forwardWorkspaceCount(sequenceLength: problem.length), value: .nan)
+            let out = TestBuffer(count: problem.count, value: .nan)
+            problem.lengths.withUnsafeBufferPointer { lengths in
+                #expect(allocations {
+                    Attention.forward(
+                        q: problem.q.readOnly, k: problem.k.readOnly, v: problem.v.readOnly, lengths: lengths.baseAddress!,
+                        workspace: workspace.pointer, out: out.pointer, batch: problem.batch, sequenceLength: problem.length,
+                        heads: problem.heads, headDim: problem.headDim, scale: problem.scale)
+                } == 0)
+            }
+            #expect(out.array.map(\.bitPattern) == saved.map(\.bitPattern), "\(count) threads")
+        }
+    }
+
     @Test("the backward with recomputed probabilities (training keeps none) gives the saved ones' gradients, bit for bit")
     func recomputedProbabilities() {
         let problem = Problem(batch: 3, length: 7, heads: 3, headDim: 4, lengths: [7, 4, 0], seed: 51)

@@ -209,11 +209,12 @@ extension Interpreter {
             let out = output()
             let (batch, frames, width) = (shape[0], shape[1], shape[2])
             let headDim = width / max(1, heads)
-            let probabilities = scratch(Attention.probabilitiesCount(batch: batch, heads: heads, sequenceLength: frames))
-            Attention.forward(q: x[0].floats, k: x[1].floats, v: x[2].floats, lengths: x[3].int32s, probabilities: probabilities.floats,
+            // The probabilities are not kept for the gradient (its backward recomputes them per head: a [B, H, T, T]
+            // per layer less): one [T, T] plane per kernel thread.
+            let workspace = scratch(Attention.forwardWorkspaceCount(sequenceLength: frames))
+            Attention.forward(q: x[0].floats, k: x[1].floats, v: x[2].floats, lengths: x[3].int32s, workspace: workspace.floats,
                               out: out.floats, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim,
                               scale: 1 / Float(headDim).squareRoot())
-            // Not kept for the gradient: its backward recomputes them per head (a [B, H, T, T] per layer less).
             return [out]
 
         case let .lstm(hidden):

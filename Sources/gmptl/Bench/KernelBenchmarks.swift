@@ -135,8 +135,9 @@ enum KernelBenchmarks {
         let width = heads * headDim, count = batch * frames * width
         let q = BenchBuffer(count, seed: 1), k = BenchBuffer(count, seed: 2), v = BenchBuffer(count, seed: 3)
         let out = BenchBuffer(count), dq = BenchBuffer(count), dk = BenchBuffer(count), dv = BenchBuffer(count)
-        let probabilities = BenchBuffer(Attention.probabilitiesCount(batch: batch, heads: heads, sequenceLength: frames))
-        let workspace = BenchBuffer(Attention.backwardWorkspaceCount(sequenceLength: frames))
+        // The forms the interpreter runs: the forward keeps no probabilities, the backward recomputes them.
+        let forwardWorkspace = BenchBuffer(Attention.forwardWorkspaceCount(sequenceLength: frames))
+        let workspace = BenchBuffer(Attention.backwardWorkspaceCount(sequenceLength: frames, recomputing: true))
         let lengths = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
         lengths.initialize(repeating: Int32(frames), count: batch)
         let scale = 1 / Float(headDim).squareRoot()
@@ -144,11 +145,12 @@ enum KernelBenchmarks {
         let flops = 2 * Double(batch * heads) * Gemm.flops(m: frames, n: frames, k: headDim)
         let shape = "B=\(batch) T=\(frames) \(heads)x\(headDim)"
         let forward = KernelBenchmark(name: "attention", shape: shape, flops: flops) {
-            Attention.forward(q: q.pointer, k: k.pointer, v: v.pointer, lengths: lengths, probabilities: probabilities.pointer,
+            Attention.forward(q: q.pointer, k: k.pointer, v: v.pointer, lengths: lengths, workspace: forwardWorkspace.pointer,
                               out: out.pointer, batch: batch, sequenceLength: frames, heads: heads, headDim: headDim, scale: scale)
         }
+        // FLOPs of the gradient's four products (the recomputed scores come on top, not counted).
         let backward = KernelBenchmark(name: "attention backward", shape: shape, flops: 2 * flops) {
-            Attention.backward(dOut: out.pointer, q: q.pointer, k: k.pointer, v: v.pointer, probabilities: probabilities.pointer,
+            Attention.backward(dOut: out.pointer, q: q.pointer, k: k.pointer, v: v.pointer, probabilities: nil,
                                lengths: lengths, dQ: dq.pointer, dK: dk.pointer, dV: dv.pointer, workspace: workspace.pointer,
                                batch: batch, sequenceLength: frames, heads: heads, headDim: headDim, scale: scale)
             _ = lengths  // kept alive with the closures; freed with the process
