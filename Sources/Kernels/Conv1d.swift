@@ -94,12 +94,16 @@ public enum Conv1d {
     }
 
     /// `y = conv(x, weight) + bias`, then `activation` when given: in the GEMM's epilogue when the convolution is
-    /// one product (the packed engine's in-place path), else as a pass over `y` afterwards.
+    /// one product (the packed engine's in-place path), else as a pass over `y` afterwards. `packedWeight`, when
+    /// given, is `packWeight`'s result for this weight (a caller that keeps it across calls saves a pass over the
+    /// weight; the direct forward ignores it).
     public static func forward(
         _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation? = nil
+        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation? = nil,
+        packedWeight: UnsafePointer<Float>? = nil
     ) {
-        let applied = product(geometry, x: x, weight: weight, bias: bias, y: y, workspace: workspace, activation: activation)
+        let applied = product(geometry, x: x, weight: weight, bias: bias, y: y, workspace: workspace, activation: activation,
+                              packedWeight: packedWeight)
         if let activation, !applied, geometry.isValid {
             activation.forward(y, y, count: geometry.batch * geometry.outLength * geometry.outChannels)
         }
@@ -108,14 +112,16 @@ public enum Conv1d {
     /// The convolution; returns whether it applied `activation` in its epilogue.
     static func product(
         _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation?
+        y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation?,
+        packedWeight: UnsafePointer<Float>?
     ) -> Bool {
         let shape = geometry
         guard shape.isValid else { return false }
         let outLength = shape.outLength, outChannels = shape.outChannels
         guard shape.batch > 0, outLength > 0 else { return false }
-        let packed = workspace
-        pack(shape, weight: weight, into: packed)
+        let ownPacking = packedWeight == nil || shape.usesDirectForward
+        if ownPacking { packWeight(shape, weight: weight, into: workspace) }
+        let packed: UnsafePointer<Float> = ownPacking ? UnsafePointer(workspace) : packedWeight!
         let outputRows = shape.batch * outLength
         if let bias {
             for row in 0..<outputRows { (y + row * outChannels).update(from: bias, count: outChannels) }
@@ -123,7 +129,7 @@ public enum Conv1d {
         let biasBeta: Float = bias == nil ? 0 : 1
         let inSequence = shape.inLength * shape.inChannels, outSequence = outLength * outChannels
         if shape.usesDirectForward {
-            directForward(shape, x: x, packed: packed, hasBias: bias != nil, y: y)
+            directForward(shape, x: x, packed: workspace, hasBias: bias != nil, y: y)
             return false
         }
         if shape.readsInputInPlace {
@@ -240,7 +246,7 @@ public enum Conv1d {
         if let dWeight, !accumulate { dWeight.update(repeating: 0, count: outChannels * shape.patchSize) }
         guard shape.batch > 0, outLength > 0 else { return }
         let packed = workspace, packedGradient = workspace + outChannels * shape.patchSize
-        pack(shape, weight: weight, into: packed)
+        packWeight(shape, weight: weight, into: packed)
         packedGradient.update(repeating: 0, count: outChannels * shape.patchSize)
 
         if shape.readsInputInPlace {
@@ -392,8 +398,12 @@ public enum Conv1d {
 
     // MARK: - Weight packing
 
+    /// Floats of the packed weight (`packWeight`).
+    public static func packedWeightCount(_ shape: Geometry) -> Int { shape.outChannels * shape.patchSize }
+
+    /// The weight repacked tap-major, `[out, kernel, in / groups]`, as `forward` multiplies it:
     /// `packed[o, k, c] = weight[o, c, k]`.
-    static func pack(_ shape: Geometry, weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+    public static func packWeight(_ shape: Geometry, weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
         let taps = shape.kernel, channels = shape.inPerGroup
         Parallel.forChunks(shape.outChannels, grain: 64) { range in
             for o in range {

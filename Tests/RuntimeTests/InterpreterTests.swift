@@ -196,4 +196,40 @@ struct ConstantCacheStalenessTests {
         #expect(after != before)
         #expect(after == fresh)
     }
+
+    @Test("a convolution's weight packed once in inference: the plain numbers, and a weight updated in place is repacked")
+    func packedConvolutionWeights() throws {
+        var b = GraphBuilder(name: "packed_conv")
+        let x = b.input("x", .f32(["B", 9, 4]))
+        let v = b.parameter("v", shape: [4, 2, 5]), g = b.parameter("g", shape: [1, 1, 5])
+        let w = b.add(.weightNorm(axis: 2), [v, g], name: "wn")[0]  // a cached constant, as HuBERT's positional conv
+        let y = b.add(.conv1d(stride: 1, padding: 2, groups: 2), [x, w], name: "conv")[0]
+        let plainWeight = b.parameter("d", shape: [3, 4, 9])  // 36 values a patch: not the direct loop
+        let z = b.add(.conv1d(stride: 1, padding: 4, groups: 1), [x, plainWeight], name: "plain")[0]
+        b.setOutputs([NamedValue("y", y), NamedValue("z", z)], taps: [])
+        let graph = try b.finish()
+        let parameters = [
+            "v": HostTensor(floats: (0..<40).map { Float(($0 * 7) % 11) * 0.1 - 0.5 }, shape: [4, 2, 5]),
+            "g": HostTensor(floats: [1, 2, 0.5, 1.5, 1], shape: [1, 1, 5]),
+            "d": HostTensor(floats: (0..<108).map { Float(($0 * 5) % 7) * 0.2 - 0.6 }, shape: [3, 4, 9]),
+        ]
+        let input = ["x": HostTensor(floats: (0..<72).map { Float(($0 * 3) % 13) * 0.1 - 0.6 }, shape: [2, 9, 4])]
+        let interpreter = Interpreter(graph: graph)
+        func run(_ mode: RunMode) throws -> [[Float]] {
+            let out = try interpreter.run(inputs: input, parameters: parameters, fetch: ["y", "z"], mode: mode)
+            return [out["y"]!.floatArray, out["z"]!.floatArray]
+        }
+        // Inference packs the constant weights once; evaluation caches nothing: the same bits.
+        let first = try run(.inference), again = try run(.inference), evaluated = try run(.evaluation)
+        #expect(first == evaluated && again == evaluated)
+        // Updated in place (and marked, as the optimizer does): the next inference run repacks.
+        for name in ["v", "d"] {
+            let tensor = parameters[name]!
+            for i in 0..<tensor.count { tensor.floats[i] *= -1.5 }
+            tensor.markModified()
+        }
+        let updated = try run(.inference)
+        #expect(updated[0] != first[0] && updated[1] != first[1])
+        #expect(updated == (try run(.evaluation)))
+    }
 }

@@ -21,6 +21,7 @@ public struct Interpreter {
     /// Results of nodes that read parameters only (the weight-normalised positional conv weight), kept while the
     /// same parameter tensors are passed in: inference does not recompute them each run.
     let constants = ConstantCache()
+    let packedWeights = PackedWeightCache()
     /// The compiled plans, by fetched names and mode, and their memory plans by sizes.
     let plans = PlanCache()
     /// The arena runs place their values in.

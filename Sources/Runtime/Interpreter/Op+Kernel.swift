@@ -31,8 +31,16 @@ extension Interpreter {
             let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
                                            inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
             let workspace = scratch(geometry.workspaceCount)
+            // In inference, a constant weight is repacked once (per tensor and version), not on every call.
+            var packed: HostTensor?
+            if state.mode == .inference, !geometry.usesDirectForward, state.readsConstant(node, input: 1) {
+                packed = packedWeights.packed(of: node.name, weight: x[1], count: Conv1d.packedWeightCount(geometry)) { target in
+                    Conv1d.packWeight(geometry, weight: x[1].floats, into: target.floats)
+                }
+            }
             Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
-                           y: out.floats, workspace: workspace.floats, activation: function.map(activation))
+                           y: out.floats, workspace: workspace.floats, activation: function.map(activation),
+                           packedWeight: packed.map { UnsafePointer($0.floats) })
             return [out]
         }
         func groupNorm(groups: Int, eps: Float, _ function: UnaryFunction?) -> [HostTensor] {

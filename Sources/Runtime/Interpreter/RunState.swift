@@ -23,6 +23,15 @@ final class RunState {
         return plan.program[forward]
     }
 
+    /// Whether input `position` of `node` is a parameter or the result of a node that reads parameters only (a
+    /// cached constant in inference).
+    func readsConstant(_ node: Node, input position: Int) -> Bool {
+        guard position < node.inputs.count else { return false }
+        let producer = plan.program.producer(of: node.inputs[position])
+        if case .parameter = producer.op { return true }
+        return plan.readsParametersOnly[producer.id.index]
+    }
+
     /// Keeps `tensors` for `node`'s gradient node, when it has one in this run.
     func save(_ tensors: [HostTensor], for node: Node) {
         if plan.savesForGradient[node.id.index] { saved[node.id] = tensors }
