@@ -46,7 +46,8 @@ enum KernelBenchmarks {
         var list = [KernelBenchmark]()
         for batch in quick ? [1] : [1, 8] {
             let rows = 199 * batch
-            for (label, outFeatures, inFeatures) in [("q/k/v", 2_304, 768), ("ffn in", 3_072, 768), ("ffn out", 768, 3_072)] {
+            // q, k, v and the output projection are 768 -> 768 each; "q/k/v" is the three as one product.
+            for (label, outFeatures, inFeatures) in [("768", 768, 768), ("q/k/v", 2_304, 768), ("ffn in", 3_072, 768), ("ffn out", 768, 3_072)] {
                 let x = BenchBuffer(rows * inFeatures), w = BenchBuffer(outFeatures * inFeatures, seed: 2)
                 let y = BenchBuffer(rows * outFeatures, seed: 3)
                 let dw = BenchBuffer(outFeatures * inFeatures, seed: 4)
