@@ -117,28 +117,26 @@ struct NormalizationTests {
         let workspace = TestBuffer(count: GroupNorm.workspaceCount(channels: channels))
         let stats = TestBuffer(count: 2 * batch * channels)
         let lengths: [Int32] = [37, 20]
-        let apart = TestBuffer(count: x.count)
-        lengths.withUnsafeBufferPointer { lengthPointer in
-            GroupNorm.forward(x: x.readOnly, gamma: gamma.readOnly, beta: beta.readOnly, lengths: lengthPointer.baseAddress,
-                              y: apart.pointer, mean: stats.pointer, rstd: stats.pointer + batch * channels,
-                              workspace: workspace.pointer, batch: batch, frames: frames, channels: channels,
-                              groups: channels, eps: 1e-5, activation: activation)
+        func groupNorm(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+            lengths.withUnsafeBufferPointer { lengthPointer in
+                GroupNorm.forward(x: input, gamma: gamma.readOnly, beta: beta.readOnly, lengths: lengthPointer.baseAddress,
+                                  y: output, mean: stats.pointer, rstd: stats.pointer + batch * channels,
+                                  workspace: workspace.pointer, batch: batch, frames: frames, channels: channels,
+                                  groups: channels, eps: 1e-5, activation: activation)
+            }
         }
+        let apart = TestBuffer(count: x.count)
+        groupNorm(x.readOnly, into: apart.pointer)
         // One thread takes all 560 columns (two windows of the column sums), two threads 280 each: the same bits.
         let saved = KernelThreads.count
+        defer { KernelThreads.set(saved) }
         for threads in [1, 2] {
             KernelThreads.set(threads)
             let copy = TestBuffer(count: x.count)
             copy.pointer.update(from: x.readOnly, count: x.count)
-            lengths.withUnsafeBufferPointer { lengthPointer in
-                GroupNorm.forward(x: copy.readOnly, gamma: gamma.readOnly, beta: beta.readOnly, lengths: lengthPointer.baseAddress,
-                                  y: copy.pointer, mean: stats.pointer, rstd: stats.pointer + batch * channels,
-                                  workspace: workspace.pointer, batch: batch, frames: frames, channels: channels,
-                                  groups: channels, eps: 1e-5, activation: activation)
-            }
+            groupNorm(copy.readOnly, into: copy.pointer)
             #expect(copy.array.map(\.bitPattern) == apart.array.map(\.bitPattern), "\(threads) threads")
         }
-        KernelThreads.set(saved)
 
         // Layer norm, and the residual add + layer norm writing over either operand.
         guard activation == nil else { return }
