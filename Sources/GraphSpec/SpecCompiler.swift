@@ -56,6 +56,11 @@ public enum SpecCompiler {
                 sink.error("import cycle: \((stack + [path]).joined(separator: " -> "))", at: item.node, keyPath: keyPath)
                 continue
             }
+            guard modules.count < SpecLimits.modules else {
+                sink.error("more than \(SpecLimits.modules) spec files would be read (an import of a spec that imports others counts each time)",
+                           at: item.node, keyPath: keyPath)
+                return
+            }
             let root: YAMLNode
             do {
                 root = try YAMLReader.read(contentsOf: path)

@@ -13,4 +13,12 @@ public struct SpecError: DiagnosticError, CustomStringConvertible {
     }
 
     public var description: String { Diagnostic.render(self) }
+
+    /// The same problems, each with a note saying where values they involve came from (a checkpoint's
+    /// config.json, say), for errors located in a spec whose config another file overrode.
+    public func noting(_ message: String) -> SpecError {
+        var noted = self
+        for index in noted.diagnostics.indices { noted.diagnostics[index].notes.append(.init(message)) }
+        return noted
+    }
 }

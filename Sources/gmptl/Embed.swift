@@ -71,7 +71,12 @@ struct Embed: ParsableCommand {
     private func embed() throws {
         let checkpoint = try HFCheckpoint.load(directory: self.checkpoint)
         let specPath = try spec ?? Self.defaultSpec()
-        let graph = try SpecCompiler.compile(path: specPath, overrides: checkpoint.configOverrides).graph
+        let graph: Graph
+        do {
+            graph = try SpecCompiler.compile(path: specPath, overrides: checkpoint.configOverrides).graph
+        } catch {
+            throw error.noting("the sizes come from \(checkpoint.configPath): \(checkpoint.configOverrides.joined(separator: ", "))")
+        }
         let hidden = graph.taps.filter { $0.name.hasPrefix("hidden.") }.count
         let wanted = try layerList(count: hidden)
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSystem
 import Foundation
 import GraphIR
 import Kernels
@@ -31,6 +32,9 @@ struct Eval: ParsableCommand {
             // Every fold of a run reads the same corpus: read it once.
             var corpora = [String: Corpus]()
             for fold in folds {
+                // Not while a process trains this fold (it holds the fold's folder exclusively).
+                let lock = try FolderLock(runFolder + "/" + fold, mode: .shared)
+                defer { withExtendedLifetime(lock) {} }
                 let model = try TrainedModel.load(runFolder + "/" + fold)
                 classes = model.classes
                 let corpusPath = data ?? model.dataPath

@@ -141,6 +141,56 @@ struct TrainCommandTests {
         #expect(predict.output.contains("neutral 0.") && predict.output.contains("gender "))
     }
 
+    @Test("a second train on a run folder in use is refused naming the first; the first finishes untouched")
+    func concurrentTrainsOnOneFolder() throws {
+        guard let binary = CommandLineTests.binary else { Issue.record("gmptl is not built"); return }
+        let data = try Self.corpus()
+        let shared = try Self.temporaryFolder("shared"), alone = try Self.temporaryFolder("alone")
+        defer { for folder in [data, shared, alone] { try? FileManager.default.removeItem(atPath: folder) } }
+
+        let first = Process()
+        first.executableURL = binary
+        first.arguments = Self.trainArguments(data: data, out: shared)
+        first.currentDirectoryURL = CommandLineTests.root
+        let firstOutput = Pipe()
+        first.standardOutput = firstOutput
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // Once the first holds its fold (it names itself in the lock file), start the others.
+        let lockFile = shared + "/Session1/.gmptl-lock"
+        while first.isRunning, (FileManager.default.contents(atPath: lockFile)?.count ?? 0) == 0 { usleep(2_000) }
+        #expect(first.isRunning, "the first run ended before the second could start")
+
+        // The same fold with another seed: refused, naming the process that holds it.
+        let second = try CommandLineTests.run(Self.trainArguments(data: data, out: shared).map { $0 == "3" ? "4" : $0 })
+        #expect(second.status == 1)
+        #expect(second.error.contains("Session1: in use by another process: gmptl train (process \(first.processIdentifier)"), "\(second.error)")
+        // Another fold with another seed: refused by run.json, the run's record of its options.
+        var otherFold = Self.trainArguments(data: data, out: shared).map { $0 == "3" ? "4" : $0 }
+        otherFold[otherFold.firstIndex(of: "--folds")! + 1] = "2"
+        let third = try CommandLineTests.run(otherFold)
+        #expect(third.status == 1)
+        #expect(third.error.contains("run.json was made with another spec, --set options, corpus or seed"), "\(third.error)")
+        #expect(!FileManager.default.fileExists(atPath: shared + "/Session2/multitask"))
+        // Merging reports while a fold trains is refused too.
+        let report = try CommandLineTests.run(["report", shared])
+        #expect(report.status == 1 && report.error.contains("in use by another process"), "\(report.error)")
+
+        let output = String(decoding: firstOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        // Untouched: the same figures and parameters as the same run on its own.
+        let reference = try CommandLineTests.run(Self.trainArguments(data: data, out: alone))
+        #expect(reference.status == 0, "\(reference.error)")
+        #expect(output.replacingOccurrences(of: shared, with: "RUN") == reference.output.replacingOccurrences(of: alone, with: "RUN"))
+        let expected = try Safetensors.read(alone + "/Session1/multitask/final.safetensors")
+        let got = try Safetensors.read(shared + "/Session1/multitask/final.safetensors")
+        #expect(Set(got.keys) == Set(expected.keys))
+        for (name, tensor) in expected {
+            #expect(got[name]?.shape == tensor.shape && got[name]?.floats == tensor.floats, "'\(name)' differs")
+        }
+    }
+
     @Test("the whole recipe runs (multitask, k-means, stage 1, stage 2); gmptl label reuses its cached labels")
     func wholeRecipeAndLabelCache() throws {
         let data = try Self.corpus()

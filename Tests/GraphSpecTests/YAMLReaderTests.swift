@@ -442,7 +442,7 @@ struct YAMLReaderTests {
         #expect(binaryError?.description == "\(binary):2:3: error: '\(binary)' is not UTF-8 text")
 
         let folderError = #expect(throws: SpecError.self) { try YAMLReader.read(contentsOf: folder.path) }
-        #expect(folderError?.description == "error: cannot read '\(folder.path)': is a directory")
+        #expect(folderError?.description == "error: cannot read '\(folder.path)': a directory, not a regular file")
     }
 
     @Test("a SpecError renders its diagnostics in source order")

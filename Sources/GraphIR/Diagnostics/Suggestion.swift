@@ -1,12 +1,24 @@
 /// "Did you mean ...?" for unknown names: the closest candidate by edit distance, if it is close enough.
 public enum Suggestion {
+    /// Names longer than this get no suggestion (nobody mistypes 200 characters; the distance is quadratic).
+    public static let longestName = 200
+    /// Character pairs compared for one suggestion at most, so that a hint costs milliseconds whatever the input.
+    static let workLimit = 4_000_000
+
     /// The candidate nearest to `name` (Damerau-Levenshtein distance, case-insensitive), when the distance is at
-    /// most a third of the name's length (at least 1); ties go to the earlier candidate.
+    /// most a third of the name's length (at least 1); ties go to the earlier candidate. Candidates whose length
+    /// alone puts them too far are skipped; the search stops after `workLimit` comparisons.
     public static func closest(to name: String, in candidates: some Sequence<String>) -> String? {
+        guard name.count <= longestName else { return nil }
         let target = Array(name.lowercased())
         let limit = max(1, target.count / 3)
         var best: (name: String, distance: Int)?
+        var work = 0
         for candidate in candidates {
+            let count = candidate.count
+            guard abs(count - target.count) <= limit, count <= longestName else { continue }
+            work += max(1, count * target.count)
+            if work > workLimit { break }
             let distance = editDistance(target, Array(candidate.lowercased()))
             if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
         }

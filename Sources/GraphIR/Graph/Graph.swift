@@ -90,12 +90,19 @@ public struct Graph: Hashable, Sendable {
     /// The parameter nodes, in order of first use.
     public var parameterNodes: [Node] { nodes.filter { if case .parameter = $0.op { true } else { false } } }
 
-    /// The total number of parameter elements, when every parameter shape is constant.
+    /// The most parameter elements a graph may have: 2^34 (64 GiB of f32; HuBERT base has 94 million). The
+    /// builder reports a graph past it.
+    public static let parameterLimit = 1 << 34
+
+    /// The total number of parameter elements, when every parameter shape is constant (nil otherwise, or when the
+    /// total leaves Int's range).
     public var parameterCount: Int? {
         var total = 0
         for node in parameterNodes {
             guard case let .parameter(_, shape) = node.op, let count = shape.reduce(Dim(1), *).constantValue else { return nil }
-            total += count
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            guard !overflow else { return nil }
+            total = sum
         }
         return total
     }

@@ -9,6 +9,8 @@ public struct GraphBuilder {
     private var failed = Set<ValueID>()
     private var parametersByName = [String: ValueID]()
     private var names = Set<String>()
+    private var parameterTotal = 0
+    private var reportedParameterTotal = false
 
     /// Nodes added while this is set are marked as part of the backward pass (`Node.isBackward`).
     public var addsBackwardNodes = false
@@ -22,6 +24,7 @@ public struct GraphBuilder {
             names.insert(node.name)
             if case let .parameter(name, _) = node.op { parametersByName[name] = node.outputs[0] }
         }
+        parameterTotal = graph.parameterCount ?? 0
     }
 
     /// Whether a value is a placeholder left by an earlier error.
@@ -33,6 +36,10 @@ public struct GraphBuilder {
     /// Adds a graph input.
     public mutating func input(_ name: String, _ type: TensorType, at location: SourceLocation? = nil) -> ValueID {
         let node = append(.input(name: name), inputs: [], types: [type], name: name, scope: [], location: location)
+        if let problem = type.sizeProblem {
+            diagnostics.append(Diagnostic("input '\(name)' would have type \(type), which has \(problem)", at: location))
+            failed.insert(graph[node].outputs[0])
+        }
         return graph[node].outputs[0]
     }
 
@@ -54,6 +61,19 @@ public struct GraphBuilder {
                           location: location)
         let value = graph[node].outputs[0]
         parametersByName[name] = value
+        if let problem = TensorType.f32(shape).sizeProblem {
+            diagnostics.append(Diagnostic("parameter '\(name)' would have shape \(shape.bracketed), which has \(problem)",
+                                          at: location, keyPath: keyPath))
+            failed.insert(value)
+        } else if let count = shape.reduce(Dim(1), *).constantValue {
+            parameterTotal += count
+            if parameterTotal > Graph.parameterLimit, !reportedParameterTotal {
+                reportedParameterTotal = true
+                diagnostics.append(Diagnostic(
+                    "the parameters reach \(parameterTotal) elements with '\(name)', past the limit of \(Graph.parameterLimit) (2^34, 64 GiB of f32)",
+                    at: location, keyPath: keyPath))
+            }
+        }
         return value
     }
 
@@ -71,7 +91,12 @@ public struct GraphBuilder {
                 "\(op.name) takes \(describe(op.arity)) (\(expected)), got \(inputs.count)", at: location, keyPath: keyPath))
         } else if !anyFailed {
             switch op.outputTypes(inputs.map { graph[$0].type }) {
-            case let .success(result): types = result
+            case let .success(result):
+                if let (type, problem) = result.lazy.compactMap({ type in type.sizeProblem.map { (type, $0) } }).first {
+                    diagnostics.append(Diagnostic("'\(name)' would make \(type), which has \(problem)", at: location, keyPath: keyPath))
+                } else {
+                    types = result
+                }
             case let .failure(issue):
                 let notes = issue.inputs.filter { $0 < inputs.count }.map { index -> Diagnostic.Note in
                     let value = inputs[index]

@@ -5,6 +5,10 @@
 /// a product of factors (symbols or floor divisions) — so that two expressions that are equal by these rules
 /// compare equal with `==`. Nested floor divisions fold (`floor((floor(x / a) + c) / b) = floor((x + c a) / (a b))`),
 /// which is what makes a stack of strided convolutions collapse into one expression.
+///
+/// Arithmetic never traps: a result whose constant or coefficients would pass `magnitudeLimit` (or Int's range on
+/// the way) is `outOfRange`, a value that stays out of range through further arithmetic and that the graph builder
+/// reports at the node that made it.
 public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByIntegerLiteral,
     ExpressibleByStringLiteral
 {
@@ -35,11 +39,33 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
 
     var constant: Int
     var terms: [Term]
+    /// Set when arithmetic left the range of `magnitudeLimit`; constant and terms are then 0 and empty.
+    public private(set) var isOutOfRange = false
+
+    /// The largest magnitude of a dimension's constant and coefficients (2^40): sizes of up to a trillion, with
+    /// room for products and sums of them to be checked in Int without wrapping.
+    public static let magnitudeLimit = 1 << 40
+
+    /// The result of arithmetic past `magnitudeLimit`.
+    public static let outOfRange: Dim = {
+        var dim = Dim(constant: 0, terms: [])
+        dim.isOutOfRange = true
+        return dim
+    }()
 
     init(constant: Int, terms: [Term]) {
         self.constant = constant
-        self.terms = Self.normalized(terms)
+        self.terms = []
+        guard let normalized = Self.normalized(terms), Self.inRange(constant),
+              normalized.allSatisfy({ Self.inRange($0.coefficient) }) else {
+            isOutOfRange = true
+            self.constant = 0
+            return
+        }
+        self.terms = normalized
     }
+
+    static func inRange(_ value: Int) -> Bool { value.magnitude <= UInt(magnitudeLimit) }
 
     public init(_ value: Int) { self.init(constant: value, terms: []) }
     public init(integerLiteral value: Int) { self.init(value) }
@@ -48,8 +74,8 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
     public static func symbol(_ name: String) -> Dim { Dim(constant: 0, terms: [Term(coefficient: 1, factors: [.symbol(name)])]) }
     public init(stringLiteral name: String) { self = .symbol(name) }
 
-    /// The value when the expression has no symbols.
-    public var constantValue: Int? { terms.isEmpty ? constant : nil }
+    /// The value when the expression has no symbols (nil when out of range).
+    public var constantValue: Int? { terms.isEmpty && !isOutOfRange ? constant : nil }
 
     /// The symbols the expression mentions, sorted.
     public var symbols: [String] {
@@ -68,51 +94,70 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
         return names.sorted()
     }
 
-    /// The value for concrete symbol values; nil when a symbol is unbound.
+    /// The value for concrete symbol values; nil when a symbol is unbound or the value leaves Int's range.
     public func evaluate(_ bindings: [String: Int]) -> Int? {
+        guard !isOutOfRange else { return nil }
         var total = constant
         for term in terms {
             var product = term.coefficient
             for factor in term.factors {
+                let value: Int
                 switch factor {
                 case let .symbol(name):
-                    guard let value = bindings[name] else { return nil }
-                    product *= value
+                    guard let bound = bindings[name] else { return nil }
+                    value = bound
                 case let .floorDivide(inner, divisor):
-                    guard let value = inner.evaluate(bindings) else { return nil }
-                    product *= Self.floorDivide(value, divisor)
+                    guard let numerator = inner.evaluate(bindings) else { return nil }
+                    value = Self.floorDivide(numerator, divisor)
                 }
+                let (next, overflow) = product.multipliedReportingOverflow(by: value)
+                guard !overflow else { return nil }
+                product = next
             }
-            total += product
+            let (sum, overflow) = total.addingReportingOverflow(product)
+            guard !overflow else { return nil }
+            total = sum
         }
         return total
     }
 
     // MARK: - Arithmetic
 
+    // Constants and coefficients are within ±2^40, so a sum or negation of two cannot wrap; products are checked.
+
     public static func + (lhs: Dim, rhs: Dim) -> Dim {
-        Dim(constant: lhs.constant + rhs.constant, terms: lhs.terms + rhs.terms)
+        guard !lhs.isOutOfRange, !rhs.isOutOfRange else { return .outOfRange }
+        return Dim(constant: lhs.constant + rhs.constant, terms: lhs.terms + rhs.terms)
     }
 
     public static prefix func - (value: Dim) -> Dim {
-        Dim(constant: -value.constant, terms: value.terms.map { Term(coefficient: -$0.coefficient, factors: $0.factors) })
+        guard !value.isOutOfRange else { return .outOfRange }
+        return Dim(constant: -value.constant, terms: value.terms.map { Term(coefficient: -$0.coefficient, factors: $0.factors) })
     }
 
     public static func - (lhs: Dim, rhs: Dim) -> Dim { lhs + (-rhs) }
 
     public static func * (lhs: Dim, rhs: Dim) -> Dim {
+        guard !lhs.isOutOfRange, !rhs.isOutOfRange else { return .outOfRange }
         var terms = [Term]()
         let left = lhs.terms + [Term(coefficient: lhs.constant, factors: [])]
         let right = rhs.terms + [Term(coefficient: rhs.constant, factors: [])]
         for a in left {
             for b in right {
-                terms.append(Term(coefficient: a.coefficient * b.coefficient, factors: (a.factors + b.factors).sorted()))
+                let (coefficient, overflow) = a.coefficient.multipliedReportingOverflow(by: b.coefficient)
+                guard !overflow, inRange(coefficient) else { return .outOfRange }
+                terms.append(Term(coefficient: coefficient, factors: (a.factors + b.factors).sorted()))
             }
         }
         var constant = 0
         var symbolic = [Term]()
         for term in terms {
-            if term.factors.isEmpty { constant += term.coefficient } else { symbolic.append(term) }
+            if term.factors.isEmpty {
+                constant += term.coefficient
+                guard inRange(constant) else { return .outOfRange }
+            } else {
+                symbolic.append(term)
+            }
         }
         return Dim(constant: constant, terms: symbolic)
     }
@@ -120,7 +165,8 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
     /// `floor(self / divisor)` for a positive divisor; nil for a divisor below 1.
     public func floorDivided(by divisor: Int) -> Dim? {
         guard divisor >= 1 else { return nil }
-        if divisor == 1 { return self }
+        if divisor == 1 || isOutOfRange { return self }
+        guard Self.inRange(divisor) else { return .outOfRange }
         if terms.isEmpty { return Dim(Self.floorDivide(constant, divisor)) }
         // Exact when every coefficient divides: floor((a d x + b d) / d) = a x + b.
         if terms.allSatisfy({ $0.coefficient % divisor == 0 }) {
@@ -130,7 +176,10 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
         // floor((floor(x / a) + c) / b) = floor((x + c a) / (a b)).
         if terms.count == 1, terms[0].coefficient == 1, terms[0].factors.count == 1,
            case let .floorDivide(inner, innerDivisor) = terms[0].factors[0] {
-            return (inner + Dim(constant * innerDivisor)).floorDivided(by: innerDivisor * divisor)
+            let (shift, shiftOverflow) = constant.multipliedReportingOverflow(by: innerDivisor)
+            let (combined, overflow) = innerDivisor.multipliedReportingOverflow(by: divisor)
+            guard !shiftOverflow, !overflow else { return .outOfRange }
+            return (inner + Dim(shift)).floorDivided(by: combined)
         }
         // The constant stays inside, as the formula is usually written: floor((S - 400) / 320), not the
         // equal floor((S + 240) / 320) - 2.
@@ -140,7 +189,7 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
     /// The output length of a convolution or pooling window over `self` frames:
     /// `floor((self + 2 padding - kernel) / stride) + 1`.
     public func windowed(kernel: Int, stride: Int, padding: Int) -> Dim? {
-        (self + Dim(2 * padding - kernel)).floorDivided(by: stride).map { $0 + 1 }
+        (self + Dim(2) * Dim(padding) - Dim(kernel)).floorDivided(by: stride).map { $0 + 1 }
     }
 
     // MARK: - Canonical form
@@ -150,10 +199,15 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
         return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 
-    /// Sorted terms with equal factors combined and zero terms dropped.
-    static func normalized(_ terms: [Term]) -> [Term] {
+    /// Sorted terms with equal factors combined and zero terms dropped; nil when a combined coefficient leaves
+    /// Int's range.
+    static func normalized(_ terms: [Term]) -> [Term]? {
         var combined = [[Factor]: Int]()
-        for term in terms { combined[term.factors.sorted(), default: 0] += term.coefficient }
+        for term in terms {
+            let (sum, overflow) = combined[term.factors.sorted(), default: 0].addingReportingOverflow(term.coefficient)
+            guard !overflow else { return nil }
+            combined[term.factors.sorted()] = sum
+        }
         return combined.compactMap { factors, coefficient in
             coefficient == 0 ? nil : Term(coefficient: coefficient, factors: factors)
         }.sorted()
@@ -165,6 +219,7 @@ public struct Dim: Hashable, Sendable, Comparable, CustomStringConvertible, Expr
 
     /// `B`, `S - 400`, `floor((S - 400) / 320) + 1`, `2 * T + 1`, `B * T`.
     public var description: String {
+        if isOutOfRange { return "<out of range>" }
         var parts = [(negative: Bool, text: String)]()
         for term in terms {
             let factors = term.factors.map { factor -> String in

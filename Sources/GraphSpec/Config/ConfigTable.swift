@@ -98,6 +98,10 @@ final class ConfigTable: ExpressionScope {
             throw SpecError("config values refer to each other in a cycle: \(cycle.joined(separator: " -> "))", at: node.location,
                             keyPath: "config.\(name)")
         }
+        guard evaluating.count < SpecLimits.referenceDepth else {
+            throw SpecError("config values refer to each other more than \(SpecLimits.referenceDepth) deep (\(evaluating[0]) -> \(evaluating[1]) -> ... -> \(name))",
+                            at: node.location, keyPath: "config.\(name)")
+        }
         evaluating.append(name)
         defer { evaluating.removeLast() }
         let value = try Self.literal(node, scope: ModuleScope(table: self, prefix: prefixes[name] ?? ""))

@@ -22,8 +22,11 @@ enum Arithmetic {
             guard let a = lhs.dimValue, let b = rhs.dimValue else { break }
             return try dimension(op, a, b, lhs, rhs, at: location)
         case let (.string(a), .string(b)) where op == .add:
+            // Checked before concatenating: a string that doubles itself is refused before it is made.
+            _ = try ConfigValue.list([lhs, rhs]).checkedSize(at: location)
             return .string(a + b)
         case let (.list(a), .list(b)) where op == .add:
+            _ = try ConfigValue.list([lhs, rhs]).checkedSize(at: location)
             return .list(a + b)
         default:
             break

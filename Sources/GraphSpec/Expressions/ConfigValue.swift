@@ -24,6 +24,36 @@ public enum ConfigValue: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The value's size as `SpecLimits.valueSize` counts it: one for each value, nested lists counted whole, plus
+    /// the UTF-8 bytes of its strings. Counting stops past `limit`, so a list made of copies of itself (shared
+    /// storage, exponentially large when walked) costs at most `limit` steps.
+    func size(upTo limit: Int) -> Int {
+        var total = 0
+        func visit(_ value: ConfigValue) {
+            total += 1
+            switch value {
+            case let .string(text): total += text.utf8.count
+            case let .list(items):
+                for item in items {
+                    guard total <= limit else { return }
+                    visit(item)
+                }
+            default: break
+            }
+        }
+        visit(self)
+        return total
+    }
+
+    /// The value, or an error at `location` when its size is past `SpecLimits.valueSize`.
+    func checkedSize(at location: SourceLocation) throws(SpecError) -> ConfigValue {
+        guard size(upTo: SpecLimits.valueSize) <= SpecLimits.valueSize else {
+            throw SpecError("this value is too large: \(typeNameWithArticle) past the limit of \(SpecLimits.valueSize) items and characters",
+                            at: location)
+        }
+        return self
+    }
+
     /// The type name with its article, for sentences: "an integer", "a string".
     var typeNameWithArticle: String {
         if case .int = self { return "an integer" }

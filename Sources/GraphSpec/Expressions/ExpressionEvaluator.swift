@@ -41,7 +41,7 @@ enum ExpressionEvaluator {
             var values = [ConfigValue]()
             values.reserveCapacity(elements.count)
             for element in elements { values.append(try evaluate(element)) }
-            return .list(values)
+            return try ConfigValue.list(values).checkedSize(at: expression.startLocation)
         case let .index(base, index, location):
             return try subscripted(evaluate(base), index: evaluate(index), at: location, indexAt: index.startLocation)
         case let .negate(operand, location):

@@ -60,7 +60,14 @@ public struct Interpolation: Hashable, Sendable {
         for segment in segments {
             switch segment {
             case let .text(text): result += text
-            case let .expression(expression): result += try expression.evaluate(in: scope).description
+            case let .expression(expression):
+                // Sized before it is written out: a nested list's text can be exponentially longer than its storage.
+                let value = try expression.evaluate(in: scope).checkedSize(at: expression.startLocation)
+                result += value.description
+                guard result.utf8.count <= SpecLimits.valueSize else {
+                    throw SpecError("this text is too long: past the limit of \(SpecLimits.valueSize) characters",
+                                    at: expression.startLocation)
+                }
             }
         }
         return result

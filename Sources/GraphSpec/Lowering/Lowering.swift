@@ -14,6 +14,8 @@ struct Lowering {
     var taps: [NamedValue] = []
     /// Nesting of block instantiations, to refuse a block that contains itself.
     var blockStack: [String] = []
+    /// Set once the graph has passed `SpecLimits.nodes` (reported at the node where it did); lowering then stops.
+    var passedNodeLimit = false
 
     init(modules: [Module], config: ConfigTable, sink: DiagnosticSink) {
         self.modules = modules
@@ -160,6 +162,14 @@ struct Lowering {
 
     /// Lowers one node; returns its named outputs (empty when it failed).
     mutating func lowerNode(_ node: NodeSpec, inputs: [ValueID?], frame: Frame) -> [(name: String, value: ValueID)] {
+        guard !passedNodeLimit else { return [] }
+        // Blocks in blocks multiply without a repeat, so the total is checked wherever a node is made.
+        guard builder.graph.nodes.count < SpecLimits.nodes else {
+            passedNodeLimit = true
+            sink.error("the graph passes the limit of \(SpecLimits.nodes) nodes here (repeats and nested blocks multiply nodes)",
+                       at: node.node, keyPath: node.keyPath)
+            return []
+        }
         switch node.kind {
         case let .op(name, opNode):
             guard let op = LayerOp.named(name) else {
@@ -264,9 +274,19 @@ struct Lowering {
                 }
                 return []
             }
+            guard value <= SpecLimits.repeatCount else {
+                sink.error("repeat count \(value) is past the limit of \(SpecLimits.repeatCount)", at: countNode,
+                           keyPath: "\(node.keyPath).repeat")
+                return []
+            }
             count = value
             if let fromNode = node.repeatFrom {
                 guard let value = integer(fromNode, keyPath: "\(node.keyPath).repeat.from", frame: frame) else { return [] }
+                guard value.magnitude <= UInt(SpecLimits.repeatStart) else {
+                    sink.error("repeat start \(value) is out of range (at most \(SpecLimits.repeatStart) either side of 0)",
+                               at: fromNode, keyPath: "\(node.keyPath).repeat.from")
+                    return []
+                }
                 first = value
             }
         }

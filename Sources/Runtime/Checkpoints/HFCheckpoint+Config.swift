@@ -60,17 +60,34 @@ extension HFCheckpoint {
                 + "is not supported")
         }
 
-        let hidden = config.positiveInteger("hidden_size", default: 768)
-        let layers = config.positiveInteger("num_hidden_layers", default: 12)
-        let heads = config.positiveInteger("num_attention_heads", default: 12)
-        let intermediate = config.positiveInteger("intermediate_size", default: 3072)
-        let convDim = config.positiveIntegers("conv_dim", default: Array(repeating: 512, count: 7))
-        let kernels = config.positiveIntegers("conv_kernel", default: [10, 3, 3, 3, 3, 2, 2])
-        let strides = config.positiveIntegers("conv_stride", default: [5, 2, 2, 2, 2, 2, 2])
+        // Sizes are bounded here, before the graph is built or anything allocated, so that a config.json asking
+        // for 16 million layers is refused naming its key (`Limits`: well above every published HuBERT).
+        let hidden = config.positiveInteger("hidden_size", default: 768, limit: Limits.width)
+        let layers = config.positiveInteger("num_hidden_layers", default: 12, limit: Limits.layers)
+        let heads = config.positiveInteger("num_attention_heads", default: 12, limit: Limits.width)
+        let intermediate = config.positiveInteger("intermediate_size", default: 3072, limit: Limits.width)
+        let convDim = config.positiveIntegers("conv_dim", default: Array(repeating: 512, count: 7), limit: Limits.width)
+        let kernels = config.positiveIntegers("conv_kernel", default: [10, 3, 3, 3, 3, 2, 2], limit: Limits.width)
+        let strides = config.positiveIntegers("conv_stride", default: [5, 2, 2, 2, 2, 2, 2], limit: Limits.width)
         let bias = config.bool("conv_bias", default: false)
-        let posKernel = config.positiveInteger("num_conv_pos_embeddings", default: 128)
-        let posGroups = config.positiveInteger("num_conv_pos_embedding_groups", default: 16)
+        let posKernel = config.positiveInteger("num_conv_pos_embeddings", default: 128, limit: Limits.width)
+        let posGroups = config.positiveInteger("num_conv_pos_embedding_groups", default: 16, limit: Limits.width)
         let eps = config.positiveNumber("layer_norm_eps", default: 1e-5)
+
+        if convDim.count > Limits.convLayers {
+            config.refuse("conv_dim has \(convDim.count) conv layers, past the limit of \(Limits.convLayers)")
+        }
+        if hidden % heads != 0 {
+            config.refuse("hidden_size \(hidden) is not divisible by num_attention_heads \(heads)")
+        }
+        if hidden % posGroups != 0 {
+            config.refuse("hidden_size \(hidden) is not divisible by num_conv_pos_embedding_groups \(posGroups)")
+        }
+        let parameters = layers * (4 * hidden * hidden + 2 * hidden * intermediate)
+        if config.problems.isEmpty, parameters > Limits.parameters {
+            config.refuse("num_hidden_layers \(layers), hidden_size \(hidden) and intermediate_size \(intermediate) make "
+                + "about \(parameters) parameters, past the limit of \(Limits.parameters)")
+        }
 
         if let first = convDim.first, convDim.contains(where: { $0 != first }) {
             config.refuse("conv_dim with different sizes per layer is not supported (got \(list(convDim)))")
@@ -95,6 +112,16 @@ extension HFCheckpoint {
         ]
     }
 
+    /// The largest sizes a config.json may ask for.
+    enum Limits {
+        /// hidden_size, intermediate_size, heads, conv widths, kernels and strides.
+        static let width = 1 << 16
+        static let layers = 1024
+        static let convLayers = 64
+        /// The transformer layers' weights (HuBERT XLarge: about a billion).
+        static let parameters = 1 << 34
+    }
+
     private static func list(_ values: [Int]) -> String { "[\(values.map(String.init).joined(separator: ", "))]" }
 }
 
@@ -115,16 +142,16 @@ private struct ConfigReader {
         refuse("'\(key)' must be \(expected), got \(JSONValues.describe(value))")
     }
 
-    mutating func positiveInteger(_ key: String, default fallback: Int) -> Int {
+    mutating func positiveInteger(_ key: String, default fallback: Int, limit: Int) -> Int {
         guard let value = object[key] else { return fallback }
-        guard let number = JSONValues.integer(value), number >= 1 else {
-            wrong(key, value, "a positive integer")
+        guard let number = JSONValues.integer(value), number >= 1, number <= limit else {
+            wrong(key, value, "a positive integer of at most \(limit)")
             return fallback
         }
         return number
     }
 
-    mutating func positiveIntegers(_ key: String, default fallback: [Int]) -> [Int] {
+    mutating func positiveIntegers(_ key: String, default fallback: [Int], limit: Int) -> [Int] {
         guard let value = object[key] else { return fallback }
         guard let items = value as? [Any], !items.isEmpty else {
             wrong(key, value, "a non-empty list of positive integers")
@@ -132,8 +159,8 @@ private struct ConfigReader {
         }
         var numbers: [Int] = []
         for item in items {
-            guard let number = JSONValues.integer(item), number >= 1 else {
-                wrong(key, value, "a non-empty list of positive integers")
+            guard let number = JSONValues.integer(item), number >= 1, number <= limit else {
+                wrong(key, value, "a non-empty list of positive integers of at most \(limit)")
                 return fallback
             }
             numbers.append(number)

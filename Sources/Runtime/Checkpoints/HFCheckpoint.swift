@@ -15,6 +15,8 @@ public struct HFCheckpoint {
     /// `key=value` overrides of graphs/hubert_base.yaml's config (`encoder.hidden=768`, ...), for
     /// `SpecCompiler.compile(path:overrides:)` or `gmptl compile --set`.
     public var configOverrides: [String]
+    /// The config.json the overrides were read from.
+    public var configPath: String { (directory.hasSuffix("/") ? directory : directory + "/") + "config.json" }
     /// The backbone's tensors under the graph's names (`encoder.layers.0.attention.q_proj.weight`).
     public var tensors: [String: HostTensor]
     /// Tensors of the file outside the backbone (task heads: `projector.*`, `classifier.*`, `lm_head.*`), by their

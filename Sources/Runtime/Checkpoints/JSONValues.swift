@@ -47,7 +47,7 @@ public enum JSONValues {
     static func describe(_ value: Any) -> String {
         if let flag = bool(value) { return flag ? "true" : "false" }
         if let number = value as? NSNumber { return number.stringValue }
-        if let text = value as? String { return "\"\(text)\"" }
+        if let text = value as? String { return text.count > 80 ? "\"\(text.prefix(77))...\"" : "\"\(text)\"" }
         if let list = value as? [Any] {
             let items = list.prefix(8).map(describe).joined(separator: ", ")
             return "[\(items)\(list.count > 8 ? ", ..." : "")]"

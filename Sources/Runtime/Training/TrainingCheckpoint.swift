@@ -48,9 +48,9 @@ public enum TrainingCheckpoint {
         let partial = target + ".partial-" + suffix
         let files = FileManager.default
         do {
-            try files.createDirectory(atPath: partial, withIntermediateDirectories: true)
+            try Folder.create(partial)
         } catch {
-            throw CheckpointError("cannot create the folder: \(error.localizedDescription)", file: partial)
+            throw CheckpointError(error.message, file: partial)
         }
         var finished = false
         defer { if !finished { try? files.removeItem(atPath: partial) } }

@@ -154,9 +154,9 @@ public enum DemoCorpus {
 
     private static func makeFolder(_ path: String) throws(DataError) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try Folder.create(path)
         } catch {
-            throw DataError("cannot create the folder: \(error.localizedDescription)", file: path)
+            throw DataError(error.message, file: path)
         }
     }
 

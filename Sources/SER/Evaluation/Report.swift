@@ -29,9 +29,9 @@ public enum Report {
     @discardableResult
     public static func write(_ summary: FoldSummary, losses: [LossRecord], to folder: String) throws(EvaluationError) -> [String] {
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Folder.create(folder)
         } catch {
-            throw EvaluationError("cannot create the report folder: \(error.localizedDescription)", file: folder)
+            throw EvaluationError(error.message, file: folder)
         }
         var files: [(name: String, text: String)] = [
             ("metrics.json", metricsJSON(summary)),

@@ -1,4 +1,5 @@
 import Foundation
+import FileSystem
 
 /// Merging per-fold reports: folds trained as separate processes (`gmptl train --folds 3`) each write
 /// `<run>/<fold>/report`; `merge` reads their confusion matrices and loss logs and writes `<run>/report` with the
@@ -19,6 +20,12 @@ extension Report {
         do { folders = try files.contentsOfDirectory(atPath: root).sorted() } catch {
             throw EvaluationError("cannot read the run folder: \(error.localizedDescription)", file: root)
         }
+        // Merged only while no process trains a fold of the run (each holds the run folder shared).
+        let lock: FolderLock
+        do { lock = try FolderLock(root, mode: .exclusive) } catch {
+            throw EvaluationError(error.message, file: root, hint: "merge the reports when the folds' trainings have finished")
+        }
+        defer { withExtendedLifetime(lock) {} }
         var classes: [String]?
         var folds = [(name: String, confusion: ConfusionMatrix)]()
         var losses = [LossRecord]()

@@ -219,8 +219,11 @@ public struct PseudoLabeler {
                                                               shape: [centroid.values.count / max(1, centroid.dimension), centroid.dimension])))
         }
         let ids = JSONText.array(labels.ids.map(JSONText.string)).rendered(indent: "")
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path,
-                                                withIntermediateDirectories: true)
+        do {
+            try Folder.create(URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        } catch {
+            throw TrainingError("\(error)")
+        }
         try Safetensors.write(tensors, metadata: ["key": key, "ids": ids, "stage": stage.name], to: file)
     }
 

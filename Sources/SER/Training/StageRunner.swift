@@ -64,6 +64,22 @@ public struct StageRunner {
         self.options = options
     }
 
+    /// The loss log a checkpoint carries (`losses.json`); a missing or damaged one refuses the resume, naming the
+    /// file, rather than resuming with the run's loss history lost.
+    static func lossLog(in checkpoint: String) throws -> [LossRecord] {
+        let path = checkpoint + "/losses.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError("\(path) is missing: the checkpoint is incomplete, and resuming would lose the run's loss history",
+                                hint: "train into a new --out folder, or restore the file")
+        }
+        do {
+            return try JSONDecoder().decode([LossRecord].self, from: data)
+        } catch {
+            throw TrainingError("\(path) is damaged (not the loss log gmptl train writes): resuming would lose the run's loss history",
+                                hint: "train into a new --out folder, or restore the file")
+        }
+    }
+
     /// The model output whose argmax is the predicted emotion in this stage, and the scale of its scores.
     public static func emotionOutput(of settings: TrainStage, in graph: Graph) -> (name: String, scale: Float)? {
         if let loss = settings.losses.first(where: { $0.target == "emotion" }) {
@@ -155,11 +171,7 @@ public struct StageRunner {
                 target.markModified()
             }
             progress = restored.progress
-            if let data = FileManager.default.contents(atPath: finished + "/losses.json") {
-                do { losses = try JSONDecoder().decode([LossRecord].self, from: data) } catch {
-                    progressBar.message("warning: \(finished)/losses.json is unreadable; the loss curves start at the resumed step")
-                }
-            }
+            losses = try Self.lossLog(in: finished)
             progressBar.message("\(stage.name): resumed from \(finished) at epoch \(progress.epoch + 1), step \(progress.step)")
         }
 
@@ -176,7 +188,11 @@ public struct StageRunner {
             try TrainingCheckpoint.write(to: checkpointFolder, parameters: parameters, optimizer: optimizer, progress: progress,
                                          extras: ["losses.json": lossLog])
         }
-        try FileManager.default.createDirectory(atPath: layout.stageFolder(fold: fold.name, stage: stage.name), withIntermediateDirectories: true)
+        do {
+            try Folder.create(layout.stageFolder(fold: fold.name, stage: stage.name))
+        } catch {
+            throw TrainingError("\(error)")
+        }
         progressBar.restart(at: progress.step)
 
         while progress.epoch < settings.epochs {

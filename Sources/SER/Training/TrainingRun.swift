@@ -67,7 +67,13 @@ public struct TrainingRun {
             pretrained = checkpoint
             overrides = checkpoint.configOverrides.map { "backbone." + $0 } + overrides
         }
-        let spec = try SpecCompiler.compile(path: options.specPath, overrides: overrides)
+        let spec: CompiledSpec
+        do {
+            spec = try SpecCompiler.compile(path: options.specPath, overrides: overrides)
+        } catch {
+            guard let pretrained else { throw error }
+            throw error.noting("the backbone's sizes come from \(pretrained.configPath): \(pretrained.configOverrides.joined(separator: ", "))")
+        }
         guard let data = spec.data else {
             throw TrainingError("\(options.specPath) has no config.data.classes: training needs the classes and the label map")
         }
@@ -84,6 +90,8 @@ public struct TrainingRun {
         let prepared = try prepare()
         let stages = try chosenStages(prepared.spec).filter { if case .kmeans = $0.kind { true } else { false } }
         guard !stages.isEmpty else { throw TrainingError("\(options.specPath) has no k-means stage to run") }
+        let locks = try lockFolders(prepared.folds)
+        defer { withExtendedLifetime(locks) {} }
         var results = [(fold: String, stage: String, labels: PseudoLabels)]()
         for fold in prepared.folds {
             try fold.checkNoLeakage()
@@ -99,18 +107,42 @@ public struct TrainingRun {
         return results
     }
 
+    /// The run folder and the chosen folds' folders, made and locked for this process: the run folder shared
+    /// (separate processes may train different folds of one run), each fold's folder exclusively. All are taken
+    /// before anything is written, so a second process on the same folds is refused at once and changes nothing.
+    func lockFolders(_ folds: [Fold]) throws -> [FolderLock] {
+        do {
+            try Folder.create(options.layout.root)
+            var locks = [try FolderLock(options.layout.root, mode: .shared)]
+            for fold in folds {
+                let folder = options.layout.foldFolder(fold.name)
+                try Folder.create(folder)
+                locks.append(try FolderLock(folder, mode: .exclusive))
+            }
+            return locks
+        } catch {
+            throw TrainingError("\(error)")
+        }
+    }
+
     public func run() throws -> Result {
         let progress = options.runner.progress
         let prepared = try prepare()
         let (spec, data, overrides, pretrained, folds) = (prepared.spec, prepared.data, prepared.overrides, prepared.pretrained, prepared.folds)
         let stages = try chosenStages(spec)
-        try FileManager.default.createDirectory(atPath: options.layout.root, withIntermediateDirectories: true)
+        let locks = try lockFolders(folds)
+        defer { withExtendedLifetime(locks) {} }
         let description = runDescription(classes: data.classes, overrides: overrides)
-        if options.runner.resume, let existing = try? RunDescription(contentsOf: options.layout.runFile) {
+        // A run folder holds one run: other options than its run.json's are refused, resumed or not (folds trained
+        // by separate processes share the folder with the same options).
+        if FileManager.default.fileExists(atPath: options.layout.runFile) {
+            let existing = try RunDescription(contentsOf: options.layout.runFile)
             guard existing == RunDescription(spec: specFile, overrides: overrides, data: dataFolder, classes: data.classes,
                                              seed: options.runner.seed) else {
                 throw TrainingError("\(options.layout.runFile) was made with another spec, --set options, corpus or seed than this command's",
-                                    hint: "resume with the run's own options (see run.json), or train into a new --out folder")
+                                    hint: options.runner.resume
+                                        ? "resume with the run's own options (see run.json), or train into a new --out folder"
+                                        : "train into a new --out folder (or remove this one): its results would be mixed with this run's")
             }
             let core = BLASCore.selection.core
             if let before = existing.openBLASCore, before != core {
@@ -162,8 +194,7 @@ public struct TrainingRun {
                     for (name, tensor) in parameters where finished[name] == nil { finished[name] = tensor }
                     // Its loss log and best epoch from its last checkpoint.
                     let checkpoint = options.layout.checkpoint(fold: fold.name, stage: stage.name)
-                    let losses = FileManager.default.contents(atPath: checkpoint + "/losses.json")
-                        .flatMap { try? JSONDecoder().decode([LossRecord].self, from: $0) } ?? []
+                    let losses = FileManager.default.fileExists(atPath: checkpoint) ? try StageRunner.lossLog(in: checkpoint) : []
                     let record = FileManager.default.contents(atPath: checkpoint + "/" + TrainingCheckpoint.progressFile)
                         .flatMap { try? JSONDecoder().decode(TrainingProgress.self, from: $0) }
                     outcome = StageRunner.Outcome(parameters: finished, losses: losses, bestValidationUAR: record?.bestValidationUAR,
