@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := libyaml-dev libopenblas-dev libsndfile1-dev pkg-config graphviz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build debug test test-cores bench demo clean
+.PHONY: all deps build debug test test-cores bench demo fuzz clean
 
 all: build
 
@@ -52,6 +52,16 @@ test-cores: deps
 		passed="$$passed $$core"; \
 	done; \
 	echo "== OpenBLAS cores passed:$${passed:- none}; skipped (not runnable on this CPU):$${skipped:- none}"
+
+# The fuzzing harness (docs/reliability.md): mutants of valid specs, safetensors, config.json files, manifests,
+# IEMOCAP label files and WAV files, each read by `gmptl fuzz run` in a child process under 20 s and 2 GiB;
+# what traps, hangs or grows is shrunk and saved to fuzz-findings/TARGET/ (add it to Tests/Regressions/TARGET/
+# once fixed: `make test` replays that folder). FUZZ_SECONDS per target; FUZZ_TARGETS to choose (default: all).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+FUZZ_SEED ?= 1
+fuzz: build
+	.build/release/gmptl fuzz campaign $(FUZZ_TARGETS) --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --out fuzz-findings
 
 # The demo: the whole GMP-TL recipe of graphs/gmp_tl.yaml (multi-task stage, k-means pseudo-labels, stage 1, stage 2)
 # with a tiny backbone from random initialisation (no pre-trained weights ship with gmptl) on one

@@ -58,11 +58,16 @@ struct HFCheckpointTests {
         (#"{"model_type": "wav2vec2"}"#, "model_type 'wav2vec2' is not supported: only HuBERT checkpoints (model_type 'hubert') are read"),
         (#"{"conv_dim": [512, 256]}"#, "conv_dim with different sizes per layer is not supported (got [512, 256])"),
         (#"{"conv_kernel": [10, 3]}"#, "conv_dim, conv_kernel and conv_stride must have one entry per conv layer, but have 7, 2 and 7"),
-        (#"{"hidden_size": "768"}"#, "'hidden_size' must be a positive integer, got \"768\""),
-        (#"{"num_hidden_layers": 2.0}"#, "'num_hidden_layers' must be a positive integer, got 2.0"),
+        (#"{"hidden_size": "768"}"#, "'hidden_size' must be a positive integer of at most 65536, got \"768\""),
+        (#"{"num_hidden_layers": 2.0}"#, "'num_hidden_layers' must be a positive integer of at most 1024, got 2.0"),
         (#"{"conv_bias": 1}"#, "'conv_bias' must be true or false, got 1"),
-        (#"{"conv_stride": [5, 0]}"#, "'conv_stride' must be a non-empty list of positive integers, got [5, 0]"),
+        (#"{"conv_stride": [5, 0]}"#, "'conv_stride' must be a non-empty list of positive integers of at most 65536, got [5, 0]"),
         (#"{"layer_norm_eps": -1}"#, "'layer_norm_eps' must be a positive number, got -1"),
+        // Sizes are bounded before anything is built: 16 million layers would grow without end.
+        (#"{"num_hidden_layers": 16777217}"#, "'num_hidden_layers' must be a positive integer of at most 1024, got 16777217"),
+        (#"{"hidden_size": 770}"#, "hidden_size 770 is not divisible by num_attention_heads 12"),
+        (#"{"hidden_size": 65536, "num_attention_heads": 16, "intermediate_size": 65536, "num_hidden_layers": 1024}"#,
+         "num_hidden_layers 1024, hidden_size 65536 and intermediate_size 65536 make about 26388279066624 parameters, past the limit of 17179869184"),
     ])
     func refused(config: String, message: String) {
         let error = checkpointMessage { () throws(CheckpointError) in _ = try HFCheckpoint.configOverrides(json: config) }
@@ -75,7 +80,7 @@ struct HFCheckpointTests {
             _ = try HFCheckpoint.configOverrides(json: #"{"do_stable_layer_norm": true, "feat_extract_norm": "layer"}"#, file: "large/config.json")
         }
         #expect(error?.components(separatedBy: "\n").filter { $0.hasPrefix("error: large/config.json: ") }.count == 2)
-        #expect(try HFCheckpoint.configOverrides(json: #"{"hidden_size": 64}"#).contains("encoder.hidden=64"))
+        #expect(try HFCheckpoint.configOverrides(json: #"{"hidden_size": 96}"#).contains("encoder.hidden=96"))
     }
 
     @Test("checkpoint names become the graph's: hubert. stripped, weight-norm parametrizations renamed, heads dropped")

@@ -119,8 +119,9 @@ enum Arithmetic {
     ) throws(SpecError) -> ConfigValue {
         switch op {
         case .add, .subtract, .multiply:
-            guard isSmall(a), isSmall(b) else { throw dimensionRangeError(at: location) }
-            return .dim(op == .add ? a + b : op == .subtract ? a - b : a * b)
+            let result = op == .add ? a + b : op == .subtract ? a - b : a * b
+            guard isSmall(a), isSmall(b), !result.isOutOfRange else { throw dimensionRangeError(at: location) }
+            return .dim(result)
         case .floorDivide:
             guard case let .int(divisor) = rhs else { break }
             guard divisor != 0 else { throw divisionByZero(at: location) }
@@ -128,7 +129,7 @@ enum Arithmetic {
                 throw SpecError(
                     "a dimension can only be floor-divided by a positive integer, not \(divisor)", at: location)
             }
-            guard isSmall(a), isSmall(b), let result = a.floorDivided(by: divisor) else {
+            guard isSmall(a), isSmall(b), let result = a.floorDivided(by: divisor), !result.isOutOfRange else {
                 throw dimensionRangeError(at: location)
             }
             return .dim(result)
