@@ -54,6 +54,12 @@ public enum AudioFile {
             if count < blockFrames { break }
         }
         guard !mono.isEmpty else { throw AudioError("no samples could be read (truncated or corrupt data)", file: path) }
+        // A float file may hold NaN or infinity, which would make every hidden state NaN downstream.
+        if let bad = mono.firstIndex(where: { !$0.isFinite }) {
+            let count = mono.lazy.filter { !$0.isFinite }.count
+            throw AudioError("\(count) sample\(count == 1 ? " is" : "s are") not finite (NaN or infinite), the first at \(String(format: "%.3f", Double(bad) / Double(max(rate, 1)))) s (frame \(bad))",
+                             file: path)
+        }
         return Samples(mono: mono, sampleRate: rate, channels: channels)
     }
 

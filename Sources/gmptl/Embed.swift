@@ -94,6 +94,7 @@ struct Embed: ParsableCommand {
             var waves = [[Float]]()
             for file in files {
                 let samples = try AudioFile.load16k(file)
+                try Self.checkLength(samples.mono.count, file: file, graph: graph)
                 waves.append(normalize ? Self.normalized(samples.mono) : samples.mono)
             }
             let padded = Batching.pad(waves, ids: files, labels: [])
@@ -118,6 +119,13 @@ struct Embed: ParsableCommand {
         }
         try Safetensors.write(results, metadata: ["checkpoint": self.checkpoint, "layers": wanted.map(String.init).joined(separator: ",")], to: out)
         print("wrote \(results.count) tensors to \(out)")
+    }
+
+    /// Refuses a recording shorter than the graph's shortest input (HuBERT: 400 samples), naming the file.
+    static func checkLength(_ samples: Int, file: String, graph: Graph) throws(AudioError) {
+        guard let shortest = graph.shortestInput("S"), samples < shortest else { return }
+        throw AudioError("is too short for the model: \(samples) sample\(samples == 1 ? "" : "s") at 16 kHz, and it needs at least \(shortest) (\(String(format: "%.3f", Double(shortest) / 16_000)) s)",
+                         file: file)
     }
 
     private func graphParameters(_ graph: Graph) -> Set<String> {

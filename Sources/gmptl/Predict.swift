@@ -37,6 +37,7 @@ struct Predict: ParsableCommand {
             print("model: \(model.runFolder) fold \(model.fold), stage \(model.stage.name)")
             for path in audio {
                 let samples = try AudioFile.read(path, resampledTo: 16_000)
+                try Embed.checkLength(samples.mono.count, file: path, graph: model.spec.graph)
                 let batch = Batching.pad([samples.mono], ids: [path], labels: [-1])
                 guard let prediction = try model.evaluator.predict(batch, parameters: model.parameters).first else { continue }
                 let name = model.classes.indices.contains(prediction.emotion) ? model.classes[prediction.emotion] : "class \(prediction.emotion)"

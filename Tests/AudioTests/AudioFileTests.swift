@@ -39,3 +39,19 @@ struct AudioFileTests {
         }
     }
 }
+
+@Suite("Audio files: non-finite samples")
+struct NonFiniteAudioTests {
+    @Test("a float WAV holding NaN or infinity is refused naming the file and the first bad frame")
+    func nonFinite() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nan-\(UUID().uuidString).wav").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var samples = [Float](repeating: 0.1, count: 1_600)
+        samples[800] = .nan
+        samples[900] = .infinity
+        try AudioFile.writeWAV(samples, sampleRate: 16_000, encoding: .float32, to: path)
+        let error = #expect(throws: AudioError.self) { try AudioFile.read(path) }
+        #expect(error?.description.contains("\(path): 2 samples are not finite (NaN or infinite), the first at 0.050 s (frame 800)") == true,
+                "\(error?.description ?? "")")
+    }
+}

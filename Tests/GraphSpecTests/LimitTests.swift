@@ -127,3 +127,23 @@ struct LimitTests {
         #expect(Date().timeIntervalSince(start) < 5)
     }
 }
+
+@Suite("Spec data settings")
+struct DataSettingsLocationTests {
+    @Test("a data.labels value that is not a class is an error at its line and column")
+    func labelNotAClass() {
+        let text = LimitTests.base.replacingOccurrences(
+            of: "  hidden: 8", with: "  hidden: 8\n  data:\n    classes: [neutral, happy]\n    labels:\n      neu: neutral\n      hap: joy")
+        #expect(LimitTests.firstError(text) == "t.yaml:9:12: error: data.labels.hap must name one of the classes neutral, happy (in config.data.labels.hap)")
+    }
+}
+
+@Suite("Shortest input")
+struct ShortestInputTests {
+    @Test("HuBERT base needs 400 samples (25 ms) to make one frame; a graph without S has no shortest input")
+    func hubertBase() throws {
+        let graph = try SpecCompiler.compile(path: graphPath("hubert_base.yaml")).graph
+        #expect(graph.shortestInput("S") == 400)
+        #expect(graph.shortestInput("T") == nil)
+    }
+}

@@ -53,4 +53,21 @@ struct ParameterStoreTests {
             error: ckpt: tensor 'encoder.layers.0.attention.q_proj.bias' is i32[2], but the graph's parameter is f32[2]
             """)
     }
+
+    @Test("a NaN or infinite weight is refused by name before anything runs")
+    func nonFinite() throws {
+        let store = ParameterStore([
+            "encoder.layers.0.attention.q_proj.weight": HostTensor(floats: [0, 1, 2, 3, .nan, 5], shape: [2, 3]),
+            "encoder.layers.0.attention.q_proj.bias": HostTensor(.f32, shape: [2]),
+            "encoder.layer_norm.weight": HostTensor(floats: [1, -.infinity, 1], shape: [3]),
+            "masked_spec_embed": HostTensor(.f32, shape: [3]),
+        ])
+        let graph = try Self.graph()
+        let error = checkpointMessage { () throws(CheckpointError) in _ = try store.bind(to: graph, source: "ckpt") }
+        #expect(error == """
+            error: ckpt: the tensors do not match graph 't's parameters: 2 not finite
+            error: ckpt: tensor 'encoder.layers.0.attention.q_proj.weight' holds a value that is not finite (nan at flat index 4): the checkpoint is damaged or its training diverged
+            error: ckpt: tensor 'encoder.layer_norm.weight' holds a value that is not finite (-inf at flat index 1): the checkpoint is damaged or its training diverged
+            """)
+    }
 }

@@ -111,6 +111,9 @@ final class ConfigTable: ExpressionScope {
 
     var names: [String] { keys }
 
+    /// Where a key's value is written (its spec file, or `--set KEY` for an override).
+    func location(of key: String) -> SourceLocation? { leaves[key]?.location }
+
     /// A YAML value as a config value: plain scalars are integers, numbers, booleans or strings; a quoted string is
     /// a string unless it holds `${...}`, which is evaluated in `scope`; sequences are lists.
     static func literal(_ node: YAMLNode, scope: some ExpressionScope) throws(SpecError) -> ConfigValue {

@@ -17,7 +17,8 @@ public struct DataSettings: Hashable, Sendable {
         guard let value else { return nil }
         guard case let .list(items) = value, !items.isEmpty,
               case let names = items.compactMap(\.stringValue), names.count == items.count, Set(names).count == names.count else {
-            sink.report(Diagnostic("data.classes must be a list of distinct class names, got \(value)", keyPath: "config.data.classes"))
+            sink.report(Diagnostic("data.classes must be a list of distinct class names, got \(value)",
+                                   at: config.location(of: "data.classes"), keyPath: "config.data.classes"))
             return nil
         }
         var labels = [String: String]()
@@ -26,7 +27,7 @@ public struct DataSettings: Hashable, Sendable {
             do {
                 guard let name = try config.value(of: key)?.stringValue, names.contains(name) else {
                     sink.report(Diagnostic("data.labels.\(label) must name one of the classes \(names.joined(separator: ", "))",
-                                           keyPath: "config.\(key)"))
+                                           at: config.location(of: key), keyPath: "config.\(key)"))
                     continue
                 }
                 labels[label] = name

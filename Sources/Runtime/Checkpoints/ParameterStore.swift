@@ -29,6 +29,7 @@ public final class ParameterStore {
         var bound: [HostTensor] = []
         var missing: [(name: String, type: TensorType)] = []
         var mismatched: [Diagnostic] = []
+        var nonFinite: [Diagnostic] = []
         var expected: Set<String> = []
         for node in graph.parameterNodes {
             guard case let .parameter(name, shape) = node.op, let output = node.outputs.first else { continue }
@@ -48,15 +49,23 @@ public final class ParameterStore {
                     "\(source): tensor '\(name)' is \(tensor.typeDescription), but the graph's parameter is \(type)"))
                 continue
             }
+            // One NaN or infinite weight makes every output NaN: refused here, by name.
+            if tensor.dtype == .f32,
+               let bad = UnsafeBufferPointer(start: tensor.floats, count: tensor.count).firstIndex(where: { !$0.isFinite }) {
+                nonFinite.append(Diagnostic(
+                    "\(source): tensor '\(name)' holds a value that is not finite (\(tensor.floats[bad]) at flat index \(bad)): the checkpoint is damaged or its training diverged"))
+                continue
+            }
             bound.append(tensor)
         }
         let unexpected = tensors.keys.filter { !expected.contains($0) }.sorted()
-        guard !missing.isEmpty || !unexpected.isEmpty || !mismatched.isEmpty else { return bound }
+        guard !missing.isEmpty || !unexpected.isEmpty || !mismatched.isEmpty || !nonFinite.isEmpty else { return bound }
 
         var counts: [String] = []
         if !missing.isEmpty { counts.append("\(missing.count) missing") }
         if !unexpected.isEmpty { counts.append("\(unexpected.count) unexpected") }
         if !mismatched.isEmpty { counts.append("\(mismatched.count) of the wrong type or shape") }
+        if !nonFinite.isEmpty { counts.append("\(nonFinite.count) not finite") }
         var diagnostics = [Diagnostic(
             "\(source): the tensors do not match graph '\(graph.name)'s parameters: \(counts.joined(separator: ", "))")]
         for (name, type) in missing {
@@ -68,6 +77,6 @@ public final class ParameterStore {
             diagnostics.append(Diagnostic(
                 "\(source): unexpected tensor '\(name)' (\(type)): the graph has no such parameter"))
         }
-        throw CheckpointError(diagnostics + mismatched)
+        throw CheckpointError(diagnostics + mismatched + nonFinite)
     }
 }
