@@ -31,7 +31,8 @@ let package = Package(
         // time where it beats OpenBLAS (Kernels/Gemm.swift); its functions carry their own target attributes.
         .target(name: "PackedGemm", cSettings: [.unsafeFlags(["-O3"])]),
 
-        // Files written atomically (temporary file, fsync, rename), for every writer of the project.
+        // Files written atomically (temporary file, fsync, rename), for every writer of the project; input files read
+        // only when regular and bounded; folders made and locked.
         .target(name: "FileSystem"),
 
         // CPU kernels over raw buffers. Compiled for the building machine's CPU: without it Swift targets
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "GraphIR"),
 
         // The YAML graph language: reader over libyaml with source marks, spec types, lowering to GraphIR.
-        .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR"]),
+        .target(name: "GraphSpec", dependencies: ["CYAML", "GraphIR", "FileSystem"]),
 
         // The compiler's passes over the IR: reverse-mode autodiff and the training graph of a stage (losses, gradients).
         .target(name: "Compiler", dependencies: ["GraphIR"]),

@@ -102,6 +102,26 @@ struct IEMOCAPTests {
         #expect(IEMOCAP.dialog(of: "Ses01M_script02_1_M012") == "Ses01M_script02_1")
     }
 
+    @Test("a label file that is a broken or looping symbolic link, or a FIFO, is an error naming it, never dropped or waited on")
+    func unreadableLabelFiles() throws {
+        let corpus = try TemporaryCorpus("iemocap-links")
+        try corpus.write("Session1/dialog/EmoEvaluation/Ses01F_impro01.txt", Self.header + Self.block(1, "Ses01F_impro01_F000", "neu"))
+        let link = corpus.path("Session1/dialog/EmoEvaluation/Ses01F_impro02.txt")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: corpus.path("missing.txt"))
+        let broken = try #require(throws: DataError.self) { try IEMOCAP.read(root: corpus.root) }
+        #expect(broken.description.contains("\(link): a symbolic link to a file that does not exist"), "\(broken)")
+
+        try FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: link)
+        let loop = try #require(throws: DataError.self) { try IEMOCAP.read(root: corpus.root) }
+        #expect(loop.description.contains("\(link): a symbolic link that refers to itself"), "\(loop)")
+
+        try FileManager.default.removeItem(atPath: link)
+        #expect(mkfifo(link, 0o644) == 0)
+        let fifo = try #require(throws: DataError.self) { try IEMOCAP.read(root: corpus.root) }
+        #expect(fifo.description.contains("\(link): a FIFO (named pipe), not a regular file"), "\(fifo)")
+    }
+
     @Test("malformed bracketed lines are errors at file:line")
     func malformedLines() throws {
         let corpus = try TemporaryCorpus("iemocap-bad")

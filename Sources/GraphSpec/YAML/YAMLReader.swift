@@ -1,4 +1,5 @@
 import CYAML
+import FileSystem
 import GraphIR
 
 #if canImport(Glibc)
@@ -103,56 +104,18 @@ public enum YAMLReader {
     // MARK: - Files
 
     /// The file's text; an error naming the path if it cannot be opened or read or is not UTF-8.
-    /// Only regular files of at most `SpecLimits.fileBytes` are read: a device (`/dev/zero`), a FIFO (which would
-    /// block) or a directory is refused before it is opened.
+    /// Only regular files of at most `SpecLimits.fileBytes` are read (`RegularFile`): a device (`/dev/zero`), a
+    /// FIFO (which would block) or a directory is refused before it is opened.
     static func readText(_ path: String) throws(SpecError) -> String {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw fileError(path, errno) }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw SpecError("cannot read '\(path)': \(fileKind(status.st_mode)), not a regular file")
-        }
-        guard status.st_size <= SpecLimits.fileBytes else {
-            throw SpecError("cannot read '\(path)': \(status.st_size) bytes, past the limit of \(SpecLimits.fileBytes) for a spec file")
-        }
-        guard let stream = fopen(path, "rb") else { throw fileError(path, errno) }
-        defer { fclose(stream) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, stream) }
-            bytes += chunk.prefix(count)
-            // A file that grows while it is read stops at the limit too.
-            guard bytes.count <= SpecLimits.fileBytes else {
-                throw SpecError("cannot read '\(path)': past the limit of \(SpecLimits.fileBytes) bytes for a spec file")
-            }
-            if count < chunk.count {
-                if ferror(stream) != 0 { throw fileError(path, errno) }
-                break
-            }
+        let bytes: [UInt8]
+        do { bytes = try RegularFile.contents(of: path, limit: SpecLimits.fileBytes) } catch {
+            throw SpecError("cannot read '\(path)': \(error.message)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             let location = invalidUTF8Location(bytes, file: path)
             throw SpecError("'\(path)' is not UTF-8 text", at: location)
         }
         return text
-    }
-
-    /// "a directory", "a FIFO", ... for a file that is not a regular one.
-    static func fileKind(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFDIR: "a directory"
-        case S_IFIFO: "a FIFO (named pipe)"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFSOCK: "a socket"
-        default: "a special file"
-        }
-    }
-
-    private static func fileError(_ path: String, _ code: Int32) -> SpecError {
-        var reason = strerror(code).map { String(cString: $0) } ?? "error \(code)"
-        if let first = reason.first { reason = first.lowercased() + reason.dropFirst() }
-        return SpecError("cannot read '\(path)': \(reason)")
     }
 
     /// Where the first byte that is not part of valid UTF-8 is.

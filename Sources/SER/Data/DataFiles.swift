@@ -1,3 +1,4 @@
+import FileSystem
 import Foundation
 
 /// File-system helpers for the corpus readers: errors as `DataError`, listings sorted so that every reader's
@@ -48,15 +49,17 @@ public enum DataFiles {
         return found.sorted()
     }
 
+    /// The largest label file or manifest read (IEMOCAP's whole label set is about 5 MB).
+    static let textLimit = 256 << 20
+
     /// A file's text, a leading byte-order mark removed. Bytes that are not UTF-8 are an error at their line (a
     /// Latin-1 manifest would otherwise turn its accented paths into missing files).
     static func text(_ path: String) throws(DataError) -> String {
-        guard isFile(path) else { throw DataError("no such file", file: path) }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = Data(try RegularFile.contents(of: path, limit: textLimit))
         } catch {
-            throw DataError("cannot read the file: \(error.localizedDescription)", file: path)
+            throw DataError(error.message, file: path)
         }
         guard var text = String(validating: data, as: UTF8.self) else {
             var line = 1

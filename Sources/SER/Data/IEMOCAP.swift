@@ -60,7 +60,7 @@ public enum IEMOCAP {
             }
             for name in try DataFiles.list(evaluationFolder) where name.hasSuffix(".txt") {
                 let file = DataFiles.join(evaluationFolder, name)
-                guard DataFiles.isFile(file) else { continue }
+                // Every .txt is read: one that cannot be (a broken link, a folder) would drop its utterances unseen.
                 for (lineNumber, evaluation) in try evaluations(in: DataFiles.text(file), file: file) {
                     if let first = seen[evaluation.id] {
                         throw DataError([Diagnostic(
