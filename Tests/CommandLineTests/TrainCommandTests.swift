@@ -33,6 +33,17 @@ struct TrainCommandTests {
          "--threads", "1", "--seed", "3", "--checkpoint-every", "1", "--quiet"] + tiny
     }
 
+    /// The largest absolute difference between two sets of parameters (an issue recorded for a tensor missing or
+    /// of another shape).
+    static func largestDifference(_ expected: [String: HostTensor], _ got: [String: HostTensor]) -> Float {
+        var worst: Float = 0
+        for (name, tensor) in expected {
+            guard let other = got[name], other.shape == tensor.shape else { Issue.record("'\(name)' differs in shape"); continue }
+            for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
+        }
+        return worst
+    }
+
     /// Runs gmptl with `arguments` and SIGKILLs it once `progressFile` (a stage's checkpoint) is inside its second
     /// epoch; returns whether it was killed (false: it ended first).
     static func runKilled(_ arguments: [String], progressFile: String) throws -> Bool {
@@ -84,11 +95,7 @@ struct TrainCommandTests {
             let expected = try Safetensors.read(straight + "/Session1/\(stage)/final.safetensors")
             let got = try Safetensors.read(killed + "/Session1/\(stage)/final.safetensors")
             #expect(Set(got.keys) == Set(expected.keys), "\(stage)")
-            var worst: Float = 0
-            for (name, tensor) in expected {
-                guard let other = got[name], other.shape == tensor.shape else { Issue.record("'\(name)' differs in shape"); continue }
-                for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
-            }
+            let worst = Self.largestDifference(expected, got)
             #expect(worst <= 1e-6, "\(stage): largest difference \(worst)")
         }
     }
@@ -123,11 +130,7 @@ struct TrainCommandTests {
         let expected = try Safetensors.read(straight + "/Session1/multitask/final.safetensors")
         let got = try Safetensors.read(killed + "/Session1/multitask/final.safetensors")
         #expect(Set(got.keys) == Set(expected.keys))
-        var worst: Float = 0
-        for (name, tensor) in expected {
-            guard let other = got[name], other.shape == tensor.shape else { Issue.record("'\(name)' differs in shape"); continue }
-            for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
-        }
+        let worst = Self.largestDifference(expected, got)
         #expect(worst <= 1e-6, "largest difference \(worst)")
 
         // The trained run evaluates to the figures training printed, and predicts single files.
@@ -186,11 +189,7 @@ struct TrainCommandTests {
         let expected = try Safetensors.read(alone + "/Session1/multitask/final.safetensors")
         let got = try Safetensors.read(shared + "/Session1/multitask/final.safetensors")
         #expect(Set(got.keys) == Set(expected.keys))
-        var worst: Float = 0
-        for (name, tensor) in expected {
-            guard let other = got[name], other.shape == tensor.shape else { Issue.record("'\(name)' differs in shape"); continue }
-            for i in 0..<tensor.count { worst = max(worst, abs(tensor.floats[i] - other.floats[i])) }
-        }
+        let worst = Self.largestDifference(expected, got)
         #expect(worst <= 1e-6, "largest difference \(worst)")
     }
 
