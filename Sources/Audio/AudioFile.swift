@@ -1,4 +1,5 @@
 import CSndFile
+import FileSystem
 import Foundation
 
 /// Audio files through libsndfile (WAV, FLAC, OGG and the other formats it reads).
@@ -85,7 +86,12 @@ public enum AudioFile {
     /// Opens a file for reading and checks its header: it exists, libsndfile reads it, it has channels, a rate and
     /// samples. The caller closes the handle.
     static func open(_ path: String) throws(AudioError) -> (OpaquePointer, SF_INFO) {
-        guard FileManager.default.fileExists(atPath: path) else { throw AudioError("no such file", file: path) }
+        // A FIFO would block sf_open and a device would read forever: only regular files are opened.
+        do {
+            _ = try RegularFile.size(of: path)
+        } catch {
+            throw AudioError(error.message, file: path)
+        }
         var info = SF_INFO()
         guard let file = sf_open(path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))

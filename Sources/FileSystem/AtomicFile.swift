@@ -9,10 +9,13 @@ import Darwin
 public struct FileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
+    /// The `errno` behind the error, where a system call failed.
+    public var errorNumber: Int32?
 
-    public init(_ message: String, path: String) {
+    public init(_ message: String, path: String, errorNumber: Int32? = nil) {
         self.message = message
         self.path = path
+        self.errorNumber = errorNumber
     }
 
     public var description: String { "\(path): \(message)" }

@@ -9,17 +9,8 @@ import Darwin
 /// (checked before reading and while reading, for a file that grows).
 public enum RegularFile {
     public static func contents(of path: String, limit: Int) throws(FileError) -> [UInt8] {
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            var link = stat()
-            if errno == ENOENT, lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
-                throw FileError("a symbolic link to a file that does not exist", path: path)
-            }
-            if errno == ELOOP { throw FileError("a symbolic link that refers to itself (a loop)", path: path) }
-            throw FileError(FileError.systemReason(), path: path)
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw FileError("\(kind(status.st_mode)), not a regular file", path: path) }
-        guard status.st_size <= limit else { throw FileError("\(status.st_size) bytes, past the limit of \(limit) for this kind of file", path: path) }
+        let size = try size(of: path)
+        guard size <= limit else { throw FileError("\(size) bytes, past the limit of \(limit) for this kind of file", path: path) }
         guard let stream = fopen(path, "rb") else { throw FileError("cannot open it (\(FileError.systemReason()))", path: path) }
         defer { fclose(stream) }
         var bytes: [UInt8] = []
@@ -33,6 +24,24 @@ public enum RegularFile {
                 return bytes
             }
         }
+    }
+
+    /// The size in bytes of the regular file at `path` (a link is followed); anything else is an error saying what
+    /// the path is instead: missing, a broken or looping link, a directory, a FIFO, a device. Opening a FIFO would
+    /// block and a device would read forever, so readers ask this before they open a file.
+    public static func size(of path: String) throws(FileError) -> Int {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            var link = stat()
+            if errno == ENOENT, lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+                throw FileError("a symbolic link to a file that does not exist", path: path)
+            }
+            if errno == ELOOP { throw FileError("a symbolic link that refers to itself (a loop)", path: path) }
+            throw FileError(FileError.systemReason(), path: path, errorNumber: errno)
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw FileError("\(kind(status.st_mode)), not a regular file", path: path) }
+        guard access(path, R_OK) == 0 else { throw FileError("cannot be read (\(FileError.systemReason()))", path: path) }
+        return Int(status.st_size)
     }
 
     /// "a directory", "a FIFO (named pipe)", ... for a file that is not a regular one.

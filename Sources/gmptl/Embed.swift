@@ -99,7 +99,8 @@ struct Embed: ParsableCommand {
             }
             let padded = Batching.pad(waves, ids: files, labels: [])
             let fetch = wanted.map { "hidden.\($0)" } + ["frame_lengths"]
-            let outputs = try interpreter.run(inputs: ["wave": padded.waves, "lengths": padded.lengths], parameters: parameters, fetch: fetch)
+            let outputs = try interpreter.runFinite(inputs: ["wave": padded.waves, "lengths": padded.lengths], parameters: parameters,
+                                                    fetch: fetch, source: padded.described)
             guard let frameLengths = outputs["frame_lengths"] else { throw RunError("the spec has no frame_lengths output") }
             for (b, file) in files.enumerated() {
                 let frames = Int(frameLengths.int32s[b])

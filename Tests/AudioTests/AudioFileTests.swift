@@ -32,6 +32,16 @@ struct AudioFileTests {
         #expect { try AudioFile.read(text) } throws: { error in
             (error as? AudioError)?.description.contains("\(text): cannot read as audio") == true
         }
+        // Only regular files are opened: a FIFO would block libsndfile, a folder is not audio.
+        let pipe = Self.temporary("pipe.wav")
+        #expect(mkfifo(pipe, 0o644) == 0)
+        defer { unlink(pipe) }
+        #expect { try AudioFile.read(pipe) } throws: { error in
+            (error as? AudioError)?.description.contains("\(pipe): a FIFO (named pipe), not a regular file") == true
+        }
+        #expect { try AudioFile.info(FileManager.default.temporaryDirectory.path) } throws: { error in
+            (error as? AudioError)?.description.contains("a directory, not a regular file") == true
+        }
         let empty = Self.temporary("empty.wav")
         try AudioFile.writeWAV([], sampleRate: 16_000, to: empty)
         #expect { try AudioFile.read(empty) } throws: { error in

@@ -123,6 +123,21 @@ struct TrainCommandTests {
         #expect(killedMidEpoch, "the run ended before it could be killed mid-epoch")
         #expect(!FileManager.default.fileExists(atPath: killed + "/Session1/multitask/final.safetensors"))
 
+        // A copy whose loss log is damaged is refused, naming the file, and left as it was.
+        let damaged = try Self.temporaryFolder("damaged")
+        defer { try? FileManager.default.removeItem(atPath: damaged) }
+        try FileManager.default.removeItem(atPath: damaged)
+        try FileManager.default.copyItem(atPath: killed, toPath: damaged)
+        let lossLog = damaged + "/Session1/multitask/checkpoint/losses.json"
+        try Data("[{\"step\": 1, \"epo".utf8).write(to: URL(fileURLWithPath: lossLog))
+        let refused = try CommandLineTests.run(Self.trainArguments(data: data, out: damaged) + ["--resume"])
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("\(lossLog) is damaged (not the loss log gmptl train writes)"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: damaged + "/Session1/multitask/final.safetensors"))
+        try FileManager.default.removeItem(atPath: lossLog)
+        let missingLog = try CommandLineTests.run(Self.trainArguments(data: data, out: damaged) + ["--resume"])
+        #expect(missingLog.status == 1 && missingLog.error.contains("\(lossLog) is missing"), "\(missingLog.error)")
+
         let resumed = try CommandLineTests.run(Self.trainArguments(data: data, out: killed) + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.error)")
         #expect(resumed.output.replacingOccurrences(of: killed, with: "RUN") == uninterrupted.output.replacingOccurrences(of: straight, with: "RUN"))
@@ -303,6 +318,22 @@ struct TrainCommandTests {
         let fold = try CommandLineTests.run(base + ["--folds", "7"])
         #expect(fold.status == 1)
         #expect(fold.error.contains("no fold '7': the folds are 1...5"))
+
+        // The training log lists what the corpus reader left out; files it cannot read by path and reason. A FIFO is
+        // never opened (it would block the reader).
+        let wavs = try #require(FileManager.default.enumerator(atPath: data)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".wav") }.sorted())
+        let (broken, pipe) = (data + "/" + wavs[0], data + "/" + wavs[1])
+        try FileManager.default.removeItem(atPath: broken)
+        try FileManager.default.createSymbolicLink(atPath: broken, withDestinationPath: data + "/gone.wav")
+        try FileManager.default.removeItem(atPath: pipe)
+        #expect(mkfifo(pipe, 0o644) == 0)
+        let logged = try CommandLineTests.run(base.filter { $0 != "--quiet" } + ["--folds", "7"])
+        #expect(logged.status == 1)
+        // 42 recordings: 10 with labels outside the classes (the demo corpus's), 2 made unreadable.
+        #expect(logged.error.contains("corpus IEMOCAP: \(wavs.count - 12) utterances, 12 left out"), "\(logged.error)")
+        #expect(logged.error.contains("  left out because they cannot be read:"))
+        #expect(logged.error.contains("    \(broken): a symbolic link to a file that does not exist"))
+        #expect(logged.error.contains("    \(pipe): a FIFO (named pipe), not a regular file"))
 
         let missing = try CommandLineTests.run(["train", "graphs/gmp_tl.yaml", "--data", out + "/nothing", "--out", out, "--quiet"])
         #expect(missing.status == 1)

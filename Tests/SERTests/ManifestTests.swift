@@ -26,7 +26,42 @@ struct ManifestTests {
         #expect(read.utterances.map(\.gender) == [.female, .male, .female])
         #expect(read.utterances.map(\.speaker) == ["spk1", "spk\ntwo", "spk3"])
         #expect(read.utterances.map(\.session) == ["1", "2", nil])
-        #expect(read.skipped == [SkippedFile(path: corpus.path("wav/missing.wav"), reason: "no such audio file")])
+        #expect(read.skipped == [SkippedFile(path: corpus.path("wav/missing.wav"), reason: "no such audio file", unreadable: true)])
+    }
+
+    @Test("audio paths that are broken links, links to themselves, folders or FIFOs are left out as unreadable with what they are, never opened")
+    func unreadableAudio() throws {
+        let corpus = try TemporaryCorpus("manifest-unreadable")
+        try corpus.wav("good.wav")
+        try FileManager.default.createSymbolicLink(atPath: corpus.path("broken.wav"), withDestinationPath: corpus.path("gone.wav"))
+        try FileManager.default.createSymbolicLink(atPath: corpus.path("loop.wav"), withDestinationPath: corpus.path("loop.wav"))
+        try FileManager.default.createDirectory(atPath: corpus.path("folder.wav"), withIntermediateDirectories: true)
+        #expect(mkfifo(corpus.path("pipe.wav"), 0o644) == 0)
+        let manifest = try corpus.write("list.csv", """
+            path,emotion,gender,speaker,session
+            good.wav,sad,f,s1,1
+            broken.wav,sad,f,s1,1
+            loop.wav,sad,f,s1,1
+            folder.wav,sad,f,s1,1
+            pipe.wav,sad,f,s1,1
+            absent.wav,sad,f,s1,1
+
+            """)
+        let read = try Manifest.read(manifest)
+        #expect(read.utterances.map(\.id) == ["good"])
+        #expect(read.skipped.allSatisfy { $0.isUnreadable })
+        #expect(read.skipped.map(\.reason) == [
+            "a symbolic link to a file that does not exist", "a symbolic link that refers to itself (a loop)",
+            "a directory, not a regular file", "a FIFO (named pipe), not a regular file", "no such audio file",
+        ])
+        // The training log and data stats list them by path.
+        let lines = SkippedSummary.lines(for: read)
+        #expect(lines.first == "corpus list: 1 utterances, 5 left out")
+        #expect(lines.contains("  left out because they cannot be read:"))
+        #expect(lines.contains("    \(read.skipped[3].path): a FIFO (named pipe), not a regular file"))
+        let text = CorpusStats(read).text
+        #expect(text.contains("unreadable  5"), "\(text)")
+        #expect(CorpusStats(read).json.contains("\"unreadable\": true"))
     }
 
     @Test("a TSV with a fold column and a label map; tabs are sniffed for other extensions")

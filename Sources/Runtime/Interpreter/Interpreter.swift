@@ -41,10 +41,12 @@ public struct Interpreter {
         }
     }
 
-    /// The values named `fetch` (graph outputs or taps) for these inputs and parameters.
+    /// The values named `fetch` (graph outputs or taps) for these inputs and parameters. With `stopAtNonFinite`,
+    /// every Float32 output is checked as it is made, and the first node whose output holds NaN or infinity is an
+    /// error at that node's place in the spec (`runFinite` uses it to explain a non-finite result).
     public func run(
         inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String], mode: RunMode = .inference,
-        profile: OpProfile? = nil
+        profile: OpProfile? = nil, stopAtNonFinite: Bool = false
     ) throws(RunError) -> [String: HostTensor] {
         let plan = try plan(fetch: names, mode: mode)
         let program = plan.program
@@ -143,6 +145,7 @@ public struct Interpreter {
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
             profile?.record(node.op.name, clock.now - start)
+            if stopAtNonFinite { try NonFinite.check(results, of: node, arguments: arguments, program: program) }
             for (output, result) in zip(node.outputs, results) { values[output.index] = result }
             for input in node.inputs {
                 guard case let .value(source) = source(of: input), lastReader[source.index] == index else { continue }

@@ -42,6 +42,13 @@ public struct Batch: Sendable {
     public var labels: HostTensor
     /// `i32[B]`: 0 female, 1 male (`Gender.index`).
     public var genders: HostTensor
+
+    /// "the utterances a, b, c and 5 more", for errors about the batch as a whole.
+    public var described: String {
+        let shown = ids.prefix(3).joined(separator: ", ")
+        let rest = ids.count > 3 ? " and \(ids.count - 3) more" : ""
+        return (ids.count == 1 ? "the utterance " : "the utterances ") + shown + rest
+    }
 }
 
 /// Turns utterances into batches: length bucketing, cropping, padding, deterministic shuffles.

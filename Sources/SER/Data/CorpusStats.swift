@@ -39,7 +39,8 @@ public struct CorpusStats: Hashable, Sendable {
             } catch {
                 let message = error.diagnostics.first?.message ?? "cannot read the audio header"
                 let prefix = utterance.path + ": "
-                skipped.append(SkippedFile(path: utterance.path, reason: message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message))
+                skipped.append(SkippedFile(path: utterance.path, reason: message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message,
+                                           unreadable: true))
             }
         }
         utterances = kept.count
@@ -63,7 +64,8 @@ public struct CorpusStats: Hashable, Sendable {
 
     /// The stats as a JSON object, keys sorted at every level, two-space indentation: `by_emotion`, `by_gender`,
     /// `by_sample_rate`, `by_session`, `by_speaker`, `corpus`, `hours`, `seconds`, `skipped` (a list of
-    /// `{path, reason}` in reading order), `utterances`. Seconds are rounded to milliseconds, hours to 4 decimals.
+    /// `{path, reason, unreadable}` in reading order; `unreadable` is true for a file that cannot be read, false for one
+    /// left out by the corpus's rules), `utterances`. Seconds are rounded to milliseconds, hours to 4 decimals.
     public var json: String {
         func counts(_ values: [String: Int]) -> JSONText { .object(values.mapValues { .number(String($0)) }) }
         let object = JSONText.object([
@@ -75,7 +77,9 @@ public struct CorpusStats: Hashable, Sendable {
             "corpus": .string(corpus),
             "hours": .number(String(format: "%.4f", hours)),
             "seconds": .number(String(format: "%.3f", seconds)),
-            "skipped": .array(skipped.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
+            "skipped": .array(skipped.map {
+                .object(["path": .string($0.path), "reason": .string($0.reason), "unreadable": .number($0.isUnreadable ? "true" : "false")])
+            }),
             "utterances": .number(String(utterances)),
         ])
         return object.rendered(indent: "")
@@ -99,10 +103,11 @@ public struct CorpusStats: Hashable, Sendable {
             line("sample rate", bySampleRate),
             "skipped     \(Self.grouped(skipped.count))",
         ]
-        var reasons = [String: Int]()
-        for file in skipped { reasons[file.reason, default: 0] += 1 }
-        for (reason, count) in reasons.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
-            lines.append("  \(Self.grouped(count).padding(toLength: 8, withPad: " ", startingAt: 0)) \(reason)")
+        let summary = SkippedSummary(skipped)
+        lines += summary.reasonLines
+        if !summary.unreadable.isEmpty {
+            lines.append("unreadable  \(Self.grouped(summary.unreadable.count))")
+            for file in summary.unreadable { lines.append("  \(file.path): \(file.reason)") }
         }
         return lines.joined(separator: "\n")
     }

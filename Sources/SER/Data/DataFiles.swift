@@ -16,6 +16,17 @@ public enum DataFiles {
         return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && !directory.boolValue
     }
 
+    /// Why the audio file a corpus lists cannot be read, or nil when it is a regular, readable file: "no such audio
+    /// file", or what the path is instead (a broken link, a folder, a FIFO that would block the reader).
+    static func audioProblem(_ path: String) -> String? {
+        do {
+            _ = try RegularFile.size(of: path)
+            return nil
+        } catch {
+            return error.errorNumber == ENOENT ? "no such audio file" : error.message
+        }
+    }
+
     /// The names in a folder, sorted, hidden ones (`.DS_Store`, macOS `._` copies) left out.
     static func list(_ path: String) throws(DataError) -> [String] {
         guard isDirectory(path) else { throw DataError(isFile(path) ? "not a folder" : "no such folder", file: path) }

@@ -78,8 +78,8 @@ public enum IEMOCAP {
                         skipped.append(SkippedFile(path: wav, reason: LabelMap.droppedReason(evaluation.code)))
                         continue
                     }
-                    guard DataFiles.isFile(wav) else {
-                        skipped.append(SkippedFile(path: wav, reason: "no such audio file"))
+                    if let problem = DataFiles.audioProblem(wav) {
+                        skipped.append(SkippedFile(path: wav, reason: problem, unreadable: true))
                         continue
                     }
                     utterances.append(Utterance(id: evaluation.id, path: wav, emotion: emotion, gender: gender,

@@ -78,8 +78,8 @@ public enum Manifest {
             } else {
                 emotion = label
             }
-            guard DataFiles.isFile(audio) else {
-                skipped.append(SkippedFile(path: audio, reason: "no such audio file"))
+            if let problem = DataFiles.audioProblem(audio) {
+                skipped.append(SkippedFile(path: audio, reason: problem, unreadable: true))
                 continue
             }
             let session = value(columns["session"] != nil ? "session" : "fold")

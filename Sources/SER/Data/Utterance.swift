@@ -36,10 +36,14 @@ public enum Gender: String, Hashable, Sendable, CaseIterable {
 public struct SkippedFile: Hashable, Sendable {
     public var path: String
     public var reason: String
+    /// Left out because the file cannot be read (missing, a broken link, a folder, an unreadable audio header), not
+    /// by the corpus's rules (a label outside the classes, a file name that is not the corpus's).
+    public var isUnreadable: Bool
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, unreadable: Bool = false) {
         self.path = path
         self.reason = reason
+        isUnreadable = unreadable
     }
 }
 

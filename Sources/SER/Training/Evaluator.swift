@@ -30,8 +30,8 @@ public struct Evaluator {
     public func predict(_ batch: Batch, parameters: [String: HostTensor]) throws(RunError) -> [Prediction] {
         let hasGender = interpreter.graph.outputs.contains { $0.name == "gender_logits" }
         let fetch = [emotionOutput] + (hasGender ? ["gender_logits"] : [])
-        let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
-                                          fetch: fetch, mode: .evaluation)
+        let results = try interpreter.runFinite(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
+                                                fetch: fetch, source: batch.described, mode: .evaluation)
         guard let scores = results[emotionOutput] else { throw RunError("the model did not produce '\(emotionOutput)'") }
         let classes = scores.shape.last ?? 1
         var predictions = [Prediction]()

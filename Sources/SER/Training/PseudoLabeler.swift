@@ -168,8 +168,8 @@ public struct PseudoLabeler {
         var samples = [String: (rows: Int, dimension: Int, values: [Float])]()
         for items in batching.evaluationPlan() {
             let batch = try batching.load(items)
-            let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
-                                              fetch: settings.taps, mode: .evaluation)
+            let results = try interpreter.runFinite(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
+                                                    fetch: settings.taps, source: batch.described, mode: .evaluation)
             for (row, item) in items.enumerated() {
                 for tap in settings.taps {
                     guard let tensor = results[tap], tensor.shape.count == 3 else { continue }

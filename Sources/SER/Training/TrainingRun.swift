@@ -80,6 +80,7 @@ public struct TrainingRun {
         // Data and folds: leave one session out, a speaker-disjoint validation split inside the training sessions.
         let format = try options.format ?? CorpusFormat.detect(options.dataPath)
         let corpus = try format.read(options.dataPath, labels: LabelMap(data.labels, classes: data.classes))
+        for line in SkippedSummary.lines(for: corpus) { options.runner.progress.message(line) }
         let allFolds = try Folds.leaveOneSessionOut(corpus.utterances, validation: ValidationSplit(fraction: 0.1, seed: options.runner.seed))
         return Prepared(spec: spec, data: data, overrides: overrides, pretrained: pretrained, folds: try chosenFolds(allFolds))
     }
