@@ -13,19 +13,33 @@ public final class FolderLock {
     public enum Mode: Sendable { case shared, exclusive }
 
     public let folder: String
+    public let mode: Mode
+    /// The lock file's descriptor; -1 for a shared lock on a folder no process can write (see `init`).
     private let descriptor: Int32
 
     /// The lock file's name inside the folder.
     public static let fileName = ".gmptl-lock"
 
     /// Takes the lock without waiting; the folder must exist. Throws naming the holder when another process
-    /// holds it, or the system's reason when the lock file cannot be made (a read-only folder, say).
+    /// holds it (`errorNumber` EWOULDBLOCK), or the system's reason when an exclusive lock's file cannot be made (a
+    /// read-only folder, say). A shared lock is for reading: where its file cannot be made (a read-only volume, a
+    /// folder of another user's), an existing lock file is opened read-only, and without one the folder is read
+    /// unlocked, since this process could not have locked it for writing either.
     public init(_ folder: String, mode: Mode) throws(FileError) {
         self.folder = folder
+        self.mode = mode
         let path = folder + "/" + Self.fileName
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if descriptor < 0, mode == .shared, [EROFS, EACCES, EPERM].contains(errno) {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            if descriptor < 0 {
+                self.descriptor = -1
+                return
+            }
+        }
         guard descriptor >= 0 else {
-            throw FileError("cannot lock the folder (\(FileError.systemReason()))", path: folder)
+            let code = errno
+            throw FileError("cannot write in the folder (\(FileError.systemReason()))", path: folder, errorNumber: code)
         }
         guard flock(descriptor, (mode == .exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
@@ -34,7 +48,7 @@ public final class FolderLock {
             close(descriptor)
             if busy {
                 throw FileError("in use by another process\(holder.map { ": \($0)" } ?? "") (one process writes a run folder, or a fold of it, at a time)",
-                                path: folder)
+                                path: folder, errorNumber: EWOULDBLOCK)
             }
             throw FileError("cannot lock the folder (\(reason))", path: folder)
         }
@@ -47,7 +61,12 @@ public final class FolderLock {
         }
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        guard descriptor >= 0 else { return }
+        // An exclusive holder's name goes with it, so that a later refusal by shared holders never names it.
+        if mode == .exclusive { _ = ftruncate(descriptor, 0) }
+        close(descriptor)
+    }
 
     /// `gmptl train (process 1234, since 2026-12-03 17:40:02 UTC)`.
     static func describeThisProcess() -> String {
@@ -73,8 +92,25 @@ public final class FolderLock {
     }
 }
 
-/// Folders made with the system's reason on failure (never Foundation's error text).
+/// Folders made and listed with the system's reason on failure (never Foundation's error text).
 public enum Folder {
+    /// The names in a folder (without `.` and `..`), unsorted.
+    public static func names(in path: String) throws(FileError) -> [String] {
+        guard let directory = opendir(path) else {
+            let code = errno
+            throw FileError("cannot list the folder (\(FileError.systemReason()))", path: path, errorNumber: code)
+        }
+        defer { closedir(directory) }
+        var names = [String]()
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Makes `path` and any missing parents (`mkdir -p`); an existing folder is fine.
     public static func create(_ path: String) throws(FileError) {
         var current = path.hasPrefix("/") ? "" : "."

@@ -299,6 +299,76 @@ struct TrainCommandTests {
         #expect(dot.output.contains("#ffe4e6") && dot.output.contains("backward\\n(gradients)"))
     }
 
+    /// A folder that can be made read-only for this process: a tmpfs remounted read-only where mounting is allowed
+    /// (root with CAP_SYS_ADMIN, as in CI's container), else a folder without write permission (not root).
+    struct ReadOnlyFolder {
+        let path: String
+        let mounted: Bool
+
+        init?() throws {
+            path = try TrainCommandTests.temporaryFolder("read-only")
+            mounted = Self.shell("mount -t tmpfs -o size=64m tmpfs '\(path)'")
+            guard mounted || getuid() != 0 else {
+                try? FileManager.default.removeItem(atPath: path)
+                return nil
+            }
+        }
+
+        func makeReadOnly() {
+            if mounted {
+                #expect(Self.shell("mount -o remount,ro '\(path)'"))
+            } else {
+                #expect(chmod(path, 0o555) == 0)
+            }
+        }
+
+        func remove() {
+            if mounted { _ = Self.shell("umount '\(path)'") } else { chmod(path, 0o755) }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+
+        static func shell(_ command: String) -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", command + " 2>/dev/null"]
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+    }
+
+    @Test("a run folder on a read-only volume: eval reads it; train, resume and report are refused naming the folder and the reason")
+    func readOnlyRunFolder() throws {
+        guard let volume = try ReadOnlyFolder() else {
+            // Root without the right to mount: no folder is read-only to this process. Said, not hidden.
+            print("readOnlyRunFolder: not run (root without CAP_SYS_ADMIN cannot make a read-only folder)")
+            return
+        }
+        defer { volume.remove() }
+        let data = try Self.corpus()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let run = volume.path + "/run"
+        let arguments = Self.trainArguments(data: data, out: run) + ["--set", "epochs=1"]
+        let trained = try CommandLineTests.run(arguments)
+        #expect(trained.status == 0, "\(trained.error)")
+        volume.makeReadOnly()
+        let reason = volume.mounted ? "read-only file system" : "permission denied"
+
+        let eval = try CommandLineTests.run(["eval", run, "--threads", "1"])
+        #expect(eval.status == 0, "\(eval.error)")
+        #expect(eval.output.contains("Session1 (stage multitask): WAR"))
+        let resumed = try CommandLineTests.run(arguments + ["--resume"])
+        #expect(resumed.status == 1)
+        #expect(resumed.error.contains("error: \(run)/Session1: cannot write in the folder (\(reason))"), "\(resumed.error)")
+        let other = try CommandLineTests.run(Self.trainArguments(data: data, out: volume.path + "/other"))
+        #expect(other.status == 1)
+        #expect(other.error.contains("error: \(volume.path)/other: cannot create the folder (\(reason))"), "\(other.error)")
+        let report = try CommandLineTests.run(["report", run])
+        #expect(report.status == 1)
+        #expect(report.error.contains("\(run): cannot write in the folder (\(reason))") && !report.error.contains("hint"), "\(report.error)")
+        for run in [eval, resumed, other, report] { #expect(!run.error.contains("NSCocoaErrorDomain") && !run.error.contains("Error Domain")) }
+    }
+
     @Test("a k-means stage before its model, an unknown stage or fold, and a missing corpus are refused with what to do")
     func refusals() throws {
         let data = try Self.corpus()

@@ -31,9 +31,9 @@ public enum DataFiles {
     static func list(_ path: String) throws(DataError) -> [String] {
         guard isDirectory(path) else { throw DataError(isFile(path) ? "not a folder" : "no such folder", file: path) }
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
+            return try Folder.names(in: path).filter { !$0.hasPrefix(".") }.sorted()
         } catch {
-            throw DataError("cannot list the folder: \(error.localizedDescription)", file: path)
+            throw DataError(error.message, file: path)
         }
     }
 

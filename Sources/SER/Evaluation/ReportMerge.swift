@@ -17,13 +17,14 @@ extension Report {
         let files = FileManager.default
         let root = run.hasSuffix("/") && run.count > 1 ? String(run.dropLast()) : run
         let folders: [String]
-        do { folders = try files.contentsOfDirectory(atPath: root).sorted() } catch {
-            throw EvaluationError("cannot read the run folder: \(error.localizedDescription)", file: root)
+        do { folders = try Folder.names(in: root).sorted() } catch {
+            throw EvaluationError(error.message, file: root)
         }
         // Merged only while no process trains a fold of the run (each holds the run folder shared).
         let lock: FolderLock
         do { lock = try FolderLock(root, mode: .exclusive) } catch {
-            throw EvaluationError(error.message, file: root, hint: "merge the reports when the folds' trainings have finished")
+            throw EvaluationError(error.message, file: root,
+                                  hint: error.errorNumber == EWOULDBLOCK ? "merge the reports when the folds' trainings have finished" : nil)
         }
         defer { withExtendedLifetime(lock) {} }
         var classes: [String]?
