@@ -1,7 +1,7 @@
 # Set-up, build and test on a fresh Debian machine. `make test` installs what is missing, builds and runs the suite.
 
 SWIFT ?= swift
-APT_PACKAGES := libyaml-dev libopenblas-dev libsndfile1-dev pkg-config graphviz
+APT_PACKAGES := libyaml-dev libopenblas-dev libsndfile1-dev pkg-config graphviz libopenmpi-dev openmpi-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build debug test test-cores bench demo fuzz clean

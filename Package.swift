@@ -22,6 +22,12 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+
+        // Open MPI's calls over MPI_COMM_WORLD as plain C functions (the communicator is a macro Swift cannot import),
+        // and the communicator of data-parallel training above them (size 1 and no MPI call without mpirun).
+        .target(name: "MPIBridge", dependencies: ["CMPI"]),
+        .target(name: "Collectives", dependencies: ["MPIBridge"]),
 
         // OpenBLAS kernels matched to the CPU: a constructor that runs before main in every process linking it
         // (gmptl, the test executables) and restarts with OPENBLAS_CORETYPE set when OpenBLAS chose a weaker core.
@@ -61,13 +67,13 @@ let package = Package(
         .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "FileSystem", "Kernels"]),
 
         // Speech emotion recognition: corpora, folds, batching, the demo corpus, metrics and reports (later: the stage runner).
-        .target(name: "SER", dependencies: ["Audio", "Runtime", "Compiler", "GraphSpec", "GraphIR", "Kernels", "FileSystem"]),
+        .target(name: "SER", dependencies: ["Audio", "Runtime", "Compiler", "GraphSpec", "GraphIR", "Kernels", "FileSystem", "Collectives"]),
 
         // The command line.
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "Compiler", "Runtime", "Audio", "SER", "FileSystem", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Compiler", "Runtime", "Audio", "SER", "FileSystem", "Collectives", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

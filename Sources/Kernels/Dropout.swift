@@ -4,18 +4,19 @@
 /// The mask is a function of (seed, step, node, i) only, so the backward pass regenerates it instead of storing
 /// it, and any thread count gives the same mask.
 public enum Dropout {
-    /// `y = x * mask / (1 - p)`; `y` may be `x`. A probability of 0 copies, 1 (or more) zeroes.
+    /// `y = x * mask / (1 - p)`; `y` may be `x`. A probability of 0 copies, 1 (or more) zeroes. Element `i` draws
+    /// the stream's element `offset + i` (a slice of a larger tensor draws what that tensor draws there).
     public static func forward(
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, probability: Float, stream: Philox
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, probability: Float, stream: Philox, offset: Int = 0
     ) {
-        apply(x, y, count: count, probability: probability, stream: stream)
+        apply(x, y, count: count, probability: probability, stream: stream, offset: offset)
     }
 
     /// `dx = dy * mask / (1 - p)` with the forward's mask (same stream); `dx` may be `dy`.
     public static func backward(
-        _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int, probability: Float, stream: Philox
+        _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int, probability: Float, stream: Philox, offset: Int = 0
     ) {
-        apply(dy, dx, count: count, probability: probability, stream: stream)
+        apply(dy, dx, count: count, probability: probability, stream: stream, offset: offset)
     }
 
     /// Writes the keep mask (1 kept, 0 dropped) as floats, for inspection and tests.
@@ -26,7 +27,7 @@ public enum Dropout {
 
     static func apply(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, probability: Float, stream: Philox,
-        scale explicitScale: Float? = nil
+        offset: Int = 0, scale explicitScale: Float? = nil
     ) {
         guard probability > 0 else {
             if UnsafePointer(y) != x { y.update(from: x, count: count) }
@@ -37,12 +38,15 @@ public enum Dropout {
             return
         }
         let scale = explicitScale ?? 1 / (1 - probability)
-        let blocks = (count + 3) / 4
+        // Stream blocks of four elements covering offset ..< offset + count.
+        let firstBlock = offset >> 2
+        let blocks = ((offset + count + 3) >> 2) - firstBlock
         Parallel.forChunks(blocks, grain: 4_096) { range in
             for block in range {
-                let words = stream.block(UInt32(truncatingIfNeeded: block))
+                let words = stream.block(UInt32(truncatingIfNeeded: firstBlock + block))
                 for lane in 0..<4 {
-                    let index = block * 4 + lane
+                    let index = (firstBlock + block) * 4 + lane - offset
+                    guard index >= 0 else { continue }
                     guard index < count else { break }
                     y[index] = Philox.unit(words[lane]) >= probability ? x[index] * scale : 0
                 }

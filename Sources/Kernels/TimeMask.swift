@@ -7,10 +7,11 @@
 /// may overlap. Draws come from the counter-based stream, so a mask depends on (seed, step, node, sequence) only.
 public enum TimeMask {
     /// Writes `mask[batch, frames]`: 1 for a masked frame, 0 otherwise. Lengths are clamped into `0...frames`
-    /// (`nil`: all frames valid); frames at or beyond a sequence's length are never masked.
+    /// (`nil`: all frames valid); frames at or beyond a sequence's length are never masked. Row `b` draws as row
+    /// `firstRow + b` of a batch of the same padded length.
     public static func spans(
         mask: UnsafeMutablePointer<Float>, lengths: UnsafePointer<Int32>?, batch: Int, frames: Int,
-        probability: Float, spanLength: Int, minimumSpans: Int, stream: Philox
+        probability: Float, spanLength: Int, minimumSpans: Int, stream: Philox, firstRow: Int = 0
     ) {
         mask.update(repeating: 0, count: batch * frames)
         guard spanLength > 0, frames > 0 else { return }
@@ -18,7 +19,8 @@ public enum TimeMask {
         for b in 0..<batch {
             let valid = Lengths.valid(lengths, b, frames: frames)
             let row = mask + b * frames
-            let drawBase = b * (frames + 2)
+            // Row b draws as row firstRow + b of a larger batch padded alike (data-parallel shards).
+            let drawBase = (firstRow + b) * (frames + 2)
             let epsilon = stream.uniform(at: drawBase)
             var spanCount = Int(probability * Float(valid) / Float(spanLength) + epsilon)
             spanCount = max(spanCount, minimumSpans)

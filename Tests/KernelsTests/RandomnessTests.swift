@@ -75,6 +75,31 @@ struct RandomnessTests {
         #expect(other.array != masks[0])
     }
 
+    @Test("a slice of a batch (data-parallel shard) draws the dropout and time masks of its rows in the whole batch")
+    func shardsDrawTheirRows() {
+        let stream = Philox(seed: 5, step: 9, node: 3)
+        let (batch, rowSize) = (5, 7 * 3)
+        let ones = [Float](repeating: 1, count: batch * rowSize)
+        var whole = [Float](repeating: 0, count: ones.count)
+        Dropout.forward(ones, &whole, count: ones.count, probability: 0.4, stream: stream)
+        for (first, rows) in [(0, 2), (2, 3), (1, 1), (3, 2)] {
+            var part = [Float](repeating: 0, count: rows * rowSize)
+            Dropout.forward(ones, &part, count: part.count, probability: 0.4, stream: stream, offset: first * rowSize)
+            #expect(part == Array(whole[(first * rowSize)..<((first + rows) * rowSize)]), "rows \(first)..<\(first + rows)")
+        }
+        let frames = 40
+        let lengths: [Int32] = [40, 31, 25, 40, 12]
+        var mask = [Float](repeating: 0, count: batch * frames)
+        TimeMask.spans(mask: &mask, lengths: lengths, batch: batch, frames: frames, probability: 0.3, spanLength: 4, minimumSpans: 1,
+                       stream: stream)
+        for first in 0..<batch - 1 {
+            var part = [Float](repeating: 0, count: 2 * frames)
+            TimeMask.spans(mask: &part, lengths: Array(lengths[first..<(first + 2)]), batch: 2, frames: frames, probability: 0.3,
+                           spanLength: 4, minimumSpans: 1, stream: stream, firstRow: first)
+            #expect(part == Array(mask[(first * frames)..<((first + 2) * frames)]))
+        }
+    }
+
     @Test("time masking: span count and placement as transformers' _compute_mask_indices")
     func timeMaskSpans() {
         let (frames, spanLength) = (200, 10)

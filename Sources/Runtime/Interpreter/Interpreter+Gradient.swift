@@ -178,7 +178,7 @@ extension Interpreter {
 
         case let .dropout(probability):
             Dropout.backward(dy.floats, try flagged(0).floats, count: y.count, probability: probability,
-                             stream: state.stream(for: forwardNode))
+                             stream: state.stream(for: forwardNode), offset: state.elementOffset(rows: y.shape.first ?? 1, count: y.count))
 
         case let .layerDrop(probability):
             // The gradient goes to the input that was the output; the other gets zeros.

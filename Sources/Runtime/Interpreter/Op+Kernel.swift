@@ -259,7 +259,8 @@ extension Interpreter {
             // Inference: the identity (values are never written after they are made).
             guard state.mode.isTraining else { return [x[0]] }
             let out = output()
-            Dropout.forward(x[0].floats, out.floats, count: out.count, probability: probability, stream: state.stream(for: node))
+            Dropout.forward(x[0].floats, out.floats, count: out.count, probability: probability, stream: state.stream(for: node),
+                            offset: state.elementOffset(rows: shape.first ?? 1, count: out.count))
             return [out]
 
         case let .layerDrop(probability):
@@ -280,7 +281,7 @@ extension Interpreter {
             }
             let out = output()
             TimeMask.spans(mask: mask.floats, lengths: x[1].int32s, batch: batch, frames: frames, probability: probability,
-                           spanLength: spanLength, minimumSpans: minimumSpans, stream: state.stream(for: node))
+                           spanLength: spanLength, minimumSpans: minimumSpans, stream: state.stream(for: node), firstRow: state.firstRow)
             TimeMask.apply(x: x[0].floats, mask: mask.floats, embedding: x[2].floats, out: out.floats, batch: batch,
                            frames: frames, channels: channels)
             state.save([mask], for: node)

@@ -8,8 +8,11 @@ public enum RunMode: Hashable, Sendable {
     /// As inference, but nothing is cached: for parameters updated in place between runs (validation during
     /// training).
     case evaluation
-    /// Dropout and time masking are on, their random draws a function of (seed, step, node); gradient nodes run.
-    case training(seed: UInt64, step: UInt64)
+    /// Dropout and time masking are on, their random draws a function of (seed, step, node) and of each row's place
+    /// in the batch; gradient nodes run. `firstRow` is the place of the batch's first row in a larger batch that
+    /// several processes share (data-parallel training): row `b` draws what row `firstRow + b` of the whole batch
+    /// draws, when the tensors are padded alike.
+    case training(seed: UInt64, step: UInt64, firstRow: Int = 0)
 
     var isTraining: Bool { if case .training = self { true } else { false } }
 

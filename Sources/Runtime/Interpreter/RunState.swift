@@ -49,8 +49,20 @@ final class RunState {
     /// original's name: `Node.streamName`), so the same node draws the
     /// same numbers in its forward and gradient nodes, whatever the thread count or the graph's other nodes.
     func stream(for node: Node) -> Philox {
-        guard case let .training(seed, step) = mode else { return Philox(seed: 0) }
+        guard case let .training(seed, step, _) = mode else { return Philox(seed: 0) }
         return Philox(seed: seed, step: step, node: Philox.key(node.streamName))
+    }
+
+    /// The batch's first row in the whole batch (data-parallel training; 0 otherwise).
+    var firstRow: Int {
+        guard case let .training(_, _, firstRow) = mode else { return 0 }
+        return firstRow
+    }
+
+    /// The stream element of a tensor's first element: its rows follow the whole batch's earlier rows, whose size
+    /// is this tensor's (`count / rows`).
+    func elementOffset(rows: Int, count: Int) -> Int {
+        rows > 0 ? firstRow * (count / rows) : 0
     }
 
     /// Whether a LayerDrop node skips its layer in this run: one draw per (seed, step, node).

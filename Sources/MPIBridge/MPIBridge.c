@@ -1,0 +1,72 @@
+#include "MPIBridge.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <string.h>
+
+int gmptl_mpi_init(int *rank, int *size) {
+    int provided = 0;
+    int status = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+    if (status != MPI_SUCCESS) return status;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    status = MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    if (status != MPI_SUCCESS) return status;
+    return MPI_Comm_size(MPI_COMM_WORLD, size);
+}
+
+int gmptl_mpi_finalize(void) { return MPI_Finalize(); }
+
+// MPI counts are ints: large buffers go in pieces of at most 2^30 elements.
+#define GMPTL_MPI_CHUNK ((size_t)1 << 30)
+
+int gmptl_mpi_allreduce_sum_float(float *values, size_t count) {
+    for (size_t done = 0; done < count; done += GMPTL_MPI_CHUNK) {
+        size_t part = count - done < GMPTL_MPI_CHUNK ? count - done : GMPTL_MPI_CHUNK;
+        int status = MPI_Allreduce(MPI_IN_PLACE, values + done, (int)part, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        if (status != MPI_SUCCESS) return status;
+    }
+    return MPI_SUCCESS;
+}
+
+int gmptl_mpi_allreduce_sum_double(double *values, size_t count) {
+    for (size_t done = 0; done < count; done += GMPTL_MPI_CHUNK) {
+        size_t part = count - done < GMPTL_MPI_CHUNK ? count - done : GMPTL_MPI_CHUNK;
+        int status = MPI_Allreduce(MPI_IN_PLACE, values + done, (int)part, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        if (status != MPI_SUCCESS) return status;
+    }
+    return MPI_SUCCESS;
+}
+
+int gmptl_mpi_allreduce_max_long(long *values, size_t count) {
+    return MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_LONG, MPI_MAX, MPI_COMM_WORLD);
+}
+
+int gmptl_mpi_broadcast(void *bytes, size_t count, int root) {
+    char *cursor = bytes;
+    for (size_t done = 0; done < count; done += GMPTL_MPI_CHUNK) {
+        size_t part = count - done < GMPTL_MPI_CHUNK ? count - done : GMPTL_MPI_CHUNK;
+        int status = MPI_Bcast(cursor + done, (int)part, MPI_BYTE, root, MPI_COMM_WORLD);
+        if (status != MPI_SUCCESS) return status;
+    }
+    return MPI_SUCCESS;
+}
+
+int gmptl_mpi_allgather(const void *bytes, size_t count, void *gathered) {
+    if (count > INT_MAX) return MPI_ERR_COUNT;
+    return MPI_Allgather(bytes, (int)count, MPI_BYTE, gathered, (int)count, MPI_BYTE, MPI_COMM_WORLD);
+}
+
+int gmptl_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
+
+void gmptl_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+
+void gmptl_mpi_error_text(int code, char *text, size_t capacity) {
+    char buffer[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    if (MPI_Error_string(code, buffer, &length) != MPI_SUCCESS) length = 0;
+    buffer[length < MPI_MAX_ERROR_STRING ? length : MPI_MAX_ERROR_STRING - 1] = 0;
+    if (capacity > 0) {
+        strncpy(text, buffer, capacity - 1);
+        text[capacity - 1] = 0;
+    }
+}

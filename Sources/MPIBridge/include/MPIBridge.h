@@ -1,0 +1,27 @@
+#ifndef GMPTL_MPI_BRIDGE_H
+#define GMPTL_MPI_BRIDGE_H
+
+#include <stddef.h>
+
+// A C face of the few MPI calls gmptl makes, over MPI_COMM_WORLD (a macro Swift cannot import). Every function
+// returns MPI's error code (0 on success); errors are returned, never fatal (MPI_ERRORS_RETURN).
+
+/// MPI_Init_thread with MPI_THREAD_FUNNELED (kernel threads never call MPI); writes the rank and size.
+int gmptl_mpi_init(int *rank, int *size);
+int gmptl_mpi_finalize(void);
+/// In-place sum over all ranks.
+int gmptl_mpi_allreduce_sum_float(float *values, size_t count);
+int gmptl_mpi_allreduce_sum_double(double *values, size_t count);
+/// In-place maximum over all ranks.
+int gmptl_mpi_allreduce_max_long(long *values, size_t count);
+/// Bytes of rank `root` into every rank's `bytes`.
+int gmptl_mpi_broadcast(void *bytes, size_t count, int root);
+/// Every rank's `count` bytes, rank order, into `gathered` (size * count bytes) on every rank.
+int gmptl_mpi_allgather(const void *bytes, size_t count, void *gathered);
+int gmptl_mpi_barrier(void);
+/// Ends every process of the job with `code`.
+void gmptl_mpi_abort(int code);
+/// MPI's text for an error code, into `text` (at most `capacity` bytes, NUL-terminated).
+void gmptl_mpi_error_text(int code, char *text, size_t capacity);
+
+#endif
