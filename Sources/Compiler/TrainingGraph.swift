@@ -28,9 +28,36 @@ public struct TrainingGraph: Sendable {
         public var rule: TrainingObjective.Term.ClassWeights
     }
 
+    /// A loss term as the runner needs to know it: what it reads and what its mean divides by. A data-parallel
+    /// runner computes each term's divisor over its shard and over the whole batch, and feeds their ratio as the
+    /// term's scale, so that the shards' scaled losses (and gradients) add up to the whole batch's.
+    public struct Term: Hashable, Sendable {
+        public enum Kind: Hashable, Sendable {
+            /// Divides by the sum of the counted rows' class weights (times the frame mask): target not -100 and in
+            /// 0 ..< classes.
+            case crossEntropy
+            /// Divides by the number of rows whose target is in 0 ..< classes.
+            case amSoftmax
+        }
+
+        public var name: String
+        public var kind: Kind
+        /// The targets input it reads (`targets.<label>`).
+        public var targets: String
+        public var perFrame: Bool
+        public var classes: Int
+        /// Its class-weights input, if any.
+        public var classWeights: String?
+        /// For a loss over the time-masked frames: the time-mask node whose mask it counts.
+        public var timeMask: Node?
+        /// Its scale input (`loss_scale.<name>`, f32 scalar), when the graph was built with term scales.
+        public var scale: String?
+    }
+
     public var stage: String
     public var graph: Graph
     public var lossNames: [String]
+    public var terms: [Term]
     public var targets: [Targets]
     public var classWeights: [ClassWeights]
     /// The trained parameters that get a gradient (`grad.<name>` outputs), in graph order.
@@ -38,8 +65,10 @@ public struct TrainingGraph: Sendable {
     /// Parameters the stage lists as trained that the losses do not reach (they get no update).
     public var unreachedParameters: [String]
 
-    /// Builds the training graph of `objective` over `model`.
-    public init(model: Graph, objective: TrainingObjective) throws(CompileError) {
+    /// Builds the training graph of `objective` over `model`. With `termScales`, each loss term is multiplied by a
+    /// scalar input `loss_scale.<name>` before it is weighted and summed (its `loss.<name>` output is the scaled
+    /// value): data-parallel training feeds each shard's share of the whole batch's divisor there.
+    public init(model: Graph, objective: TrainingObjective, termScales: Bool = false) throws(CompileError) {
         let stage = (name: objective.stage, location: objective.location)
         self.stage = stage.name
         var builder = GraphBuilder(extending: model)
@@ -47,6 +76,7 @@ public struct TrainingGraph: Sendable {
         var targetInputs = [String: (value: ValueID, targets: Targets)]()
         var classWeights = [ClassWeights]()
         var terms = [(name: String, value: ValueID, weight: Double)]()
+        var described = [Term]()
         var problems = [Diagnostic]()
 
         for loss in objective.terms {
@@ -101,6 +131,9 @@ public struct TrainingGraph: Sendable {
                 }
                 if let frameMask { inputs.append(frameMask) }
                 lossValue = builder.add(.crossEntropy(ignoreIndex: -100), inputs, name: "loss.\(loss.name)", at: stage.location)[0]
+                described.append(Term(name: loss.name, kind: .crossEntropy, targets: "targets.\(loss.target)", perFrame: type.rank == 3,
+                                      classes: classes, classWeights: inputs.count > 2 ? "class_weights.\(loss.name)" : nil,
+                                      timeMask: frameMask.map { model[model[$0].producer] }))
 
             case let .amSoftmax(scale, margin):
                 let producer = model.producer(of: source.value)
@@ -111,8 +144,18 @@ public struct TrainingGraph: Sendable {
                 }
                 lossValue = builder.add(.amSoftmax(scale: Float(scale), margin: Float(margin)),
                                         [producer.inputs[0], producer.inputs[1], targets], name: "loss.\(loss.name)", at: stage.location)[0]
+                described.append(Term(name: loss.name, kind: .amSoftmax, targets: "targets.\(loss.target)", perFrame: type.rank == 3,
+                                      classes: classes))
             }
-            terms.append((loss.name, lossValue, loss.weight))
+            if termScales {
+                let input = "loss_scale.\(loss.name)"
+                let scale = builder.input(input, .f32([]), at: stage.location)
+                described[described.count - 1].scale = input
+                terms.append((loss.name, builder.add(.binary(.multiply), [lossValue, scale], name: "loss.\(loss.name).scaled", at: stage.location)[0],
+                              loss.weight))
+            } else {
+                terms.append((loss.name, lossValue, loss.weight))
+            }
         }
         guard problems.isEmpty, !terms.isEmpty else {
             throw CompileError(problems.isEmpty ? [Diagnostic("stage '\(stage.name)' has no loss switched on", at: stage.location)] : problems)
@@ -137,6 +180,7 @@ public struct TrainingGraph: Sendable {
         do { graph = try builder.finish() } catch { throw CompileError(error.diagnostics) }
 
         lossNames = terms.map(\.name)
+        self.terms = described
         targets = targetInputs.values.map(\.targets).sorted { $0.input < $1.input }
         self.classWeights = classWeights
         trainedParameters = gradients.map(\.name)

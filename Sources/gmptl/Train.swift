@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collectives
 import Foundation
 import GraphIR
 import Kernels
@@ -64,17 +65,27 @@ struct Train: ParsableCommand {
 
     func run() throws {
         if let threads { KernelThreads.set(threads) }
-        let progress = ProgressBar(enabled: !quiet)
+        // Under mpirun: one process of a data-parallel job; rank 0 alone prints and writes.
+        let world: Communicator
+        do { world = try Communicator.world() } catch {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        let progress = ProgressBar(enabled: !quiet && world.rank == 0)
         let options = TrainingRun.Options(
             specPath: spec, overrides: overrides, dataPath: data, format: format,
             folds: folds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             stages: stages?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [],
             pretrained: checkpoint, layout: RunLayout(root: out),
             runner: StageRunner.Options(seed: seed, checkpointEvery: checkpointEvery, resume: resume, progress: progress,
-                                        optimize: !noOptimize))
+                                        optimize: !noOptimize, communicator: world))
         do {
+            if world.isDistributed {
+                progress.message("data-parallel: \(world.size) processes share each batch (rank 0 writes the run folder)")
+            }
             let result = try TrainingRun(options: options).run()
             progress.finishLine()
+            guard world.rank == 0 else { return }
             for note in result.notes { print(note) }
             let summary = result.summary
             func figure(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
@@ -86,8 +97,15 @@ struct Train: ParsableCommand {
             print("report: \(result.reportFolder)")
         } catch let error as any DiagnosticError {
             progress.finishLine()
-            printError(Diagnostic.render(error))
+            // One process of several: its rank heads the message, and the whole job ends now (MPI_Abort) rather
+            // than the others waiting for it in their next all-reduce.
+            printError(world.messagePrefix + Diagnostic.render(error))
+            if world.isDistributed { world.abort(code: 1) }
             throw ExitCode(1)
+        } catch {
+            guard world.isDistributed else { throw error }
+            printError("\(world.messagePrefix)error: \(error)")
+            world.abort(code: 1)
         }
     }
 }

@@ -215,7 +215,7 @@ public struct Batching: Sendable {
 
     /// Reads and pads one batch. A file that cannot be read or is at another rate is an error naming it; a file shorter
     /// than its header said gives the samples there are.
-    public func load(_ batch: [BatchItem]) throws(DataError) -> Batch {
+    public func load(_ batch: [BatchItem], paddedTo length: Int = 0) throws(DataError) -> Batch {
         var waves = [[Float]]()
         var ids = [String]()
         var labels = [Int32]()
@@ -238,12 +238,23 @@ public struct Batching: Sendable {
             labels.append(classIndex[utterance.emotion] ?? -1)
             genders.append(Int32(utterance.gender.index))
         }
-        return Self.pad(waves, ids: ids, labels: labels, genders: genders)
+        return Self.pad(waves, ids: ids, labels: labels, genders: genders, length: length)
     }
 
-    /// Pads waves into `[B, S]` with zeros, S the longest.
-    public static func pad(_ waves: [[Float]], ids: [String], labels: [Int32], genders: [Int32] = []) -> Batch {
-        let longest = waves.map(\.count).max() ?? 0
+    /// The class index of each item's utterance (-1 for a label outside the classes), without reading audio.
+    public func labels(of batch: [BatchItem]) -> [Int32] {
+        batch.map { utterances.indices.contains($0.index) ? classIndex[utterances[$0.index].emotion] ?? -1 : -1 }
+    }
+
+    /// The gender index of each item's utterance, without reading audio.
+    public func genders(of batch: [BatchItem]) -> [Int32] {
+        batch.map { utterances.indices.contains($0.index) ? Int32(utterances[$0.index].gender.index) : 0 }
+    }
+
+    /// Pads waves into `[B, S]` with zeros, S the longest (or `length` when that is longer: a data-parallel shard
+    /// is padded as the whole batch is).
+    public static func pad(_ waves: [[Float]], ids: [String], labels: [Int32], genders: [Int32] = [], length: Int = 0) -> Batch {
+        let longest = max(length, waves.map(\.count).max() ?? 0)
         let tensor = HostTensor(.f32, shape: [waves.count, longest])
         for (row, wave) in waves.enumerated() {
             wave.withUnsafeBufferPointer { buffer in

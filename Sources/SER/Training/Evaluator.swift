@@ -1,3 +1,4 @@
+import Collectives
 import GraphIR
 import Kernels
 import Runtime
@@ -51,10 +52,12 @@ public struct Evaluator {
         return predictions
     }
 
-    /// The confusion matrix over every utterance of `batching` (its evaluation plan).
-    public func confusion(_ batching: Batching, parameters: [String: HostTensor]) throws -> ConfusionMatrix {
+    /// The confusion matrix over every utterance of `batching` (its evaluation plan). With a communicator of several
+    /// processes, each evaluates every `size`-th batch from its rank on and the counts are summed: every rank gets
+    /// the whole matrix.
+    public func confusion(_ batching: Batching, parameters: [String: HostTensor], communicator: Communicator = .single) throws -> ConfusionMatrix {
         var matrix = ConfusionMatrix(classes: batching.classes)
-        for items in batching.evaluationPlan() {
+        for (index, items) in batching.evaluationPlan().enumerated() where index % communicator.size == communicator.rank {
             let batch = try batching.load(items)
             let predictions = try predict(batch, parameters: parameters)
             for (row, prediction) in predictions.enumerated() {
@@ -62,7 +65,12 @@ public struct Evaluator {
                 if truth >= 0 { try matrix.add(true: truth, predicted: prediction.emotion) }
             }
         }
-        return matrix
+        guard communicator.isDistributed else { return matrix }
+        var counts = matrix.counts.flatMap { $0.map(Double.init) }
+        try communicator.sum(&counts)
+        let width = batching.classes.count
+        return try ConfusionMatrix(classes: batching.classes,
+                                   counts: (0..<width).map { row in (0..<width).map { Int(counts[row * width + $0]) } })
     }
 
     static func argmax(_ values: [Float]) -> Int {

@@ -21,6 +21,8 @@ public struct PseudoLabeler {
 
     /// Whether the interpreter's plans are simplified.
     public let optimize: Bool
+    /// Whether this process writes the label cache (in a data-parallel job, rank 0 alone).
+    public var writesCache = true
 
     public init(spec: CompiledSpec, stage: Stage, layout: RunLayout, progress: ProgressBar, optimize: Bool = true) throws(TrainingError) {
         guard case let .kmeans(settings) = stage.kind else {
@@ -210,6 +212,7 @@ public struct PseudoLabeler {
     }
 
     func writeCache(_ labels: PseudoLabels, to file: String, key: String) throws {
+        guard writesCache else { return }
         var tensors = [(String, HostTensor)]()
         tensors.append(("offsets", HostTensor(int32s: labels.offsets.map { Int32(clamping: $0) }, shape: [labels.offsets.count])))
         for target in labels.labels.keys.sorted() {

@@ -37,8 +37,8 @@ extension Stage {
 
 extension TrainingGraph {
     /// The training graph of a spec's training stage over `model`.
-    public init(model: Graph, stage: Stage) throws(CompileError) {
-        try self.init(model: model, objective: stage.trainingObjective())
+    public init(model: Graph, stage: Stage, termScales: Bool = false) throws(CompileError) {
+        try self.init(model: model, objective: stage.trainingObjective(), termScales: termScales)
     }
 }
 

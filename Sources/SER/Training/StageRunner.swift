@@ -1,3 +1,4 @@
+import Collectives
 import Compiler
 import FileSystem
 import Foundation
@@ -23,15 +24,19 @@ public struct StageRunner {
         public var progress: ProgressBar
         /// Whether the interpreter's plans are simplified (false: the unoptimised programs, for comparisons).
         public var optimize: Bool
+        /// The processes sharing each batch (data-parallel training under mpirun); rank 0 alone writes.
+        public var communicator: Communicator
 
         public init(
-            seed: UInt64 = 0, checkpointEvery: Int = 50, resume: Bool = false, progress: ProgressBar = ProgressBar(), optimize: Bool = true
+            seed: UInt64 = 0, checkpointEvery: Int = 50, resume: Bool = false, progress: ProgressBar = ProgressBar(), optimize: Bool = true,
+            communicator: Communicator = .single
         ) {
             self.seed = seed
             self.checkpointEvery = checkpointEvery
             self.resume = resume
             self.progress = progress
             self.optimize = optimize
+            self.communicator = communicator
         }
     }
 
@@ -92,8 +97,14 @@ public struct StageRunner {
     /// Trains from `initial` (every parameter of the model) and returns the parameters to hand on. Frame-level
     /// targets come from `pseudoLabels` (the k-means stages run before, for this fold).
     public func run(initial: [String: HostTensor], pseudoLabels: [PseudoLabels] = []) throws -> Outcome {
+        let world = options.communicator
+        let writes = world.rank == 0
         let training: TrainingGraph
-        do { training = try TrainingGraph(model: spec.graph, stage: stage) } catch { throw TrainingError(error.diagnostics) }
+        do {
+            training = try TrainingGraph(model: spec.graph, stage: stage, termScales: world.isDistributed)
+        } catch {
+            throw TrainingError(error.diagnostics)
+        }
         for targets in training.targets where targets.label != "emotion" && targets.label != "gender" {
             guard pseudoLabels.contains(where: { $0.labels[targets.label] != nil }) else {
                 throw TrainingError("stage '\(stage.name)' needs the pseudo-labels '\(targets.label)': run its k-means stage first (in the same run)",
@@ -183,16 +194,19 @@ public struct StageRunner {
         } : nil
         let fetch = ["loss"] + training.lossNames.map { "loss.\($0)" } + training.trainedParameters.map { "grad.\($0)" }
         func saveCheckpoint() throws {
+            guard writes else { return }
             let encoder = JSONEncoder()
             let lossLog = String(decoding: (try? encoder.encode(losses)) ?? Data("[]".utf8), as: UTF8.self)
             try TrainingCheckpoint.write(to: checkpointFolder, parameters: parameters, optimizer: optimizer, progress: progress,
                                          extras: ["losses.json": lossLog])
         }
         do {
-            try Folder.create(layout.stageFolder(fold: fold.name, stage: stage.name))
+            if writes { try Folder.create(layout.stageFolder(fold: fold.name, stage: stage.name)) }
         } catch {
             throw TrainingError("\(error)")
         }
+        // Data-parallel: the best parameters kept in memory too (ranks other than 0 write nothing to read back).
+        var bestParameters: [String: HostTensor]?
         progressBar.restart(at: progress.step)
 
         while progress.epoch < settings.epochs {
@@ -204,20 +218,66 @@ public struct StageRunner {
                 var lossSums = [String: Double]()
                 var stepUtterances = 0
                 for (micro, items) in group.enumerated() {
-                    let batch = try batching.load(items)
-                    var inputs = constantInputs
-                    inputs["wave"] = batch.waves
-                    inputs["lengths"] = batch.lengths
-                    for targets in training.targets where !targets.perFrame {
-                        inputs[targets.input] = targets.label == "gender" ? batch.genders : batch.labels
-                    }
-                    for targets in frameTargets {
-                        inputs[targets.input] = Self.frameTargets(targets.label, items: items, batch: batch, hop: hop,
-                                                                  frames: frameCount, pseudoLabels: pseudoLabels, ids: batching)
-                    }
                     let counter = UInt64(progress.step * settings.accumulate + micro)
-                    let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch,
-                                                      mode: .training(seed: options.seed, step: counter))
+                    var inputs = constantInputs
+                    let mode: RunMode
+                    if world.isDistributed {
+                        // This process's rows of the global batch, padded as the whole batch is, with each loss
+                        // term's share of the whole batch's divisor as its scale.
+                        let rows = DataParallel.rows(count: items.count, rank: world.rank, size: world.size)
+                        stepUtterances += items.count
+                        var lengths = [Double](repeating: 0, count: items.count)
+                        let local = try batching.load(Array(items[rows]))
+                        for row in rows { lengths[row] = Double(local.lengths.int32s[row - rows.lowerBound]) }
+                        try world.sum(&lengths)
+                        let globalLengths = lengths.map { Int32($0) }
+                        let padded = Int(globalLengths.max() ?? 0)
+                        guard !rows.isEmpty else { continue }
+                        let batch = try batching.load(Array(items[rows]), paddedTo: padded)
+                        inputs["wave"] = batch.waves
+                        inputs["lengths"] = batch.lengths
+                        var wholeTargets = [String: HostTensor]()
+                        for targets in training.targets {
+                            wholeTargets[targets.input] = targets.perFrame
+                                ? Self.frameTargets(targets.label, items: items, lengths: globalLengths, paddedSamples: padded, hop: hop,
+                                                    frames: frameCount, pseudoLabels: pseudoLabels, ids: batching)
+                                : HostTensor(int32s: targets.label == "gender" ? batching.genders(of: items) : batching.labels(of: items),
+                                             shape: [items.count])
+                            inputs[targets.input] = DataParallel.slice(wholeTargets[targets.input]!, rows: rows)
+                        }
+                        var masks = [String: [Float]]()
+                        for term in training.terms {
+                            guard let scaleInput = term.scale, let targets = wholeTargets[term.targets] else { continue }
+                            var mask: [Float]?
+                            if let node = term.timeMask {
+                                mask = masks[node.name] ?? DataParallel.timeMask(
+                                    of: node, seed: options.seed, step: counter, frameLengths: globalLengths.map { Int32(frameCount(Int($0))) },
+                                    frames: frameCount(padded))
+                                masks[node.name] = mask
+                            }
+                            let weights = term.classWeights.flatMap { constantInputs[$0] }
+                            let whole = DataParallel.divisor(of: term, targets: targets, classWeights: weights, mask: mask, rows: 0..<items.count)
+                            let mine = DataParallel.divisor(of: term, targets: targets, classWeights: weights, mask: mask, rows: rows)
+                            inputs[scaleInput] = HostTensor(floats: [whole > 0 ? Float(mine / whole) : 0], shape: [])
+                        }
+                        mode = .training(seed: options.seed, step: counter, firstRow: rows.lowerBound)
+                    } else {
+                        let batch = try batching.load(items)
+                        inputs["wave"] = batch.waves
+                        inputs["lengths"] = batch.lengths
+                        for targets in training.targets where !targets.perFrame {
+                            inputs[targets.input] = targets.label == "gender" ? batch.genders : batch.labels
+                        }
+                        for targets in frameTargets {
+                            inputs[targets.input] = Self.frameTargets(targets.label, items: items,
+                                                                      lengths: (0..<items.count).map { batch.lengths.int32s[$0] },
+                                                                      paddedSamples: batch.waves.shape[1], hop: hop,
+                                                                      frames: frameCount, pseudoLabels: pseudoLabels, ids: batching)
+                        }
+                        stepUtterances += items.count
+                        mode = .training(seed: options.seed, step: counter)
+                    }
+                    let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
                     for name in ["loss"] + training.lossNames.map({ "loss.\($0)" }) {
                         let value = Double(results[name]?.floats[0] ?? .nan)
                         guard value.isFinite else {
@@ -242,7 +302,11 @@ public struct StageRunner {
                             gradients[parameter] = gradient
                         }
                     }
-                    stepUtterances += batch.ids.count
+                }
+                if world.isDistributed {
+                    try Self.sumOverProcesses(&gradients, lossSums: &lossSums, parameters: parameters,
+                                              trained: training.trainedParameters, lossNames: ["loss"] + training.lossNames.map { "loss.\($0)" },
+                                              communicator: world)
                 }
                 if group.count > 1 {
                     for gradient in gradients.values {
@@ -276,13 +340,14 @@ public struct StageRunner {
             var summary = "\(stage.name) epoch \(progress.epoch + 1)/\(settings.epochs): train loss "
                 + String(format: "%.4f", losses.last { $0.name == "total" }?.value ?? .nan)
             if let validation, let evaluator {
-                let matrix = try evaluator.confusion(validation, parameters: parameters)
+                let matrix = try evaluator.confusion(validation, parameters: parameters, communicator: world)
                 let uar = matrix.uar ?? 0
                 summary += ", validation WAR \(String(format: "%.3f", matrix.war ?? 0)) UAR \(String(format: "%.3f", uar))"
                 if progress.bestValidationUAR.map({ uar > $0 }) ?? true {
                     progress.bestValidationUAR = uar
                     progress.bestEpoch = progress.epoch + 1
-                    try Self.writeParameters(parameters, to: layout.best(fold: fold.name, stage: stage.name))
+                    if writes { try Self.writeParameters(parameters, to: layout.best(fold: fold.name, stage: stage.name)) }
+                    if world.isDistributed { bestParameters = parameters.mapValues(Self.copy) }
                     summary += " (best)"
                 }
             }
@@ -295,10 +360,11 @@ public struct StageRunner {
         // What the stage hands on: the best validated parameters, or the last ones.
         var handed = parameters
         if progress.bestEpoch != nil {
-            handed = try Safetensors.read(layout.best(fold: fold.name, stage: stage.name))
+            // In memory when this process kept them; else from the file (a resumed run's best may predate it).
+            handed = try bestParameters ?? Safetensors.read(layout.best(fold: fold.name, stage: stage.name))
             for (name, tensor) in parameters where handed[name] == nil { handed[name] = tensor }
         }
-        try Self.writeParameters(handed, to: layout.final(fold: fold.name, stage: stage.name))
+        if writes { try Self.writeParameters(handed, to: layout.final(fold: fold.name, stage: stage.name)) }
         return Outcome(parameters: handed, losses: losses, bestValidationUAR: progress.bestValidationUAR, bestEpoch: progress.bestEpoch)
     }
 
@@ -311,17 +377,18 @@ public struct StageRunner {
         return step
     }
 
-    /// `[B, T]` frame targets of a batch: each item's frames of the whole utterance's labels from its (aligned) crop
-    /// start on, -100 (ignored) past its valid frames.
+    /// `[B, T]` frame targets of a batch whose rows hold `lengths` samples padded to `paddedSamples`: each item's
+    /// frames of the whole utterance's labels from its (aligned) crop start on, -100 (ignored) past its valid frames.
     static func frameTargets(
-        _ label: String, items: [BatchItem], batch: Batch, hop: Int, frames: (Int) -> Int, pseudoLabels: [PseudoLabels], ids: Batching
+        _ label: String, items: [BatchItem], lengths: [Int32], paddedSamples: Int, hop: Int, frames: (Int) -> Int,
+        pseudoLabels: [PseudoLabels], ids: Batching
     ) -> HostTensor {
-        let width = frames(batch.waves.shape.count > 1 ? batch.waves.shape[1] : 0)
+        let width = frames(paddedSamples)
         var values = [Int32](repeating: -100, count: items.count * width)
         for (row, item) in items.enumerated() {
             let id = ids.utterances[item.index].id
             guard let labels = pseudoLabels.lazy.compactMap({ $0.labels(of: id, target: label) }).first else { continue }
-            let first = item.start / max(1, hop), valid = min(width, frames(Int(batch.lengths.int32s[row])))
+            let first = item.start / max(1, hop), valid = min(width, frames(Int(lengths[row])))
             for t in 0..<valid where labels.startIndex + first + t < labels.endIndex {
                 values[row * width + t] = labels[labels.startIndex + first + t]
             }
@@ -350,6 +417,43 @@ public struct StageRunner {
     }
 
     /// Parameters to a safetensors file (written atomically), sorted by name.
+    /// Sums a step's gradients and loss values over the processes in one all-reduce of one buffer (gradients in
+    /// the training graph's order, then the losses): every process then holds the whole batch's and takes the same
+    /// optimizer step. A process whose share of the batch was empty adds zeros.
+    static func sumOverProcesses(
+        _ gradients: inout [String: HostTensor], lossSums: inout [String: Double], parameters: [String: HostTensor],
+        trained: [String], lossNames: [String], communicator: Communicator
+    ) throws {
+        let sizes = trained.map { parameters[$0]?.count ?? gradients[$0]?.count ?? 0 }
+        let total = sizes.reduce(0, +) + lossNames.count
+        var bucket = [Float](repeating: 0, count: total)
+        try bucket.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            for (name, size) in zip(trained, sizes) {
+                if let gradient = gradients[name], gradient.count == size { (base + offset).update(from: gradient.floats, count: size) }
+                offset += size
+            }
+            for name in lossNames { base[offset] = Float(lossSums[name] ?? 0); offset += 1 }
+            do { try communicator.sum(buffer) } catch { throw TrainingError("\(communicator.messagePrefix)\(error)") }
+            offset = 0
+            for (name, size) in zip(trained, sizes) {
+                guard let shape = parameters[name]?.shape ?? gradients[name]?.shape else { offset += size; continue }
+                let gradient = gradients[name] ?? HostTensor(.f32, shape: shape)
+                gradient.floats.update(from: base + offset, count: size)
+                gradients[name] = gradient
+                offset += size
+            }
+            for name in lossNames { lossSums[name] = Double(base[offset]); offset += 1 }
+        }
+    }
+
+    static func copy(_ tensor: HostTensor) -> HostTensor {
+        let copy = HostTensor(tensor.dtype, shape: tensor.shape)
+        copy.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
+        return copy
+    }
+
     static func writeParameters(_ parameters: [String: HostTensor], to path: String) throws {
         try Safetensors.write(parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, to: path)
     }

@@ -112,6 +112,8 @@ public struct TrainingRun {
     /// (separate processes may train different folds of one run), each fold's folder exclusively. All are taken
     /// before anything is written, so a second process on the same folds is refused at once and changes nothing.
     func lockFolders(_ folds: [Fold]) throws -> [FolderLock] {
+        // A data-parallel job's rank 0 writes and locks for all its processes.
+        guard options.runner.communicator.rank == 0 else { return [] }
         do {
             try Folder.create(options.layout.root)
             var locks = [try FolderLock(options.layout.root, mode: .shared)]
@@ -151,7 +153,8 @@ public struct TrainingRun {
                                  + "its results will differ in the last bits from a run that never stopped")
             }
         }
-        try AtomicFile.write(description, to: options.layout.runFile)
+        let writes = options.runner.communicator.rank == 0
+        if writes { try AtomicFile.write(description, to: options.layout.runFile) }
 
         var confusions = [(name: String, confusion: ConfusionMatrix)]()
         var allLosses = [LossRecord]()
@@ -175,8 +178,9 @@ public struct TrainingRun {
                 guard case let .train(settings) = stage.kind else {
                     guard case let .kmeans(kmeans) = stage.kind else { continue }
                     let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: handedOn, spec: spec, for: stage)
-                    let labeler = try PseudoLabeler(spec: spec, stage: stage, layout: options.layout, progress: progress,
+                    var labeler = try PseudoLabeler(spec: spec, stage: stage, layout: options.layout, progress: progress,
                                                     optimize: options.runner.optimize)
+                    labeler.writesCache = writes
                     pseudoLabels.append(try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model, classes: data.classes))
                     continue
                 }
@@ -213,7 +217,7 @@ public struct TrainingRun {
                 if let output = StageRunner.emotionOutput(of: settings, in: spec.graph) {
                     let evaluator = Evaluator(graph: spec.graph, emotionOutput: output.name, scoreScale: output.scale,
                                               optimize: options.runner.optimize)
-                    let confusion = try evaluator.confusion(test, parameters: outcome.parameters)
+                    let confusion = try evaluator.confusion(test, parameters: outcome.parameters, communicator: options.runner.communicator)
                     note += " test WAR \(String(format: "%.3f", confusion.war ?? 0)), UAR \(String(format: "%.3f", confusion.uar ?? 0)) (\(output.name))"
                     lastTest = confusion
                 }
@@ -227,15 +231,19 @@ public struct TrainingRun {
             allLosses += foldLosses
             let foldSummary = try FoldSummary(classes: data.classes, folds: [(fold.name, confusion)])
             let foldReport = options.layout.report(fold: fold.name)
-            try Report.write(foldSummary, losses: foldLosses, to: foldReport)
-            try writeResolvedSpec(spec, overrides: overrides, to: foldReport)
+            if writes {
+                try Report.write(foldSummary, losses: foldLosses, to: foldReport)
+                try writeResolvedSpec(spec, overrides: overrides, to: foldReport)
+            }
         }
         let summary = try FoldSummary(classes: data.classes, folds: confusions)
         var reportFolder = options.layout.report(fold: folds[0].name)
         if folds.count > 1 {
             reportFolder = options.layout.root + "/report"
-            try Report.write(summary, losses: allLosses, to: reportFolder)
-            try writeResolvedSpec(spec, overrides: overrides, to: reportFolder)
+            if writes {
+                try Report.write(summary, losses: allLosses, to: reportFolder)
+                try writeResolvedSpec(spec, overrides: overrides, to: reportFolder)
+            }
         }
         return Result(summary: summary, reportFolder: reportFolder, notes: notes)
     }
