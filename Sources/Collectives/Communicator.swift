@@ -82,6 +82,33 @@ public final class Communicator: @unchecked Sendable {
         try Self.check(status, "MPI_Bcast")
     }
 
+    /// Every rank's `values` (their counts may differ), in rank order, on every rank. Bit patterns travel as they
+    /// are (Int32 and Float alike); a rank's part is at most 2^31 - 1 values.
+    public func gather<Word: BitwiseCopyable>(_ values: [Word]) throws(CommunicationError) -> [[Word]] {
+        precondition(MemoryLayout<Word>.size == 4, "gather moves 4-byte values")
+        guard usesMPI, size > 1 else { return [values] }
+        guard values.count < Int(Int32.max) else { throw CommunicationError("a part of \(values.count) values is too large to gather") }
+        var counts = [Double](repeating: 0, count: size)
+        counts[rank] = Double(values.count)
+        try sum(&counts)
+        guard counts.reduce(0, +) < Double(Int32.max) else {
+            throw CommunicationError("\(Int(counts.reduce(0, +))) values are too many to gather at once")
+        }
+        let words = counts.map { Int32($0) }
+        var offsets = [Int32](repeating: 0, count: size)
+        for r in 1..<size { offsets[r] = offsets[r - 1] + words[r - 1] }
+        var gathered = [Word](unsafeUninitializedCapacity: Int(words.reduce(0, +))) { buffer, initialized in
+            initialized = buffer.count
+        }
+        let status = values.withUnsafeBytes { part in
+            gathered.withUnsafeMutableBytes { all in
+                gmptl_mpi_allgatherv_words(part.baseAddress, Int32(values.count), all.baseAddress, words, offsets)
+            }
+        }
+        try Self.check(status, "MPI_Allgatherv")
+        return (0..<size).map { r in Array(gathered[Int(offsets[r])..<Int(offsets[r] + words[r])]) }
+    }
+
     /// Waits until every rank has called it.
     public func barrier() throws(CommunicationError) {
         guard usesMPI, size > 1 else { return }

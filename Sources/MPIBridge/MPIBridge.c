@@ -56,6 +56,10 @@ int gmptl_mpi_allgather(const void *bytes, size_t count, void *gathered) {
     return MPI_Allgather(bytes, (int)count, MPI_BYTE, gathered, (int)count, MPI_BYTE, MPI_COMM_WORLD);
 }
 
+int gmptl_mpi_allgatherv_words(const void *words, int count, void *gathered, const int *counts, const int *offsets) {
+    return MPI_Allgatherv(words, count, MPI_FLOAT, gathered, counts, offsets, MPI_FLOAT, MPI_COMM_WORLD);
+}
+
 int gmptl_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
 
 void gmptl_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }

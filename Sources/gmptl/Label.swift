@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collectives
 import Foundation
 import GraphIR
 import Kernels
@@ -44,16 +45,18 @@ struct Label: ParsableCommand {
 
     func run() throws {
         if let threads { KernelThreads.set(threads) }
-        let progress = ProgressBar(enabled: true)
+        let world = try JobProcesses.world()
+        let progress = ProgressBar(enabled: world.rank == 0)
         let options = TrainingRun.Options(
             specPath: spec, overrides: overrides, dataPath: data, format: format,
             folds: folds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             stages: stage.map { [$0] } ?? [], layout: RunLayout(root: out),
-            runner: StageRunner.Options(seed: seed, progress: progress))
+            runner: StageRunner.Options(seed: seed, progress: progress, communicator: world))
         do {
             let clock = ContinuousClock()
             let start = clock.now
             let results = try TrainingRun(options: options).label()
+            guard world.rank == 0 else { return }
             for result in results {
                 let frames = result.labels.offsets.last ?? 0
                 print("\(result.fold) \(result.stage): \(result.labels.ids.count) utterances, \(frames) frames, targets \(result.labels.labels.keys.sorted().joined(separator: ", "))")
@@ -61,8 +64,10 @@ struct Label: ParsableCommand {
             let elapsed = clock.now - start
             print("time \(String(format: "%.2f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)) s")
         } catch let error as any DiagnosticError {
-            printError(Diagnostic.render(error))
-            throw ExitCode(1)
+            try JobProcesses.fail(error, world: world)
+        } catch {
+            guard world.isDistributed else { throw error }
+            try JobProcesses.fail(error, world: world)
         }
     }
 }

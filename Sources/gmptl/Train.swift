@@ -66,11 +66,7 @@ struct Train: ParsableCommand {
     func run() throws {
         if let threads { KernelThreads.set(threads) }
         // Under mpirun: one process of a data-parallel job; rank 0 alone prints and writes.
-        let world: Communicator
-        do { world = try Communicator.world() } catch {
-            printError("error: \(error)")
-            throw ExitCode(1)
-        }
+        let world = try JobProcesses.world()
         let progress = ProgressBar(enabled: !quiet && world.rank == 0)
         let options = TrainingRun.Options(
             specPath: spec, overrides: overrides, dataPath: data, format: format,
@@ -97,15 +93,10 @@ struct Train: ParsableCommand {
             print("report: \(result.reportFolder)")
         } catch let error as any DiagnosticError {
             progress.finishLine()
-            // One process of several: its rank heads the message, and the whole job ends now (MPI_Abort) rather
-            // than the others waiting for it in their next all-reduce.
-            printError(world.messagePrefix + Diagnostic.render(error))
-            if world.isDistributed { world.abort(code: 1) }
-            throw ExitCode(1)
+            try JobProcesses.fail(error, world: world)
         } catch {
             guard world.isDistributed else { throw error }
-            printError("\(world.messagePrefix)error: \(error)")
-            world.abort(code: 1)
+            try JobProcesses.fail(error, world: world)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Collectives
 import Compiler
 import FileSystem
 import Foundation
@@ -23,6 +24,10 @@ public struct PseudoLabeler {
     public let optimize: Bool
     /// Whether this process writes the label cache (in a data-parallel job, rank 0 alone).
     public var writesCache = true
+    /// The processes sharing the feature passes (data-parallel under mpirun): each runs a contiguous share of the
+    /// batches, the sampled frames are gathered in one process's order, every process fits the same k-means on them,
+    /// and the labels are gathered so that every process holds them all.
+    public var communicator = Communicator.single
 
     public init(spec: CompiledSpec, stage: Stage, layout: RunLayout, progress: ProgressBar, optimize: Bool = true) throws(TrainingError) {
         guard case let .kmeans(settings) = stage.kind else {
@@ -90,7 +95,7 @@ public struct PseudoLabeler {
         let interpreter = Interpreter(graph: graph.graph, optimize: optimize)
         let names = graph.targets.map(\.target)
         var perUtterance = [Int: [String: [Int32]]]()
-        for items in batching.evaluationPlan() {
+        for items in myShare(of: batching.evaluationPlan()) {
             let batch = try batching.load(items)
             let results = try interpreter.run(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: fitted,
                                               fetch: names, mode: .evaluation)
@@ -104,6 +109,7 @@ public struct PseudoLabeler {
                 perUtterance[item.index] = labels
             }
         }
+        if communicator.isDistributed { perUtterance = try gatherLabels(perUtterance, names: names) }
         var ids = [String](), offsets = [0], labels = [String: [Int32]]()
         for index in data.utterances.indices {
             ids.append(data.utterances[index].id)
@@ -168,7 +174,7 @@ public struct PseudoLabeler {
         let interpreter = Interpreter(graph: spec.graph, optimize: optimize)
         let stream = Philox(seed: UInt64(settings.seed), step: 0, node: 0x5350_4C45)
         var samples = [String: (rows: Int, dimension: Int, values: [Float])]()
-        for items in batching.evaluationPlan() {
+        for items in myShare(of: batching.evaluationPlan()) {
             let batch = try batching.load(items)
             let results = try interpreter.runFinite(inputs: ["wave": batch.waves, "lengths": batch.lengths], parameters: parameters,
                                                     fetch: settings.taps, source: batch.described, mode: .evaluation)
@@ -188,7 +194,74 @@ public struct PseudoLabeler {
                 }
             }
         }
+        guard communicator.isDistributed else { return samples }
+        // The processes' shares in rank order: the rows of one process's pass, in its order.
+        for tap in settings.taps {
+            let parts = try gatherWords(samples[tap]?.values ?? [])
+            var dimension = [Double(samples[tap]?.dimension ?? 0)]
+            try sum(&dimension, maximum: true)
+            let width = Int(dimension[0])
+            let values = parts.flatMap { $0 }
+            samples[tap] = width > 0 ? (values.count / width, width, values) : nil
+        }
         return samples
+    }
+
+    /// This process's contiguous share of a plan's batches (all of them in one process).
+    func myShare(of plan: [[BatchItem]]) -> ArraySlice<[BatchItem]> {
+        plan[DataParallel.rows(count: plan.count, rank: communicator.rank, size: communicator.size)]
+    }
+
+    /// Every process's 4-byte values, rank order.
+    func gatherWords<Word: BitwiseCopyable>(_ values: [Word]) throws -> [[Word]] {
+        do { return try communicator.gather(values) } catch {
+            throw TrainingError("\(communicator.messagePrefix)\(error.message)")
+        }
+    }
+
+    /// A sum over the processes (or the largest value, with `maximum`: sizes a process without rows does not know).
+    func sum(_ values: inout [Double], maximum: Bool = false) throws {
+        do {
+            if maximum {
+                var integers = values.map { Int($0) }
+                try communicator.maximum(&integers)
+                values = integers.map(Double.init)
+            } else {
+                try communicator.sum(&values)
+            }
+        } catch {
+            throw TrainingError("\(communicator.messagePrefix)\(error.message)")
+        }
+    }
+
+    /// The labels every process made of its utterances, merged: as records of (utterance index, then for each name
+    /// its frame count and labels).
+    func gatherLabels(_ mine: [Int: [String: [Int32]]], names: [String]) throws -> [Int: [String: [Int32]]] {
+        var record = [Int32]()
+        for (index, labels) in mine.sorted(by: { $0.key < $1.key }) {
+            record.append(Int32(index))
+            for name in names {
+                let values = labels[name] ?? []
+                record.append(Int32(values.count))
+                record += values
+            }
+        }
+        var merged = [Int: [String: [Int32]]]()
+        for part in try gatherWords(record) {
+            var cursor = 0
+            while cursor < part.count {
+                let index = Int(part[cursor])
+                cursor += 1
+                var labels = [String: [Int32]]()
+                for name in names {
+                    let count = Int(part[cursor])
+                    labels[name] = Array(part[(cursor + 1)..<(cursor + 1 + count)])
+                    cursor += 1 + count
+                }
+                merged[index] = labels
+            }
+        }
+        return merged
     }
 
     // MARK: - Cache

@@ -99,8 +99,10 @@ public struct TrainingRun {
             for stage in stages {
                 guard case let .kmeans(kmeans) = stage.kind else { continue }
                 let model = try finishedParameters(of: kmeans.from, fold: fold, handedOn: [:], spec: prepared.spec, for: stage)
-                let labeler = try PseudoLabeler(spec: prepared.spec, stage: stage, layout: options.layout, progress: options.runner.progress,
+                var labeler = try PseudoLabeler(spec: prepared.spec, stage: stage, layout: options.layout, progress: options.runner.progress,
                                                 optimize: options.runner.optimize)
+                labeler.writesCache = options.runner.communicator.rank == 0
+                labeler.communicator = options.runner.communicator
                 results.append((fold.name, stage.name, try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model,
                                                                           classes: prepared.data.classes)))
             }
@@ -181,6 +183,7 @@ public struct TrainingRun {
                     var labeler = try PseudoLabeler(spec: spec, stage: stage, layout: options.layout, progress: progress,
                                                     optimize: options.runner.optimize)
                     labeler.writesCache = writes
+                    labeler.communicator = options.runner.communicator
                     pseudoLabels.append(try labeler.labels(fold: fold, data: fold.trainingOnly, parameters: model, classes: data.classes))
                     continue
                 }
