@@ -65,21 +65,37 @@ public enum KMeans {
         public var initializationSeconds: Double = 0
     }
 
-    /// Clusters `n` rows of `x` (`[n, d]`); `k` must be at most `n`.
-    public static func fit(x: UnsafePointer<Float>, n: Int, d: Int, options: Options) -> Result {
-        let k = max(1, min(options.k, n))
+    /// Clusters `n` rows of `x` (`[n, d]`); `k` must be at most `n`. With `shards`, these are this process's rows
+    /// of a fit over several processes (`KMeansShards`), which all call `fit` and get the same result; `k` is then
+    /// at most the rows of all of them.
+    public static func fit(x: UnsafePointer<Float>, n: Int, d: Int, options: Options, shards: KMeansShards? = nil) -> Result {
+        let shards = shards ?? .whole(n)
+        if options.batchSize != nil, !shards.isWhole {
+            // Mini-batch updates draw from every row: on the gathered rows, the same in every process.
+            let all = shards.gather(Array(UnsafeBufferPointer(start: x, count: n * d)))
+            return all.withUnsafeBufferPointer { buffer in
+                fit(x: buffer.baseAddress ?? x, n: all.count / max(1, d), d: d, options: options)
+            }
+        }
+        let k = max(1, min(options.k, shards.total))
         var centroids = [Float](repeating: 0, count: k * d)
         var repaired = 0
-        guard n > 0, d > 0 else { return Result(centroids: centroids, inertia: 0, iterations: 0, repairedClusters: 0) }
+        guard shards.total > 0, d > 0 else { return Result(centroids: centroids, inertia: 0, iterations: 0, repairedClusters: 0) }
         let clock = ContinuousClock()
         let start = clock.now
         centroids.withUnsafeMutableBufferPointer { c in
             guard let base = c.baseAddress else { return }
             if let rounds = options.parallelRounds {
-                initializeParallel(x: x, n: n, d: d, k: k, rounds: rounds, options: options, into: base)
+                initializeParallel(x: x, n: n, d: d, k: k, rounds: rounds, options: options, shards: shards, into: base)
             } else {
-                initialize(x: x, n: n, d: d, k: k, options: options, into: base)
+                initialize(x: x, n: n, d: d, k: k, options: options, shards: shards, into: base)
             }
+        }
+        if !shards.isWhole {
+            var result = lloydOverShards(x: x, n: n, d: d, k: k, options: options, shards: shards, centroids: centroids)
+            let initialization = clock.now - start
+            result.initializationSeconds = Double(initialization.components.seconds) + Double(initialization.components.attoseconds) * 1e-18
+            return result
         }
         let initialization = clock.now - start
         var labels = [Int32](repeating: 0, count: n)

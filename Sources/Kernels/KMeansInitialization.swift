@@ -4,28 +4,24 @@ import Glibc
 
 /// The initial centroids of `KMeans.fit`: k-means|| over every row (the default) or greedy k-means++ on a sample.
 extension KMeans {
-    /// `m` of the `n` rows of `x`, drawn at random without replacement and kept in index order.
-    static func randomRows(_ x: UnsafePointer<Float>, n: Int, d: Int, count m: Int, stream: Philox) -> [Float] {
+    /// `m` of `0 ..< n`, drawn at random without replacement, in increasing order (all of them when `m >= n`).
+    static func randomIndices(_ n: Int, count m: Int, stream: Philox) -> [Int] {
         var rows = Array(0..<n)
-        if m < n {
-            for i in 0..<m {
-                let j = i + stream.integer(at: i, below: n - i)
-                rows.swapAt(i, j)
-            }
-            rows = Array(rows[0..<m]).sorted()
+        guard m < n else { return rows }
+        for i in 0..<m {
+            let j = i + stream.integer(at: i, below: n - i)
+            rows.swapAt(i, j)
         }
-        var sample = [Float](repeating: 0, count: m * d)
-        sample.withUnsafeMutableBufferPointer { s in
-            guard let base = s.baseAddress else { return }
-            for i in 0..<m { (base + i * d).update(from: x + rows[i] * d, count: d) }
-        }
-        return sample
+        return Array(rows[0..<m]).sorted()
     }
 
-    /// Greedy k-means++ on a random sample of `initSample` rows.
-    static func initialize(x: UnsafePointer<Float>, n: Int, d: Int, k: Int, options: Options, into centroids: UnsafeMutablePointer<Float>) {
-        let m = min(n, max(k, options.initSample ?? max(16_384, 32 * k)))
-        let sample = randomRows(x, n: n, d: d, count: m, stream: Philox(seed: options.seed, step: 0, node: 0x6B6D_0001))
+    /// Greedy k-means++ on a random sample of `initSample` rows (gathered from the processes holding them).
+    static func initialize(
+        x: UnsafePointer<Float>, n: Int, d: Int, k: Int, options: Options, shards: KMeansShards, into centroids: UnsafeMutablePointer<Float>
+    ) {
+        let m = min(shards.total, max(k, options.initSample ?? max(16_384, 32 * k)))
+        let indices = randomIndices(shards.total, count: m, stream: Philox(seed: options.seed, step: 0, node: 0x6B6D_0001))
+        let sample = shards.rows(indices, x: x, n: n, d: d)
         let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
         let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0002)
         sample.withUnsafeBufferPointer { s in
@@ -35,72 +31,78 @@ extension KMeans {
     }
 
     /// k-means||: candidates drawn over every row (or over `parallelSample` of them) in a few GEMM rounds, reclustered
-    /// by weighted greedy k-means++.
+    /// by weighted greedy k-means++. Over processes: each draws among its rows by their index over all rows, the
+    /// drawn rows are gathered (in index order, as one process draws them) and the potential and weights summed.
     static func initializeParallel(
-        x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rounds: Int, options: Options, into centroids: UnsafeMutablePointer<Float>
+        x: UnsafePointer<Float>, n: Int, d: Int, k: Int, rounds: Int, options: Options, shards: KMeansShards,
+        into centroids: UnsafeMutablePointer<Float>
     ) {
+        let total = shards.total
         let limit = max(k, options.parallelSample ?? 256 * k)
-        if n > limit {
+        if total > limit {
             var options = options
             options.parallelSample = limit
-            let sample = randomRows(x, n: n, d: d, count: limit, stream: Philox(seed: options.seed, step: 0, node: 0x6B6D_0006))
-            sample.withUnsafeBufferPointer { buffer in
+            let indices = randomIndices(total, count: limit, stream: Philox(seed: options.seed, step: 0, node: 0x6B6D_0006))
+            let mine = indices.filter { $0 >= shards.first && $0 < shards.first + n }
+            let before = indices.prefix { $0 < shards.first }.count
+            var sample = [Float](repeating: 0, count: max(1, mine.count * d))
+            sample.withUnsafeMutableBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
-                initializeParallel(x: base, n: limit, d: d, k: k, rounds: rounds, options: options, into: centroids)
+                for (j, i) in mine.enumerated() { (base + j * d).update(from: x + (i - shards.first) * d, count: d) }
+                initializeParallel(x: base, n: mine.count, d: d, k: k, rounds: rounds, options: options,
+                                   shards: shards.subset(total: limit, before: before), into: centroids)
             }
             return
         }
         let stream = Philox(seed: options.seed, step: 0, node: 0x6B6D_0004)
-        var candidates = [Int]()
         var closest = [Float](repeating: 0, count: n)
         var owner = [Int32](repeating: 0, count: n)
-        let first = stream.integer(at: 0, below: n)
-        candidates.append(first)
-        for i in 0..<n { closest[i] = Reduce.squaredDistance(x + i * d, x + first * d, count: d) }
+        var candidates = shards.rows([stream.integer(at: 0, below: total)], x: x, n: n, d: d)
+        var candidateCount = 1
+        candidates.withUnsafeBufferPointer { first in
+            guard let row = first.baseAddress else { return }
+            for i in 0..<n { closest[i] = Reduce.squaredDistance(x + i * d, row, count: d) }
+        }
         var norms = [Float](repeating: 0, count: n)
         KMeansAssign.squaredNorms(x, rows: n, d: d, into: &norms)
-        var potential = closest.reduce(0.0) { $0 + Double($1) }
+        var potential = shards.sum([closest.reduce(0.0) { $0 + Double($1) }])[0]
         var labels = [Int32](repeating: 0, count: n), distances = [Float](repeating: 0, count: n)
         for round in 0..<rounds where potential > 0 {
             let expected = options.oversampling * Double(k)
-            var drawn = [Int]()
-            for i in 0..<n where Double(stream.uniform(at: 1 + round * n + i)) < expected * Double(closest[i]) / potential {
-                drawn.append(i)
+            var drawn = [Float]()
+            for i in 0..<n where Double(stream.uniform(at: 1 + round * total + shards.first + i)) < expected * Double(closest[i]) / potential {
+                drawn += UnsafeBufferPointer(start: x + i * d, count: d)
             }
-            guard !drawn.isEmpty else { continue }
-            var rows = [Float](repeating: 0, count: drawn.count * d)
-            rows.withUnsafeMutableBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return }
-                for (j, i) in drawn.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
+            let rows = shards.gather(drawn)
+            let count = rows.count / max(1, d)
+            guard count > 0 else { continue }
+            if n > 0 {
+                var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: count))
+                assign(x: x, n: n, d: d, centroids: rows, k: count, labels: &labels, distances: &distances, workspace: &workspace,
+                       rowNorms: norms)
             }
-            var workspace = [Float](repeating: 0, count: KMeansAssign.workspaceCount(k: drawn.count))
-            assign(x: x, n: n, d: d, centroids: rows, k: drawn.count, labels: &labels, distances: &distances, workspace: &workspace,
-                   rowNorms: norms)
-            let offset = Int32(candidates.count)
+            let offset = Int32(candidateCount)
             for i in 0..<n where distances[i] < closest[i] {
                 closest[i] = distances[i]
                 owner[i] = offset + labels[i]
             }
-            candidates += drawn
-            potential = closest.reduce(0.0) { $0 + Double($1) }
+            candidates += rows
+            candidateCount += count
+            potential = shards.sum([closest.reduce(0.0) { $0 + Double($1) }])[0]
         }
         // Candidates weighted by the rows nearest to them; too few of them: plain k-means++ on a sample.
-        guard candidates.count >= k else {
-            initialize(x: x, n: n, d: d, k: k, options: options, into: centroids)
+        guard candidateCount >= k else {
+            initialize(x: x, n: n, d: d, k: k, options: options, shards: shards, into: centroids)
             return
         }
-        var weights = [Float](repeating: 0, count: candidates.count)
-        for i in 0..<n { weights[Int(owner[i])] += 1 }
-        var points = [Float](repeating: 0, count: candidates.count * d)
-        points.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            for (j, i) in candidates.enumerated() { (base + j * d).update(from: x + i * d, count: d) }
-        }
+        var counts = [Double](repeating: 0, count: candidateCount)
+        for i in 0..<n { counts[Int(owner[i])] += 1 }
+        let weights = shards.sum(counts).map(Float.init)
         let trials = max(1, options.localTrials ?? (2 + Int(log(Double(k)))))
         let draws = Philox(seed: options.seed, step: 1, node: 0x6B6D_0005)
-        points.withUnsafeBufferPointer { buffer in
+        candidates.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            greedyPlusPlus(points: base, m: candidates.count, d: d, k: k, weights: weights, trials: trials, draws: draws, into: centroids)
+            greedyPlusPlus(points: base, m: candidateCount, d: d, k: k, weights: weights, trials: trials, draws: draws, into: centroids)
         }
     }
 

@@ -65,22 +65,29 @@ public struct PseudoLabeler {
         // Centred features for the fit (k-means does not change under a shift): HuBERT's hidden states have a few
         // large dimensions, and GEMM distances lose precision to cancellation far from the origin. The mean goes
         // back onto the centroids.
+        // Under mpirun each process holds its share of the rows; the mean and the fit are over all of them.
         var means = [String: [Float]]()
-        for tap in Array(samples.keys) {
+        var tapShards = [String: KMeansShards]()
+        for tap in settings.taps {
             guard let rows = samples[tap]?.rows, let dimension = samples[tap]?.dimension else { continue }
-            means[tap] = Self.centre(&samples[tap, default: (rows: 0, dimension: 0, values: [])].values, rows: rows, dimension: dimension)
+            let shards = try shards(rows: rows)
+            tapShards[tap] = shards
+            means[tap] = try centre(&samples[tap, default: (rows: 0, dimension: 0, values: [])].values, rows: rows, dimension: dimension,
+                                    total: shards.total)
         }
         var fitted = parameters
         var centroids = [String: (values: [Float], dimension: Int)]()
         for target in graph.targets {
-            guard let sample = samples[target.tap] else { continue }
-            guard sample.rows >= target.k else {
-                throw TrainingError("k-means of \(target.tap) at K = \(target.k) has only \(sample.rows) sampled training frames in fold \(fold.name)",
+            guard let sample = samples[target.tap], let shards = tapShards[target.tap] else { continue }
+            guard shards.total >= target.k else {
+                throw TrainingError("k-means of \(target.tap) at K = \(target.k) has only \(shards.total) sampled training frames in fold \(fold.name)",
                                     at: stage.location, hint: "use a smaller K or a larger sample_fraction")
             }
             let options = KMeans.Options(k: target.k, iterations: settings.iterations, seed: UInt64(settings.seed))
-            let result = sample.values.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress.map { KMeans.fit(x: $0, n: sample.rows, d: sample.dimension, options: options) }
+            // A process without rows still takes part in every collective call of the fit.
+            let values = sample.values.isEmpty ? [Float](repeating: 0, count: max(1, sample.dimension)) : sample.values
+            let result = values.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.map { KMeans.fit(x: $0, n: sample.rows, d: sample.dimension, options: options, shards: shards) }
             }
             guard var result else { continue }
             if let mean = means[target.tap] {
@@ -88,7 +95,7 @@ public struct PseudoLabeler {
             }
             centroids[target.target] = (result.centroids, sample.dimension)
             fitted[target.centroids] = HostTensor(floats: result.centroids, shape: [target.k, sample.dimension])
-            progress.message("\(stage.name) \(fold.name): \(target.tap) K = \(target.k): \(result.iterations) iterations on \(sample.rows) frames, inertia/frame \(String(format: "%.4g", result.inertia / Double(max(1, sample.rows))))")
+            progress.message("\(stage.name) \(fold.name): \(target.tap) K = \(target.k): \(result.iterations) iterations on \(shards.total) frames, inertia/frame \(String(format: "%.4g", result.inertia / Double(max(1, shards.total))))")
         }
 
         // Pass 2: the pseudo-label graph (the taps and their kmeans_assign nodes) labels every valid training frame.
@@ -154,16 +161,18 @@ public struct PseudoLabeler {
 
     /// The frames k-means is fitted on, per tap: every valid frame of the training utterances kept with probability
     /// `sample_fraction` (all at 1), drawn from the seed by (utterance, frame).
-    /// Subtracts the mean row (Float64 sums) from `rows` rows of `dimension` values; returns the mean.
-    static func centre(_ values: inout [Float], rows: Int, dimension: Int) -> [Float] {
-        guard rows > 0, dimension > 0, values.count >= rows * dimension else { return [Float](repeating: 0, count: dimension) }
+    /// Subtracts the mean row (Float64 sums, over every process's rows: `total` in all) from `rows` rows of
+    /// `dimension` values; returns the mean.
+    func centre(_ values: inout [Float], rows: Int, dimension: Int, total: Int) throws -> [Float] {
+        guard total > 0, dimension > 0, values.count >= rows * dimension else { return [Float](repeating: 0, count: dimension) }
         var sums = [Double](repeating: 0, count: dimension)
         values.withUnsafeBufferPointer { x in
             sums.withUnsafeMutableBufferPointer { total in
                 for i in 0..<rows { for t in 0..<dimension { total[t] += Double(x[i * dimension + t]) } }
             }
         }
-        let mean = sums.map { Float($0 / Double(rows)) }
+        try sum(&sums)
+        let mean = sums.map { Float($0 / Double(total)) }
         values.withUnsafeMutableBufferPointer { x in
             for i in 0..<rows { for t in 0..<dimension { x[i * dimension + t] -= mean[t] } }
         }
@@ -195,16 +204,37 @@ public struct PseudoLabeler {
             }
         }
         guard communicator.isDistributed else { return samples }
-        // The processes' shares in rank order: the rows of one process's pass, in its order.
+        // A process without rows learns the width from the others.
         for tap in settings.taps {
-            let parts = try gatherWords(samples[tap]?.values ?? [])
             var dimension = [Double(samples[tap]?.dimension ?? 0)]
             try sum(&dimension, maximum: true)
-            let width = Int(dimension[0])
-            let values = parts.flatMap { $0 }
-            samples[tap] = width > 0 ? (values.count / width, width, values) : nil
+            if samples[tap] == nil, dimension[0] > 0 { samples[tap] = (0, Int(dimension[0]), []) }
         }
         return samples
+    }
+
+    /// This process's `rows` of a k-means fit over all processes' rows, in rank order (one process's order, since
+    /// each runs a contiguous share of the batches). A failed collective call ends the job, naming this rank.
+    func shards(rows: Int) throws -> KMeansShards {
+        guard communicator.isDistributed else { return .whole(rows) }
+        var counts = [Double](repeating: 0, count: communicator.size)
+        counts[communicator.rank] = Double(rows)
+        try sum(&counts)
+        let world = communicator
+        @Sendable func fail(_ error: any Error) -> Never {
+            FileHandle.standardError.write(Data("\(world.messagePrefix)error: k-means: \(error)\n".utf8))
+            world.abort(code: 1)
+        }
+        return KMeansShards(
+            total: Int(counts.reduce(0, +)), first: Int(counts[..<communicator.rank].reduce(0, +)),
+            sum: { values in
+                var values = values
+                do { try world.sum(&values) } catch { fail(error) }
+                return values
+            },
+            gather: { values in
+                do { return try world.gather(values).flatMap { $0 } } catch { fail(error) }
+            })
     }
 
     /// This process's contiguous share of a plan's batches (all of them in one process).
