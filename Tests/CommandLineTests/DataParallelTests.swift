@@ -85,6 +85,26 @@ struct DataParallelTests {
         #expect(!written.contains { $0.contains(".partial") || $0.contains(".tmp-") }, "\(written)")
     }
 
+    @Test("a recording that cannot be read ends the whole job at once, naming the rank and the file")
+    func unreadableRecording() throws {
+        guard Self.mpirunPath != nil else { Issue.record("mpirun is not installed (make test installs openmpi-bin)"); return }
+        let data = try TrainCommandTests.corpus()
+        let out = try TrainCommandTests.temporaryFolder("dp-bad")
+        defer { for folder in [data, out] { try? FileManager.default.removeItem(atPath: folder) } }
+        let wavs = try #require(FileManager.default.enumerator(atPath: data)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".wav") }.sorted())
+        // A file of the training split (Session2 on, fold 1 tests Session1) that is not audio.
+        let broken = data + "/" + (try #require(wavs.first { $0.hasPrefix("Session2/") && $0.contains("_F000") }))
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: broken))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let run = try Self.mpirun(2, TrainCommandTests.trainArguments(data: data, out: out))
+        #expect(clock.now - start < .seconds(60))
+        #expect(run.status != 0)
+        #expect(run.error.contains(#/rank [01] of 2: error: /#), "\(run.error)")
+        #expect(run.error.contains("\(broken): cannot read as audio"), "\(run.error)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/Session1/multitask/final.safetensors"))
+    }
+
     @Test("a rank killed with SIGKILL ends the job within 30 s naming it; --resume with 1 process ends with the uninterrupted parameters")
     func killedRank() throws {
         guard let mpirun = Self.mpirunPath, let binary = CommandLineTests.binary else { Issue.record("mpirun or gmptl missing"); return }
@@ -131,10 +151,19 @@ struct DataParallelTests {
         #expect(message.contains("rank 1") && message.contains("signal 9"), "\(message)")
         #expect(!FileManager.default.fileExists(atPath: killed + "/Session1/multitask/final.safetensors"))
 
+        // Resumed by 1 process, and (a copy) by 2 again.
+        let again = try TrainCommandTests.temporaryFolder("dp-again")
+        defer { try? FileManager.default.removeItem(atPath: again) }
+        try FileManager.default.removeItem(atPath: again)
+        try FileManager.default.copyItem(atPath: killed, toPath: again)
         let resumed = try CommandLineTests.run(TrainCommandTests.trainArguments(data: data, out: killed) + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.error)")
-        let worst = Self.relativeDifference(try Safetensors.read(straight + "/Session1/multitask/final.safetensors"),
-                                                   try Safetensors.read(killed + "/Session1/multitask/final.safetensors"))
-        #expect(worst <= 1e-5, "largest relative difference \(worst)")
+        let resumedByTwo = try Self.mpirun(2, TrainCommandTests.trainArguments(data: data, out: again) + ["--resume"])
+        #expect(resumedByTwo.status == 0, "\(resumedByTwo.error)")
+        let expected = try Safetensors.read(straight + "/Session1/multitask/final.safetensors")
+        for folder in [killed, again] {
+            let worst = Self.relativeDifference(expected, try Safetensors.read(folder + "/Session1/multitask/final.safetensors"))
+            #expect(worst <= 1e-5, "\(folder == killed ? "1" : "2") processes: relative difference \(worst)")
+        }
     }
 }
