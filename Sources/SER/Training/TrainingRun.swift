@@ -1,3 +1,4 @@
+import Collectives
 import FileSystem
 import Foundation
 import GraphIR
@@ -93,6 +94,7 @@ public struct TrainingRun {
         guard !stages.isEmpty else { throw TrainingError("\(options.specPath) has no k-means stage to run") }
         let locks = try lockFolders(prepared.folds)
         defer { withExtendedLifetime(locks) {} }
+        try checkSharedFolder()
         var results = [(fold: String, stage: String, labels: PseudoLabels)]()
         for fold in prepared.folds {
             try fold.checkNoLeakage()
@@ -130,6 +132,35 @@ public struct TrainingRun {
         }
     }
 
+    /// Under mpirun, every process must read the run folder rank 0 writes: each decides from its files whether a
+    /// stage is finished, resumes from its checkpoints and reuses its pseudo-label cache, and processes that decided
+    /// otherwise would no longer meet in their collective calls. Rank 0 writes a token there; every process reads it
+    /// back or the job is refused, naming the processes that cannot.
+    func checkSharedFolder() throws {
+        let world = options.runner.communicator
+        guard world.isDistributed else { return }
+        let token = options.layout.root + "/.gmptl-job"
+        var expected = [UInt8]()
+        do {
+            if world.rank == 0 {
+                let text = "\(UUID().uuidString) rank 0 of \(world.size), process \(ProcessInfo.processInfo.processIdentifier)\n"
+                try AtomicFile.write(text, to: token)
+                expected = Array(text.utf8)
+            }
+            try world.broadcast(&expected)
+            var blind = [Double](repeating: 0, count: world.size)
+            blind[world.rank] = FileManager.default.contents(atPath: token).map(Array.init) == expected ? 0 : 1
+            try world.sum(&blind)
+            let ranks = blind.indices.filter { blind[$0] > 0 }
+            guard ranks.isEmpty else {
+                throw TrainingError("rank\(ranks.count == 1 ? "" : "s") \(ranks.map(String.init).joined(separator: ", ")) of \(world.size) cannot read \(token), which rank 0 wrote",
+                                    hint: "under mpirun, --out must be a folder on a file system every process reads (checkpoints, --resume and the pseudo-label cache depend on it)")
+            }
+        } catch let error as CommunicationError {
+            throw TrainingError("\(world.messagePrefix)\(error.message)")
+        }
+    }
+
     public func run() throws -> Result {
         let progress = options.runner.progress
         let prepared = try prepare()
@@ -137,6 +168,7 @@ public struct TrainingRun {
         let stages = try chosenStages(spec)
         let locks = try lockFolders(folds)
         defer { withExtendedLifetime(locks) {} }
+        try checkSharedFolder()
         let description = runDescription(classes: data.classes, overrides: overrides)
         // A run folder holds one run: other options than its run.json's are refused, resumed or not (folds trained
         // by separate processes share the folder with the same options).
