@@ -208,7 +208,8 @@ struct CommandLineTests {
         #expect(object["by_emotion"] as? [String: Int] == ["sad": 1])
         #expect(object["by_gender"] as? [String: Int] == ["female": 1])
         #expect(object["by_session"] as? [String: Int] == ["1": 1])
-        #expect((object["skipped"] as? [[String: String]])?.first?["reason"] == "no such audio file")
+        let skipped = (object["skipped"] as? [[String: Any]])?.first
+        #expect(skipped?["reason"] as? String == "no such audio file" && skipped?["unreadable"] as? Bool == true)
         let report = try Self.run(["data", "stats", manifest.path])
         #expect(report.status == 0 && report.output.contains("utterances  1"))
 

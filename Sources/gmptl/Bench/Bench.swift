@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed; every subcommand prints a table.",
-        subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchKMeans.self]
+        subcommands: [BenchKernels.self, BenchForward.self, BenchTrain.self, BenchKMeans.self, BenchScaling.self]
     )
 }
