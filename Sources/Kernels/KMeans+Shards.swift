@@ -11,7 +11,6 @@ extension KMeans {
         var lloyd = BoundedLloyd(x: x, n: n, d: d, k: k)
         lloyd.assign(nil, centroids: centroids)
         var previous = [Int32](repeating: -1, count: n)
-        var unboundedIterations = 0, backoff = 1
         /// The clusters' sums and counts over all processes (a process without rows adds zeros).
         func totals(_ lloyd: BoundedLloyd) -> (sums: [Double], counts: [Double]) {
             let localSums = lloyd.sums.count == k * d ? lloyd.sums : [Double](repeating: 0, count: k * d)
@@ -45,24 +44,7 @@ extension KMeans {
                     continue
                 }
             }
-            if unboundedIterations > 0 {
-                unboundedIterations -= 1
-                lloyd.assign(nil, centroids: centroids)
-                continue
-            }
-            var moved = [Float](repeating: 0, count: k)
-            centroids.withUnsafeBufferPointer { after in
-                before.withUnsafeBufferPointer { earlier in
-                    guard let a = after.baseAddress, let b = earlier.baseAddress else { return }
-                    for j in 0..<k { moved[j] = Reduce.squaredDistance(a + j * d, b + j * d, count: d).squareRoot() }
-                }
-            }
-            let stale = lloyd.loosen(moved: moved, centroids: centroids)
-            if lloyd.isMostOf(stale.count) {
-                unboundedIterations = backoff
-                backoff *= 2
-            }
-            if !lloyd.assign(stale, centroids: centroids) { lloyd.moveRows(from: previous) }
+            lloyd.reassign(after: before, centroids: centroids, previous: previous)
         }
         var local = 0.0
         centroids.withUnsafeBufferPointer { c in

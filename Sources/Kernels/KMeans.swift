@@ -112,9 +112,6 @@ public enum KMeans {
             // Lloyd with Hamerly's bounds: after the first pass only rows whose cluster may change are assigned again.
             var lloyd = BoundedLloyd(x: x, n: n, d: d, k: k)
             lloyd.assign(nil, centroids: centroids)
-            // When the bounds keep too few rows out to pay, the next iterations assign every row without them (1,
-            // then 2, 4, ... iterations each time they fail again).
-            var unboundedIterations = 0, backoff = 1
             while iterations < options.iterations {
                 // Converged: no row changed cluster, so the centroids would not move (scikit-learn's strict
                 // convergence).
@@ -139,24 +136,7 @@ public enum KMeans {
                         continue
                     }
                 }
-                if unboundedIterations > 0 {
-                    unboundedIterations -= 1
-                    lloyd.assign(nil, centroids: centroids)
-                    continue
-                }
-                var moved = [Float](repeating: 0, count: k)
-                centroids.withUnsafeBufferPointer { after in
-                    before.withUnsafeBufferPointer { earlier in
-                        guard let a = after.baseAddress, let b = earlier.baseAddress else { return }
-                        for j in 0..<k { moved[j] = Reduce.squaredDistance(a + j * d, b + j * d, count: d).squareRoot() }
-                    }
-                }
-                let stale = lloyd.loosen(moved: moved, centroids: centroids)
-                if lloyd.isMostOf(stale.count) {
-                    unboundedIterations = backoff
-                    backoff *= 2
-                }
-                if !lloyd.assign(stale, centroids: centroids) { lloyd.moveRows(from: previous) }
+                lloyd.reassign(after: before, centroids: centroids, previous: previous)
             }
             labels = lloyd.labels
             // Exact distances to the final centroids, for the inertia.

@@ -24,6 +24,10 @@ struct BoundedLloyd {
     /// current by `moveRows` after partial passes.
     var sums: [Double] = []
     var counts: [Int] = []
+    /// When the bounds keep too few rows out to pay, the next iterations assign every row without them (1, then 2,
+    /// 4, ... iterations each time they fail again).
+    private var unboundedIterations = 0
+    private var backoff = 1
 
     init(x: UnsafePointer<Float>, n: Int, d: Int, k: Int) {
         self.x = x
@@ -40,6 +44,31 @@ struct BoundedLloyd {
         var norms = [Float](repeating: 0, count: n)
         KMeansAssign.squaredNorms(x, rows: n, d: d, into: &norms)
         rowNorms = norms
+    }
+
+    /// After the centroids moved from `before` to `centroids`: the bounds loosened by each centroid's move and the
+    /// rows whose cluster may have changed assigned again (or every row, while the bounds do not pay); `previous`
+    /// are the labels the sums were made with.
+    mutating func reassign(after before: [Float], centroids: [Float], previous: [Int32]) {
+        if unboundedIterations > 0 {
+            unboundedIterations -= 1
+            assign(nil, centroids: centroids)
+            return
+        }
+        var moved = [Float](repeating: 0, count: k)
+        let (k, d) = (self.k, self.d)
+        centroids.withUnsafeBufferPointer { after in
+            before.withUnsafeBufferPointer { earlier in
+                guard let a = after.baseAddress, let b = earlier.baseAddress else { return }
+                for j in 0..<k { moved[j] = Reduce.squaredDistance(a + j * d, b + j * d, count: d).squareRoot() }
+            }
+        }
+        let stale = loosen(moved: moved, centroids: centroids)
+        if isMostOf(stale.count) {
+            unboundedIterations = backoff
+            backoff *= 2
+        }
+        if !assign(stale, centroids: centroids) { moveRows(from: previous) }
     }
 
     /// Whether assigning `count` rows costs about as much as a full pass: the GEMM is per row, but a full pass skips
