@@ -104,6 +104,8 @@ struct BenchScaling: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = environment["OMPI_ALLOW_RUN_AS_ROOT"] ?? "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] ?? "1"
+        // Containers often forbid the cross-memory attach of Open MPI's shared-memory transport: copy through buffers.
+        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = environment["OMPI_MCA_btl_vader_single_copy_mechanism"] ?? "none"
         process.environment = environment
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
