@@ -62,6 +62,16 @@ public final class Communicator: @unchecked Sendable {
         try Self.check(status, "MPI_Allreduce")
     }
 
+    /// Starts summing `values` over all ranks without waiting (one process: nothing to do). `values` must stay
+    /// allocated and untouched until the returned sum is complete.
+    public func startSum(_ values: UnsafeMutableBufferPointer<Float>) throws(CommunicationError) -> PendingSum {
+        let pending = PendingSum()
+        guard usesMPI, size > 1, let base = values.baseAddress, !values.isEmpty else { return pending }
+        guard values.count <= Int(Int32.max) else { throw CommunicationError("a sum of \(values.count) values is too large to start at once") }
+        try Self.check(gmptl_mpi_start_sum_float(base, Int32(values.count), &pending.handle), "MPI_Iallreduce")
+        return pending
+    }
+
     /// The largest of each element over all ranks.
     public func maximum(_ values: inout [Int]) throws(CommunicationError) {
         guard usesMPI, size > 1, !values.isEmpty else { return }
@@ -132,6 +142,27 @@ public final class Communicator: @unchecked Sendable {
         let message = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         throw CommunicationError("\(call) failed: \(message.isEmpty ? "error \(status)" : message)")
     }
+}
+
+/// A sum started by `Communicator.startSum`. MPI moves it along only inside MPI calls: `isComplete` (cheap) between
+/// pieces of work, `wait` at the end.
+public final class PendingSum: @unchecked Sendable {
+    fileprivate var handle: UnsafeMutableRawPointer?
+
+    /// Whether the sum is done (and MPI's progress driven a step).
+    public func isComplete() throws(CommunicationError) -> Bool {
+        guard handle != nil else { return true }
+        var done: Int32 = 0
+        try Communicator.check(gmptl_mpi_test(&handle, &done), "MPI_Test")
+        return done != 0
+    }
+
+    public func wait() throws(CommunicationError) {
+        guard handle != nil else { return }
+        try Communicator.check(gmptl_mpi_wait(&handle), "MPI_Wait")
+    }
+
+    deinit { if handle != nil { _ = gmptl_mpi_wait(&handle) } }
 }
 
 /// A failed collective operation (a peer gone, a network error).

@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <stdlib.h>
 #include <string.h>
 
 int gmptl_mpi_init(int *rank, int *size) {
@@ -35,6 +36,40 @@ int gmptl_mpi_allreduce_sum_double(double *values, size_t count) {
         if (status != MPI_SUCCESS) return status;
     }
     return MPI_SUCCESS;
+}
+
+int gmptl_mpi_start_sum_float(float *values, int count, void **handle) {
+    MPI_Request *request = malloc(sizeof(MPI_Request));
+    if (request == NULL) return MPI_ERR_NO_MEM;
+    int status = MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, request);
+    if (status != MPI_SUCCESS) {
+        free(request);
+        return status;
+    }
+    *handle = request;
+    return MPI_SUCCESS;
+}
+
+int gmptl_mpi_test(void **handle, int *done) {
+    *done = 0;
+    if (*handle == NULL) {
+        *done = 1;
+        return MPI_SUCCESS;
+    }
+    int status = MPI_Test((MPI_Request *)*handle, done, MPI_STATUS_IGNORE);
+    if (status == MPI_SUCCESS && *done) {
+        free(*handle);
+        *handle = NULL;
+    }
+    return status;
+}
+
+int gmptl_mpi_wait(void **handle) {
+    if (*handle == NULL) return MPI_SUCCESS;
+    int status = MPI_Wait((MPI_Request *)*handle, MPI_STATUS_IGNORE);
+    free(*handle);
+    *handle = NULL;
+    return status;
 }
 
 int gmptl_mpi_allreduce_max_long(long *values, size_t count) {

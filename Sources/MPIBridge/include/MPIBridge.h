@@ -12,6 +12,13 @@ int gmptl_mpi_finalize(void);
 /// In-place sum over all ranks.
 int gmptl_mpi_allreduce_sum_float(float *values, size_t count);
 int gmptl_mpi_allreduce_sum_double(double *values, size_t count);
+/// Starts an in-place sum over all ranks (MPI_Iallreduce); `*handle` is set for gmptl_mpi_test and gmptl_mpi_wait,
+/// which free it when the sum is complete. `values` must stay untouched until then.
+int gmptl_mpi_start_sum_float(float *values, int count, void **handle);
+/// Whether the started sum is complete (`*done` 1, and the handle freed), driving MPI's progress.
+int gmptl_mpi_test(void **handle, int *done);
+/// Waits for the started sum (and frees the handle).
+int gmptl_mpi_wait(void **handle);
 /// In-place maximum over all ranks.
 int gmptl_mpi_allreduce_max_long(long *values, size_t count);
 /// Bytes of rank `root` into every rank's `bytes`.

@@ -44,9 +44,13 @@ public struct Interpreter {
     /// The values named `fetch` (graph outputs or taps) for these inputs and parameters. With `stopAtNonFinite`,
     /// every Float32 output is checked as it is made, and the first node whose output holds NaN or infinity is an
     /// error at that node's place in the spec (`runFinite` uses it to explain a non-finite result).
+    ///
+    /// `onFetched` is called with each fetched value as soon as the node making it has run (a data-parallel step
+    /// starts summing the first gradients while the backward pass goes on); values that are aliases or zeros of a
+    /// dropped layer are only in the result.
     public func run(
         inputs: [String: HostTensor], parameters: [String: HostTensor], fetch names: [String], mode: RunMode = .inference,
-        profile: OpProfile? = nil, stopAtNonFinite: Bool = false
+        profile: OpProfile? = nil, stopAtNonFinite: Bool = false, onFetched: ((String, HostTensor) -> Void)? = nil
     ) throws(RunError) -> [String: HostTensor] {
         let plan = try plan(fetch: names, mode: mode)
         let program = plan.program
@@ -121,6 +125,8 @@ public struct Interpreter {
         }
 
         var values = [HostTensor?](repeating: nil, count: program.values.count)
+        var fetchedNames = [Int: [String]]()
+        if onFetched != nil { for named in plan.fetched { fetchedNames[named.value.index, default: []].append(named.name) } }
         for (index, node) in program.nodes.enumerated() where layerDrop?.runs[index] ?? true {
             current = node
             var shapes = [[Int]]()
@@ -147,6 +153,11 @@ public struct Interpreter {
             profile?.record(node.op.name, clock.now - start)
             if stopAtNonFinite { try NonFinite.check(results, of: node, arguments: arguments, program: program) }
             for (output, result) in zip(node.outputs, results) { values[output.index] = result }
+            if let onFetched {
+                for output in node.outputs {
+                    for name in fetchedNames[output.index] ?? [] { onFetched(name, results[node.outputs.firstIndex(of: output) ?? 0]) }
+                }
+            }
             for input in node.inputs {
                 guard case let .value(source) = source(of: input), lastReader[source.index] == index else { continue }
                 values[source.index] = nil

@@ -207,6 +207,10 @@ public struct StageRunner {
         }
         // Data-parallel: the best parameters kept in memory too (ranks other than 0 write nothing to read back).
         var bestParameters: [String: HostTensor]?
+        // Data-parallel steps of one batch: gradients summed in buckets while the backward pass goes on.
+        let buckets = world.isDistributed && settings.accumulate == 1
+            ? GradientBuckets(parameters: training.trainedParameters, sizes: parameters.mapValues(\.count), communicator: world)
+            : nil
         progressBar.restart(at: progress.step)
 
         while progress.epoch < settings.epochs {
@@ -215,6 +219,7 @@ public struct StageRunner {
                 // One optimizer step over up to `accumulate` batches.
                 let group = plan[progress.batchInEpoch..<min(plan.count, progress.batchInEpoch + settings.accumulate)]
                 var gradients = [String: HostTensor]()
+                buckets?.begin()
                 var lossSums = [String: Double]()
                 var stepUtterances = 0
                 for (micro, items) in group.enumerated() {
@@ -277,7 +282,15 @@ public struct StageRunner {
                         stepUtterances += items.count
                         mode = .training(seed: options.seed, step: counter)
                     }
-                    let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
+                    var depositFailure: (any Error)?
+                    let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode,
+                                                      onFetched: buckets.map { buckets in
+                                                          { name, tensor in
+                                                              guard name.hasPrefix("grad."), depositFailure == nil else { return }
+                                                              do { try buckets.deposit(String(name.dropFirst(5)), tensor) } catch { depositFailure = error }
+                                                          }
+                                                      })
+                    if let depositFailure { throw TrainingError("\(world.messagePrefix)\(depositFailure)") }
                     for name in ["loss"] + training.lossNames.map({ "loss.\($0)" }) {
                         let value = Double(results[name]?.floats[0] ?? .nan)
                         guard value.isFinite else {
@@ -303,7 +316,16 @@ public struct StageRunner {
                         }
                     }
                 }
-                if world.isDistributed {
+                if let buckets {
+                    // Gradients the run returned only at its end (aliases of a dropped layer's), then the sums.
+                    for parameter in training.trainedParameters {
+                        if let gradient = gradients[parameter] { try buckets.deposit(parameter, gradient) }
+                    }
+                    gradients = try buckets.finish(shapes: parameters.mapValues(\.shape))
+                    var values = (["loss"] + training.lossNames.map { "loss.\($0)" }).map { lossSums[$0] ?? 0 }
+                    do { try world.sum(&values) } catch { throw TrainingError("\(world.messagePrefix)\(error.message)") }
+                    for (name, value) in zip(["loss"] + training.lossNames.map { "loss.\($0)" }, values) { lossSums[name] = value }
+                } else if world.isDistributed {
                     try Self.sumOverProcesses(&gradients, lossSums: &lossSums, parameters: parameters,
                                               trained: training.trainedParameters, lossNames: ["loss"] + training.lossNames.map { "loss.\($0)" },
                                               communicator: world)
