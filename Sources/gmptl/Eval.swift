@@ -24,7 +24,11 @@ struct Eval: ParsableCommand {
         if let threads { KernelThreads.set(threads) }
         do {
             // Fold folders: those with a report of gmptl train.
-            let folds = try FileManager.default.contentsOfDirectory(atPath: runFolder).filter {
+            let names: [String]
+            do { names = try Folder.names(in: runFolder) } catch {
+                throw EvaluationError(error.message, file: runFolder, hint: "give the --out folder of gmptl train")
+            }
+            let folds = names.filter {
                 $0 != "report" && FileManager.default.fileExists(atPath: runFolder + "/" + $0 + "/report/metrics.json")
             }.sorted()
             var confusions = [(name: String, confusion: ConfusionMatrix)]()

@@ -48,6 +48,21 @@ struct CommandLineTests {
                    output: String(decoding: outputData, as: UTF8.self), error: String(decoding: errorData, as: UTF8.self))
     }
 
+    @Test("eval and report of a folder that is missing or a file: the system's reason, never Foundation's error text")
+    func runFoldersThatAreNot() throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-no-run-\(UUID().uuidString)").path
+        let file = missing + ".txt"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        for (command, path, reason) in [("eval", missing, "no such file or directory"), ("eval", file, "not a directory"),
+                                        ("report", missing, "no such file or directory"), ("report", file, "not a directory")] {
+            let run = try Self.run([command, path])
+            #expect(run.status == 1)
+            #expect(run.error.contains("error: \(path): cannot list the folder (\(reason))"), "\(command): \(run.error)")
+            #expect(!run.error.contains("Domain"), "\(run.error)")
+        }
+    }
+
     @Test("compile --params ends with HuBERT base's 94,371,712 parameters; --set encoder.layers=2 removes ten layers")
     func parameterTotals() throws {
         let full = try Self.run(["compile", "graphs/hubert_base.yaml", "--params"])
