@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels"]),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
-        .testTarget(name: "SERTests", dependencies: ["SER", "Audio", "Runtime", "Collectives"]),
+        .testTarget(name: "SERTests", dependencies: ["SER", "Audio", "Runtime", "Collectives", "GraphSpec"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels", "SER", "TestSupport"], exclude: ["Fixtures", "Snapshots"]),
         .testTarget(name: "GraphSpecTests", dependencies: ["GraphSpec", "GraphIR", "TestSupport"], exclude: ["Snapshots"]),

@@ -240,6 +240,7 @@ public struct TrainingRun {
                     outcome = StageRunner.Outcome(parameters: finished, losses: losses, bestValidationUAR: record?.bestValidationUAR,
                                                   bestEpoch: record?.bestEpoch)
                 } else {
+                    for line in settings.description(stage: stage.name) { progress.message(line) }
                     outcome = try runner.run(initial: parameters, pseudoLabels: pseudoLabels)
                 }
                 handedOn[stage.name] = outcome.parameters
@@ -350,7 +351,6 @@ public struct TrainingRun {
                 throw TrainingError("stage '\(stage.name)' starts from the previous training stage, but none is on before it", at: stage.location)
             }
             initialization = .stage(previousStage)
-            progress.message("\(stage.name): starts from stage '\(previousStage)'")
         }
         switch initialization {
         case .previous: break
@@ -378,7 +378,12 @@ public struct TrainingRun {
                 throw TrainingError("stage '\(stage.name)' starts from stage '\(previous)', which has not run for fold \(fold.name) in \(options.layout.root)",
                                     at: stage.location, hint: "run it first (--stages \(previous),\(stage.name))")
             }
-            for (name, tensor) in source where parameters[name]?.shape == tensor.shape { parameters[name] = tensor }
+            var taken = 0
+            for (name, tensor) in source where parameters[name]?.shape == tensor.shape {
+                parameters[name] = tensor
+                taken += 1
+            }
+            progress.message("\(stage.name): starts from stage '\(previous)' (\(taken) tensors; \(parameters.count - taken) start at random)")
         }
         return parameters
     }
