@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "OpenBLASFallbackShim", path: "Tests/OpenBLASFallbackShim"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels", "Audio"]),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio", "Runtime", "Collectives", "GraphSpec"]),

@@ -1,3 +1,4 @@
+import Audio
 import Foundation
 import Kernels
 import Runtime
@@ -367,6 +368,119 @@ struct TrainCommandTests {
         #expect(report.status == 1)
         #expect(report.error.contains("\(run): cannot write in the folder (\(reason))") && !report.error.contains("hint"), "\(report.error)")
         for run in [eval, resumed, other, report] { #expect(!run.error.contains("NSCocoaErrorDomain") && !run.error.contains("Error Domain")) }
+    }
+
+    /// A 16-bit mono WAV of `seconds` at `rate` Hz, silent but for `bursts` (start seconds, samples at `rate`),
+    /// written in pieces (a recording of hours never held in memory).
+    static func writeLongWAV(_ path: String, seconds: Int, rate: Int, bursts: [(Double, [Float])]) throws {
+        let frames = seconds * rate
+        var header = Data("RIFF".utf8)
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { header.append(contentsOf: $0) } }
+        func append(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { header.append(contentsOf: $0) } }
+        append(UInt32(36 + frames * 2))
+        header.append(Data("WAVEfmt ".utf8))
+        append(UInt32(16)); append(UInt16(1)); append(UInt16(1)); append(UInt32(rate)); append(UInt32(rate * 2)); append(UInt16(2)); append(UInt16(16))
+        header.append(Data("data".utf8))
+        append(UInt32(frames * 2))
+        FileManager.default.createFile(atPath: path, contents: header)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        let piece = rate * 60
+        for start in stride(from: 0, to: frames, by: piece) {
+            var samples = [Int16](repeating: 0, count: min(piece, frames - start))
+            for (at, burst) in bursts {
+                let first = Int(at * Double(rate))
+                for (i, value) in burst.enumerated() where first + i >= start && first + i < start + samples.count {
+                    samples[first + i - start] = Int16(max(-32_767, min(32_767, value * 32_767)))
+                }
+            }
+            try handle.write(contentsOf: samples.withUnsafeBytes { Data($0) })
+        }
+    }
+
+    /// Peak resident memory of a gmptl run, from its /proc status polled until it ends (the high-water mark read last).
+    static func runMeasuringPeak(_ arguments: [String]) throws -> (run: CommandLineTests.Run, peakKiB: Int) {
+        let binary = try #require(CommandLineTests.binary)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = CommandLineTests.root
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var peak = 0
+        final class Collected: @unchecked Sendable { var output = Data(), error = Data() }
+        let collected = Collected(), reading = DispatchGroup()
+        DispatchQueue.global().async(group: reading) { collected.output = output.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: reading) { collected.error = errors.fileHandleForReading.readDataToEndOfFile() }
+        while process.isRunning {
+            if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kib = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                peak = max(peak, kib)
+            }
+            usleep(5_000)
+        }
+        process.waitUntilExit()
+        reading.wait()
+        return (CommandLineTests.Run(status: process.terminationStatus, reason: process.terminationReason,
+                                     output: String(decoding: collected.output, as: UTF8.self),
+                                     error: String(decoding: collected.error, as: UTF8.self)), peak)
+    }
+
+    @Test("predict on long recordings: --segment windows and --vad speech with their times, JSON Lines and CSV; 2 hours in bounded memory")
+    func predictLongRecordings() throws {
+        let data = try Self.corpus()
+        let out = try Self.temporaryFolder("predict-long")
+        defer { for folder in [data, out] { try? FileManager.default.removeItem(atPath: folder) } }
+        let trained = try CommandLineTests.run(Self.trainArguments(data: data, out: out) + ["--set", "epochs=1"])
+        #expect(trained.status == 0, "\(trained.error)")
+        let wavs = try #require(FileManager.default.enumerator(atPath: data)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".wav") }.sorted())
+        let speech = try wavs.prefix(2).map { try AudioFile.read(data + "/" + $0, resampledTo: 16_000).mono }
+        // 2 s of silence, speech, 3 s of silence, speech, 1 s of silence.
+        let silence = { (seconds: Double) in [Float](repeating: 0, count: Int(seconds * 16_000)) }
+        let recording = silence(2) + speech[0] + silence(3) + speech[1] + silence(1)
+        let path = out + "/long.wav"
+        try AudioFile.writeWAV(recording, sampleRate: 16_000, to: path)
+        let duration = Double(recording.count) / 16_000
+        let spans = [(2.0, 2 + Double(speech[0].count) / 16_000),
+                     (5 + Double(speech[0].count) / 16_000, 5 + Double(speech[0].count + speech[1].count) / 16_000)]
+
+        let vad = try CommandLineTests.run(["predict", out, path, "--vad", "--json"])
+        #expect(vad.status == 0, "\(vad.error)")
+        let rows = try vad.output.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(rows.count == 2, "\(vad.output)")
+        for (row, span) in zip(rows, spans) {
+            let (start, end) = (row["start"] as? Double ?? -1, row["end"] as? Double ?? -1)
+            // Within the padding (0.1 s) and the synthetic speech's quiet onsets and ends.
+            #expect(abs(start - span.0) < 0.3 && abs(end - span.1) < 0.3, "\(start)-\(end) against \(span)")
+            #expect((row["probabilities"] as? [String: Double])?.count == 4 && row["gender"] is String)
+        }
+        #expect(vad.error.contains("2 stretches of speech"))
+
+        let windows = try CommandLineTests.run(["predict", out, path, "--segment", "2", "--hop", "1.5", "--csv"])
+        #expect(windows.status == 0, "\(windows.error)")
+        let lines = windows.output.split(separator: "\n")
+        #expect(lines.first == "file,start,end,emotion,p_neutral,p_happy,p_angry,p_sad,gender")
+        // Windows start every 1.5 s until one reaches the end.
+        #expect(lines.count - 1 == Int(((duration - 2) / 1.5).rounded(.up)) + 1, "\(duration) s: \(lines.count - 1) windows")
+        #expect(lines[1].hasPrefix("\(path),0.000,2.000,") && lines[2].hasPrefix("\(path),1.500,3.500,"))
+
+        // Predicted whole, a recording past a minute is refused with what to do.
+        let hour = out + "/hour.wav"
+        try Self.writeLongWAV(hour, seconds: 7_200, rate: 8_000, bursts: [(600, speech[0].enumerated().compactMap { $0.offset % 2 == 0 ? $0.element : nil })])
+        let whole = try CommandLineTests.run(["predict", out, hour])
+        #expect(whole.status == 1 && whole.error.contains("is 7200.0 s long") && whole.error.contains("--segment 10, or --vad"), "\(whole.error)")
+        // Two hours at 8 kHz, speech at 10 minutes: found, in bounded memory.
+        let (long, peak) = try Self.runMeasuringPeak(["predict", out, hour, "--vad", "--csv", "--threads", "1"])
+        #expect(long.status == 0, "\(long.error)")
+        #expect(long.output.split(separator: "\n").count == 2, "\(long.output)")
+        #expect(long.output.contains(",600.") || long.output.contains(",599.9"), "\(long.output)")
+        #expect(peak > 0 && peak < 500 * 1_024, "peak resident memory \(peak / 1_024) MiB")
     }
 
     @Test("a k-means stage before its model, an unknown stage or fold, and a missing corpus are refused with what to do")
