@@ -66,6 +66,9 @@ let package = Package(
         // Audio input through libsndfile; resampling (threaded with the kernels' `Parallel`).
         .target(name: "Audio", dependencies: ["CSndFile", "GraphIR", "FileSystem", "Kernels"]),
 
+        // ONNX export: the inference graph lowered op by op to ONNX nodes, written with our protobuf writer.
+        .target(name: "ONNXExport", dependencies: ["GraphIR", "Runtime", "Kernels"]),
+
         // Speech emotion recognition: corpora, folds, batching, the demo corpus, metrics and reports (later: the stage runner).
         .target(name: "SER", dependencies: ["Audio", "Runtime", "Compiler", "GraphSpec", "GraphIR", "Kernels", "FileSystem", "Collectives"]),
 
@@ -73,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "gmptl",
             dependencies: [
-                "Kernels", "GraphIR", "GraphSpec", "Compiler", "Runtime", "Audio", "SER", "FileSystem", "Collectives", "CYAML", "CSndFile", "CBLAS",
+                "Kernels", "GraphIR", "GraphSpec", "Compiler", "Runtime", "Audio", "SER", "FileSystem", "Collectives", "ONNXExport", "CYAML", "CSndFile", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels", "Audio"]),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
+        .testTarget(name: "ONNXExportTests", dependencies: ["ONNXExport", "GraphSpec", "GraphIR", "Runtime", "Kernels"]),
         .testTarget(name: "SERTests", dependencies: ["SER", "Audio", "Runtime", "Collectives", "GraphSpec"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "GraphSpec", "GraphIR", "Kernels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CompilerTests", dependencies: ["Compiler", "Runtime", "GraphSpec", "GraphIR", "Kernels", "SER", "TestSupport"], exclude: ["Fixtures", "Snapshots"]),
