@@ -87,7 +87,7 @@ let package = Package(
         .target(name: "OpenBLASFallbackShim", path: "Tests/OpenBLASFallbackShim"),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CAllocationCounter"]),
         .testTarget(name: "GraphIRTests", dependencies: ["GraphIR", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels", "Audio"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["Runtime", "Kernels", "Audio", "ONNXExport"]),
         .testTarget(name: "FileSystemTests", dependencies: ["FileSystem"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Kernels"]),
         .testTarget(name: "ONNXExportTests", dependencies: ["ONNXExport", "GraphSpec", "GraphIR", "Runtime", "Kernels"]),

@@ -47,6 +47,24 @@ public struct ONNXLowering {
         }
     }
 
+    /// Adds an output `name`: the softmax of output `source` (already exported) times `scale`, the probabilities
+    /// `gmptl predict` reports (AM-Softmax models: of the scaled cosine scores).
+    public mutating func addProbabilities(of source: String, scale: Float, as name: String) throws(ExportError) {
+        guard let info = model.outputs.first(where: { $0.name == source }) else {
+            throw ExportError([Diagnostic("no exported output '\(source)' to turn into probabilities")])
+        }
+        var scores = source
+        if scale != 1 {
+            emit("Mul", [source, scalar(scale)], name + ".scores")
+            scores = name + ".scores"
+        }
+        emit("Softmax", [scores], name, [.init("axis", .int(-1))])
+        model.outputs.append(ONNX.ValueInfo(name: name, type: .float, dims: info.dims))
+    }
+
+    /// Adds a `key: value` entry to the model's metadata.
+    public mutating func addMetadata(_ key: String, _ value: String) { model.metadata.append((key, value)) }
+
     static func elementType(_ dtype: DType) -> ONNX.ElementType { dtype == .i32 ? .int32 : .float }
 
     static func valueInfo(_ name: String, _ type: TensorType) -> ONNX.ValueInfo {
@@ -62,11 +80,48 @@ public struct ONNXLowering {
         return name
     }
 
-    private mutating func constant(int64s: [Int64]) -> String {
+    private mutating func constant(int64s: [Int64], scalar: Bool = false) -> String {
         constants += 1
         let name = "constant.\(constants)"
-        model.initializers.append(ONNX.Tensor(name: name, int64s: int64s, dims: [int64s.count]))
+        model.initializers.append(ONNX.Tensor(name: name, int64s: int64s, dims: scalar ? [] : [int64s.count]))
         return name
+    }
+
+    private mutating func constant(int32: Int32) -> String {
+        constants += 1
+        let name = "constant.\(constants)"
+        model.initializers.append(ONNX.Tensor(name: name, int32s: [int32], dims: []))
+        return name
+    }
+
+    private mutating func scalar(_ value: Float) -> String { constant(floats: [value], dims: []) }
+
+    /// The valid frames of `x` (`[B, T, ...]`) by `lengths` (i32 `[B]`): a float mask `[B, T]`, 1 for `t < length`.
+    private mutating func frameMask(lengths: String, like x: String, prefix: String) -> String {
+        emit("Shape", [x], prefix + ".shape")
+        emit("Gather", [prefix + ".shape", constant(int64s: [1], scalar: true)], prefix + ".frames", [.init("axis", .int(0))])
+        emit("Range", [constant(int64s: [0], scalar: true), prefix + ".frames", constant(int64s: [1], scalar: true)], prefix + ".steps")
+        emit("Cast", [lengths], prefix + ".lengths64", [.init("to", .int(ONNX.ElementType.int64.rawValue))])
+        emit("Unsqueeze", [prefix + ".lengths64", constant(int64s: [1])], prefix + ".column")
+        emit("Less", [prefix + ".steps", prefix + ".column"], prefix + ".valid")
+        emit("Cast", [prefix + ".valid"], prefix + ".mask", [.init("to", .int(ONNX.ElementType.float.rawValue))])
+        return prefix + ".mask"
+    }
+
+    /// `mask` with size-1 axes added at `axes`.
+    private mutating func unsqueeze(_ value: String, _ axes: [Int64], _ output: String) -> String {
+        emit("Unsqueeze", [value, constant(int64s: axes)], output)
+        return output
+    }
+
+    /// The trained tensors of parameter inputs, or a refusal.
+    private func parameterTensors(_ node: Node, _ range: Range<Int>) throws(ExportError) -> [HostTensor] {
+        var tensors = [HostTensor]()
+        for index in range {
+            guard let tensor = parameterTensor(node.inputs[index]) else { throw refuse(node, "reads input \(index) that is not a parameter") }
+            tensors.append(tensor)
+        }
+        return tensors
     }
 
     private func refuse(_ node: Node, _ reason: String) -> ExportError {
@@ -94,8 +149,16 @@ public struct ONNXLowering {
             guard let tensor = parameters[name] else {
                 throw ExportError([Diagnostic("parameter '\(name)' is not in the trained parameters", at: node.location)])
             }
-            model.initializers.append(ONNX.Tensor(name: name, floats: tensor.floatArray, dims: tensor.shape))
             names[node.outputs[0]] = name
+            // Parameters that only rules folding them read (weight norm, the LSTM's reordered gates) are not written.
+            let readers = graph.nodes.filter { $0.inputs.contains(node.outputs[0]) }
+            let folded = !readers.isEmpty && readers.allSatisfy { reader in
+                switch reader.op {
+                case .weightNorm, .lstm: true
+                default: false
+                }
+            }
+            if !folded { model.initializers.append(ONNX.Tensor(name: name, floats: tensor.floatArray, dims: tensor.shape)) }
         case let .constant(value):
             names[node.outputs[0]] = constant(floats: [value], dims: [])
         case .linear:
@@ -181,8 +244,117 @@ public struct ONNXLowering {
             var norms = [Float](repeating: 0, count: size)
             WeightNorm.forward(v: v.floats, g: g.floats, w: out.floats, norms: &norms, outer: outer, size: size, inner: inner)
             model.initializers.append(ONNX.Tensor(name: output, floats: out.floatArray, dims: v.shape))
-        case .groupNorm, .attention, .lstm, .maskedMeanPool, .maskPadding, .windowLengths, .timeMask, .cosineSimilarity, .kmeansAssign:
-            throw refuse(node, "has no ONNX rule yet")
+        case let .windowLengths(kernel, stride, padding):
+            // floor((n + 2 padding - kernel) / stride) + 1, and 0 where the window does not fit (integer division
+            // truncates, which is the floor for the non-negative numerators kept).
+            emit("Add", [inputs[0], constant(int32: Int32(2 * padding - kernel))], output + ".numerator")
+            emit("Div", [output + ".numerator", constant(int32: Int32(stride))], output + ".quotient")
+            emit("Add", [output + ".quotient", constant(int32: 1)], output + ".count")
+            emit("Less", [output + ".numerator", constant(int32: 0)], output + ".short")
+            emit("Where", [output + ".short", constant(int32: 0), output + ".count"], output)
+        case .maskPadding:
+            let mask = frameMask(lengths: inputs[1], like: inputs[0], prefix: output + ".frames")
+            var expanded = mask
+            for axis in 2..<max(2, graph[node.inputs[0]].type.rank) {
+                expanded = unsqueeze(expanded, [Int64(axis)], output + ".mask\(axis)")
+            }
+            emit("Mul", [inputs[0], expanded], output)
+        case .maskedMeanPool:
+            let mask = frameMask(lengths: inputs[1], like: inputs[0], prefix: output + ".frames")
+            let mask3 = unsqueeze(mask, [2], output + ".mask3")
+            emit("Mul", [inputs[0], mask3], output + ".masked")
+            emit("ReduceSum", [output + ".masked", constant(int64s: [1])], output + ".sum", [.init("keepdims", .int(0))])
+            emit("ReduceSum", [mask, constant(int64s: [1])], output + ".count", [.init("keepdims", .int(1))])
+            emit("Max", [output + ".count", scalar(1)], output + ".divisor")
+            emit("Div", [output + ".sum", output + ".divisor"], output)
+        case let .groupNorm(groups, eps):
+            // Statistics over each sequence's valid frames and each group's channels; padded frames written as 0.
+            guard let channels = graph[node.inputs[0]].type.shape.last?.constantValue, groups > 0, channels % groups == 0 else {
+                throw refuse(node, "needs a constant channel count divisible by the groups")
+            }
+            let width = channels / groups
+            let mask = frameMask(lengths: inputs[3], like: inputs[0], prefix: output + ".frames")
+            let mask3 = unsqueeze(mask, [2], output + ".mask3"), mask4 = unsqueeze(mask, [2, 3], output + ".mask4")
+            emit("Reshape", [inputs[0], constant(int64s: [0, 0, Int64(groups), Int64(width)])], output + ".grouped")
+            emit("Mul", [output + ".grouped", mask4], output + ".masked")
+            emit("ReduceSum", [output + ".masked", constant(int64s: [1, 3])], output + ".sum", [.init("keepdims", .int(1))])
+            emit("ReduceSum", [mask4, constant(int64s: [1])], output + ".frames.count", [.init("keepdims", .int(1))])
+            emit("Mul", [output + ".frames.count", scalar(Float(width))], output + ".count")
+            emit("Max", [output + ".count", scalar(1)], output + ".divisor")
+            emit("Div", [output + ".sum", output + ".divisor"], output + ".mean")
+            emit("Sub", [output + ".grouped", output + ".mean"], output + ".centred")
+            emit("Mul", [output + ".centred", mask4], output + ".deviation")
+            emit("Mul", [output + ".deviation", output + ".deviation"], output + ".square")
+            emit("ReduceSum", [output + ".square", constant(int64s: [1, 3])], output + ".squares", [.init("keepdims", .int(1))])
+            emit("Div", [output + ".squares", output + ".divisor"], output + ".variance")
+            emit("Add", [output + ".variance", scalar(eps)], output + ".variance_eps")
+            emit("Sqrt", [output + ".variance_eps"], output + ".std")
+            emit("Div", [output + ".deviation", output + ".std"], output + ".normalised")
+            emit("Reshape", [output + ".normalised", constant(int64s: [0, 0, Int64(channels)])], output + ".flat")
+            emit("Mul", [output + ".flat", inputs[1]], output + ".scaled")
+            emit("Add", [output + ".scaled", inputs[2]], output + ".shifted")
+            emit("Mul", [output + ".shifted", mask3], output)
+        case let .attention(heads):
+            // Per head: softmax(q k^T / sqrt(d)) v over the valid keys; a sequence without keys gives zeros.
+            guard let width = graph[node.inputs[0]].type.shape.last?.constantValue, heads > 0, width % heads == 0 else {
+                throw refuse(node, "needs a constant width divisible by the heads")
+            }
+            let size = Int64(width / heads)
+            for (index, role) in ["q", "k", "v"].enumerated() {
+                emit("Reshape", [inputs[index], constant(int64s: [0, 0, Int64(heads), size])], output + ".\(role).heads")
+                emit("Transpose", [output + ".\(role).heads"], output + ".\(role).t", [.init("perm", .ints(role == "k" ? [0, 2, 3, 1] : [0, 2, 1, 3]))])
+            }
+            emit("MatMul", [output + ".q.t", output + ".k.t"], output + ".products")
+            emit("Mul", [output + ".products", scalar(1 / Float(size).squareRoot())], output + ".scores")
+            let mask = frameMask(lengths: inputs[3], like: inputs[1], prefix: output + ".keys")
+            let keys = unsqueeze(mask, [1, 2], output + ".keys4")
+            emit("Sub", [keys, scalar(1)], output + ".keys.off")
+            emit("Mul", [output + ".keys.off", scalar(1e9)], output + ".keys.bias")
+            emit("Add", [output + ".scores", output + ".keys.bias"], output + ".masked")
+            emit("Softmax", [output + ".masked"], output + ".softmax", [.init("axis", .int(-1))])
+            emit("Mul", [output + ".softmax", keys], output + ".probabilities")
+            emit("MatMul", [output + ".probabilities", output + ".v.t"], output + ".context")
+            emit("Transpose", [output + ".context"], output + ".rows", [.init("perm", .ints([0, 2, 1, 3]))])
+            emit("Reshape", [output + ".rows", constant(int64s: [0, 0, Int64(width)])], output)
+        case let .lstm(hidden):
+            // ONNX's LSTM: time-major input, gates in the order i, o, f, c (PyTorch's: i, f, g, o), both directions'
+            // weights stacked, the biases of a direction concatenated; padded steps come out as zeros.
+            let tensors = try parameterTensors(node, 2..<10)
+            let order = [0, 3, 1, 2]
+            func gates(_ tensor: HostTensor) -> [Float] {
+                let values = tensor.floatArray, block = values.count / 4
+                return order.flatMap { values[($0 * block)..<(($0 + 1) * block)] }
+            }
+            let inputSize = tensors[0].shape.last ?? 0
+            model.initializers.append(ONNX.Tensor(name: output + ".W", floats: gates(tensors[0]) + gates(tensors[4]), dims: [2, 4 * hidden, inputSize]))
+            model.initializers.append(ONNX.Tensor(name: output + ".R", floats: gates(tensors[1]) + gates(tensors[5]), dims: [2, 4 * hidden, hidden]))
+            model.initializers.append(ONNX.Tensor(name: output + ".B", floats: gates(tensors[2]) + gates(tensors[3]) + gates(tensors[6]) + gates(tensors[7]),
+                                                  dims: [2, 8 * hidden]))
+            emit("Transpose", [inputs[0]], output + ".time_major", [.init("perm", .ints([1, 0, 2]))])
+            model.nodes.append(ONNX.Node("LSTM", [output + ".time_major", output + ".W", output + ".R", output + ".B", inputs[1]],
+                                         [output + ".y"], name: output + ".y",
+                                         [.init("hidden_size", .int(hidden)), .init("direction", .string("bidirectional"))]))
+            emit("Transpose", [output + ".y"], output + ".batch_major", [.init("perm", .ints([2, 0, 1, 3]))])
+            emit("Reshape", [output + ".batch_major", constant(int64s: [0, 0, Int64(2 * hidden)])], output)
+        case .cosineSimilarity:
+            for (index, role) in ["features", "classes"].enumerated() {
+                emit("Mul", [inputs[index], inputs[index]], output + ".\(role).squares")
+                emit("ReduceSum", [output + ".\(role).squares", constant(int64s: [-1])], output + ".\(role).sum", [.init("keepdims", .int(1))])
+                emit("Sqrt", [output + ".\(role).sum"], output + ".\(role).norm")
+                emit("Max", [output + ".\(role).norm", scalar(1e-12)], output + ".\(role).guarded")
+                emit("Div", [inputs[index], output + ".\(role).guarded"], output + ".\(role).unit")
+            }
+            emit("Transpose", [output + ".classes.unit"], output + ".classes.t", [.init("perm", .ints([1, 0]))])
+            emit("MatMul", [output + ".features.unit", output + ".classes.t"], output)
+        case .timeMask:
+            // Evaluation masks nothing: the input as it is. Its mask output (all zeros) has no reader in an
+            // inference graph of the recipe's models; one that is read is refused.
+            let maskRead = graph.nodes.contains { $0.inputs.contains(node.outputs[1]) }
+                || (graph.outputs + graph.taps).contains { $0.value == node.outputs[1] }
+            guard !maskRead else { throw refuse(node, "has its mask read in inference, which has no ONNX rule yet") }
+            emit("Identity", [inputs[0]], output)
+        case .kmeansAssign:
+            throw refuse(node, "has no ONNX rule (pseudo-labels are a training-time tap)")
         case .crossEntropy, .amSoftmax, .gradient:
             throw refuse(node, "belongs to training graphs, which are not exported")
         }

@@ -86,6 +86,13 @@ public enum ONNX {
             raw = floats.withUnsafeBytes { Array($0) }
         }
 
+        public init(name: String, int32s: [Int32], dims: [Int]) {
+            self.name = name
+            self.dims = dims
+            type = .int32
+            raw = int32s.map(\.littleEndian).withUnsafeBytes { Array($0) }
+        }
+
         public init(name: String, int64s: [Int64], dims: [Int]) {
             self.name = name
             self.dims = dims

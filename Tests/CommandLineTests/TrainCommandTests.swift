@@ -1,6 +1,7 @@
 import Audio
 import Foundation
 import Kernels
+import ONNXExport
 import Runtime
 import Testing
 
@@ -370,6 +371,23 @@ struct TrainCommandTests {
         for run in [eval, resumed, other, report] { #expect(!run.error.contains("NSCocoaErrorDomain") && !run.error.contains("Error Domain")) }
     }
 
+    /// What an .onnx file holds, read back with the protobuf reader: graph inputs and outputs, operator types,
+    /// metadata.
+    struct ONNXFile {
+        var inputs: [String], outputs: [String], operators: Set<String>, metadata: [String: String]
+
+        init(_ bytes: [UInt8]) throws {
+            let model = try ProtobufFields(bytes)
+            let graph = try #require(try model.messages(7).first)
+            inputs = try graph.messages(11).flatMap { $0.strings(1) }
+            outputs = try graph.messages(12).flatMap { $0.strings(1) }
+            operators = Set(try graph.messages(1).flatMap { $0.strings(4) })
+            var metadata = [String: String]()
+            for entry in try model.messages(14) { metadata[entry.strings(1).first ?? ""] = entry.strings(2).first }
+            self.metadata = metadata
+        }
+    }
+
     /// A 16-bit mono WAV of `seconds` at `rate` Hz, silent but for `bursts` (start seconds, samples at `rate`),
     /// written in pieces (a recording of hours never held in memory).
     static func writeLongWAV(_ path: String, seconds: Int, rate: Int, bursts: [(Double, [Float])]) throws {
@@ -469,6 +487,18 @@ struct TrainCommandTests {
         // Windows start every 1.5 s until one reaches the end.
         #expect(lines.count - 1 == Int(((duration - 2) / 1.5).rounded(.up)) + 1, "\(duration) s: \(lines.count - 1) windows")
         #expect(lines[1].hasPrefix("\(path),0.000,2.000,") && lines[2].hasPrefix("\(path),1.500,3.500,"))
+
+        // Exported to ONNX: the model's outputs, probabilities as predict reports them, the classes in the metadata.
+        // (ONNX Runtime's numbers against predict: scripts/check_onnx_export.py, by hand.)
+        let onnx = out + "/model.onnx"
+        let export = try CommandLineTests.run(["export", out, "--onnx", onnx, "--hidden", "hidden.1"])
+        #expect(export.status == 0, "\(export.error)")
+        let bytes = try #require(FileManager.default.contents(atPath: onnx))
+        let exported = try ONNXFile(Array(bytes))
+        #expect(exported.outputs == ["emotion_logits", "gender_logits", "hidden.1", "emotion_probabilities", "gender_probabilities"])
+        #expect(exported.inputs == ["wave", "lengths"])
+        #expect(exported.metadata["classes"] == "[\"neutral\", \"happy\", \"angry\", \"sad\"]" && exported.metadata["stage"] == "multitask")
+        #expect(exported.operators.isSuperset(of: ["Conv", "LSTM", "Softmax", "LayerNormalization", "MatMul"]))
 
         // Predicted whole, a recording past a minute is refused with what to do.
         let hour = out + "/hour.wav"
