@@ -49,11 +49,11 @@ struct SegmentationTests {
                                 gender: "female")
         #expect(row.text(classes: classes) == "a, \"b\".wav [1.500-3.250 s]: happy  [neutral 0.250, happy 0.750]  gender female")
         #expect(row.json(classes: classes)
-                == #"{"file": "a, \"b\".wav", "start": 1.500, "end": 3.250, "emotion": "happy", "probabilities": {"neutral": 0.250000, "happy": 0.750000}, "gender": "female"}"#)
+                == #"{"file": "a, \"b\".wav", "start": 1.500, "end": 3.250, "emotion": "happy", "probabilities": {"neutral": 0.25, "happy": 0.75}, "gender": "female"}"#)
         #expect(PredictionRow.csvHeader(classes: classes) == "file,start,end,emotion,p_neutral,p_happy,gender")
-        #expect(row.csv(classes: classes) == #""a, ""b"".wav",1.500,3.250,happy,0.250000,0.750000,female"#)
+        #expect(row.csv(classes: classes) == #""a, ""b"".wav",1.500,3.250,happy,0.25,0.75,female"#)
         let whole = PredictionRow(file: "c.wav", segment: nil, emotion: "neutral", probabilities: [0.5, 0.5], gender: nil)
-        #expect(whole.csv(classes: classes) == "c.wav,,,neutral,0.500000,0.500000,")
+        #expect(whole.csv(classes: classes) == "c.wav,,,neutral,0.5,0.5,")
         #expect(!whole.json(classes: classes).contains("start") && !whole.json(classes: classes).contains("gender"))
     }
 }

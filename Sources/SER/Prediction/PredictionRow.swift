@@ -31,7 +31,7 @@ public struct PredictionRow: Sendable {
         var fields = ["\"file\": \(JSONText.quoted(file))"]
         if let segment { fields += ["\"start\": \(Self.seconds(segment.start))", "\"end\": \(Self.seconds(segment.end))"] }
         fields.append("\"emotion\": \(JSONText.quoted(emotion))")
-        let probabilities = zip(classes, self.probabilities).map { "\(JSONText.quoted($0)): \(String(format: "%.6f", $1))" }
+        let probabilities = zip(classes, self.probabilities).map { "\(JSONText.quoted($0)): \(Self.probability($1))" }
         fields.append("\"probabilities\": {\(probabilities.joined(separator: ", "))}")
         if let gender { fields.append("\"gender\": \(JSONText.quoted(gender))") }
         return "{" + fields.joined(separator: ", ") + "}"
@@ -45,7 +45,7 @@ public struct PredictionRow: Sendable {
     /// The row under `csvHeader`; start and end empty for a whole file, gender empty without a gender head.
     public func csv(classes: [String]) -> String {
         var fields = [file, segment.map { Self.seconds($0.start) } ?? "", segment.map { Self.seconds($0.end) } ?? "", emotion]
-        fields += probabilities.prefix(classes.count).map { String(format: "%.6f", $0) }
+        fields += probabilities.prefix(classes.count).map(Self.probability)
         fields.append(gender ?? "")
         return fields.map(Self.csvField).joined(separator: ",")
     }
@@ -55,6 +55,9 @@ public struct PredictionRow: Sendable {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    /// A probability to 7 significant digits (Float32's precision: small ones keep their digits, `1.554546e-06`).
+    static func probability(_ value: Float) -> String { String(format: "%.7g", value) }
 
     /// Seconds to the millisecond.
     static func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
