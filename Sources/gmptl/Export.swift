@@ -12,8 +12,8 @@ struct Export: ParsableCommand {
         abstract: "Export a trained model as ONNX (opset 17): wave and lengths in, emotion and gender probabilities out.",
         discussion: """
             CHECKPOINT is what gmptl predict takes: a run folder, a fold or stage folder in one, or a parameters file. \
-            The model's inference graph (evaluation form: no dropout, no masking) is lowered op by op; an op \
-            without an ONNX rule is refused by name. Inputs: wave f32[B, S] (16 kHz, zero-padded), lengths i32[B]. \
+            The model's optimised inference program (the one gmptl runs: evaluation form, simplified, fused) is \
+            lowered op by op; an op without an ONNX rule is refused by name. Inputs: wave f32[B, S] (16 kHz, zero-padded), lengths i32[B]. \
             Outputs: the emotion scores (logits, or cosine scores for AM-Softmax models), emotion_probabilities \
             (as gmptl predict reports them), gender_logits and gender_probabilities when the model has a gender \
             head, and the hidden states asked with --hidden. The classes, the stage and the spec go into the \
@@ -32,12 +32,19 @@ struct Export: ParsableCommand {
     func run() throws {
         do {
             let model = try TrainedModel.load(checkpoint)
-            let graph = model.spec.graph.inferenceForm()
             let emotion = model.evaluator.emotionOutput
-            let hasGender = graph.outputs.contains { $0.name == "gender_logits" }
+            let hasGender = model.spec.graph.outputs.contains { $0.name == "gender_logits" }
             let taps = hidden?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
-            var lowering = try ONNXLowering(graph: graph, parameters: model.parameters,
-                                            outputs: [emotion] + (hasGender ? ["gender_logits"] : []) + taps,
+            let wanted = [emotion] + (hasGender ? ["gender_logits"] : []) + taps
+            // The optimised inference program gmptl runs itself (simplified, fused), its fetched values as outputs.
+            let plan: ExecutionPlan
+            do { plan = try ExecutionPlan.compile(model.spec.graph, fetch: wanted, mode: .inference) } catch {
+                throw ExportError(error.diagnostics)
+            }
+            var program = plan.program
+            program.outputs = plan.fetched
+            program.taps = []
+            var lowering = try ONNXLowering(graph: program, parameters: model.parameters, outputs: wanted,
                                             modelName: model.spec.graph.name, producerVersion: "gmptl")
             try lowering.addProbabilities(of: emotion, scale: model.evaluator.scoreScale, as: "emotion_probabilities")
             if hasGender { try lowering.addProbabilities(of: "gender_logits", scale: 1, as: "gender_probabilities") }
