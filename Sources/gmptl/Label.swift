@@ -44,8 +44,7 @@ struct Label: ParsableCommand {
     var overrides: [String] = []
 
     func run() throws {
-        if let threads { KernelThreads.set(threads) }
-        let world = try JobProcesses.world()
+        let world = try JobProcesses.world(threads: threads)
         let progress = ProgressBar(enabled: world.rank == 0)
         let options = TrainingRun.Options(
             specPath: spec, overrides: overrides, dataPath: data, format: format,

@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
     @Option(help: "The seed of initialisation, data order, dropout and masking.")
     var seed: UInt64 = 0
 
-    @Option(help: "Kernel threads (default: all cores). Results are reproducible for a given thread count and OpenBLAS core (gmptl info).")
+    @Option(help: "Kernel threads (default: all cores; under mpirun, the cores shared among the processes on the machine). Results are reproducible for a given thread count and OpenBLAS core (gmptl info).")
     var threads: Int?
 
     @Option(help: "Optimizer steps between checkpoints (0: only at the end of each epoch).")
@@ -64,9 +64,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { KernelThreads.set(threads) }
         // Under mpirun: one process of a data-parallel job; rank 0 alone prints and writes.
-        let world = try JobProcesses.world()
+        let world = try JobProcesses.world(threads: threads)
         let progress = ProgressBar(enabled: !quiet && world.rank == 0)
         let options = TrainingRun.Options(
             specPath: spec, overrides: overrides, dataPath: data, format: format,
@@ -77,7 +76,7 @@ struct Train: ParsableCommand {
                                         optimize: !noOptimize, communicator: world))
         do {
             if world.isDistributed {
-                progress.message("data-parallel: \(world.size) processes share each batch (rank 0 writes the run folder)")
+                progress.message("data-parallel: \(world.size) processes share each batch, \(KernelThreads.count) kernel thread\(KernelThreads.count == 1 ? "" : "s") each (rank 0 writes the run folder)")
             }
             let result = try TrainingRun(options: options).run()
             progress.finishLine()
