@@ -207,10 +207,12 @@ public struct StageRunner {
         }
         // Data-parallel: the best parameters kept in memory too (ranks other than 0 write nothing to read back).
         var bestParameters: [String: HostTensor]?
-        // Data-parallel steps of one batch: gradients summed in buckets while the backward pass goes on.
-        let buckets = world.isDistributed && settings.accumulate == 1
+        // Data-parallel steps: gradients summed over the processes in buckets, during the backward pass for steps of
+        // one batch (with accumulation, once the step's batches have been added up here).
+        let buckets = world.isDistributed
             ? GradientBuckets(parameters: training.trainedParameters, sizes: parameters.mapValues(\.count), communicator: world)
             : nil
+        let lossNames = ["loss"] + training.lossNames.map { "loss.\($0)" }
         progressBar.restart(at: progress.step)
 
         while progress.epoch < settings.epochs {
@@ -284,14 +286,14 @@ public struct StageRunner {
                     }
                     var depositFailure: (any Error)?
                     let results = try interpreter.run(inputs: inputs, parameters: parameters, fetch: fetch, mode: mode,
-                                                      onFetched: buckets.map { buckets in
+                                                      onFetched: settings.accumulate > 1 ? nil : buckets.map { buckets in
                                                           { name, tensor in
                                                               guard name.hasPrefix("grad."), depositFailure == nil else { return }
                                                               do { try buckets.deposit(String(name.dropFirst(5)), tensor) } catch { depositFailure = error }
                                                           }
                                                       })
                     if let depositFailure { throw TrainingError("\(world.messagePrefix)\(depositFailure)") }
-                    for name in ["loss"] + training.lossNames.map({ "loss.\($0)" }) {
+                    for name in lossNames {
                         let value = Double(results[name]?.floats[0] ?? .nan)
                         guard value.isFinite else {
                             throw TrainingError("stage '\(stage.name)': the loss became \(value) at step \(progress.step) (epoch \(progress.epoch + 1))",
@@ -317,18 +319,15 @@ public struct StageRunner {
                     }
                 }
                 if let buckets {
-                    // Gradients the run returned only at its end (aliases of a dropped layer's), then the sums.
+                    // Gradients not handed over during the run (accumulated here, or aliases of a dropped layer's),
+                    // then the sums; the losses in one small all-reduce.
                     for parameter in training.trainedParameters {
                         if let gradient = gradients[parameter] { try buckets.deposit(parameter, gradient) }
                     }
                     gradients = try buckets.finish(shapes: parameters.mapValues(\.shape))
-                    var values = (["loss"] + training.lossNames.map { "loss.\($0)" }).map { lossSums[$0] ?? 0 }
+                    var values = lossNames.map { lossSums[$0] ?? 0 }
                     do { try world.sum(&values) } catch { throw TrainingError("\(world.messagePrefix)\(error.message)") }
-                    for (name, value) in zip(["loss"] + training.lossNames.map { "loss.\($0)" }, values) { lossSums[name] = value }
-                } else if world.isDistributed {
-                    try Self.sumOverProcesses(&gradients, lossSums: &lossSums, parameters: parameters,
-                                              trained: training.trainedParameters, lossNames: ["loss"] + training.lossNames.map { "loss.\($0)" },
-                                              communicator: world)
+                    for (name, value) in zip(lossNames, values) { lossSums[name] = value }
                 }
                 if group.count > 1 {
                     for gradient in gradients.values {
@@ -439,37 +438,6 @@ public struct StageRunner {
     }
 
     /// Parameters to a safetensors file (written atomically), sorted by name.
-    /// Sums a step's gradients and loss values over the processes in one all-reduce of one buffer (gradients in
-    /// the training graph's order, then the losses): every process then holds the whole batch's and takes the same
-    /// optimizer step. A process whose share of the batch was empty adds zeros.
-    static func sumOverProcesses(
-        _ gradients: inout [String: HostTensor], lossSums: inout [String: Double], parameters: [String: HostTensor],
-        trained: [String], lossNames: [String], communicator: Communicator
-    ) throws {
-        let sizes = trained.map { parameters[$0]?.count ?? gradients[$0]?.count ?? 0 }
-        let total = sizes.reduce(0, +) + lossNames.count
-        var bucket = [Float](repeating: 0, count: total)
-        try bucket.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            for (name, size) in zip(trained, sizes) {
-                if let gradient = gradients[name], gradient.count == size { (base + offset).update(from: gradient.floats, count: size) }
-                offset += size
-            }
-            for name in lossNames { base[offset] = Float(lossSums[name] ?? 0); offset += 1 }
-            do { try communicator.sum(buffer) } catch { throw TrainingError("\(communicator.messagePrefix)\(error)") }
-            offset = 0
-            for (name, size) in zip(trained, sizes) {
-                guard let shape = parameters[name]?.shape ?? gradients[name]?.shape else { offset += size; continue }
-                let gradient = gradients[name] ?? HostTensor(.f32, shape: shape)
-                gradient.floats.update(from: base + offset, count: size)
-                gradients[name] = gradient
-                offset += size
-            }
-            for name in lossNames { lossSums[name] = Double(base[offset]); offset += 1 }
-        }
-    }
-
     static func copy(_ tensor: HostTensor) -> HostTensor {
         let copy = HostTensor(tensor.dtype, shape: tensor.shape)
         copy.storage.copyMemory(from: tensor.storage, byteCount: tensor.count * 4)
