@@ -119,12 +119,6 @@ public final class Communicator: @unchecked Sendable {
         return (0..<size).map { r in Array(gathered[Int(offsets[r])..<Int(offsets[r] + words[r])]) }
     }
 
-    /// Waits until every rank has called it.
-    public func barrier() throws(CommunicationError) {
-        guard usesMPI, size > 1 else { return }
-        try Self.check(gmptl_mpi_barrier(), "MPI_Barrier")
-    }
-
     /// Ends every process of the job with `code` (MPI_Abort), or this process alone without MPI. The caller has
     /// printed why, naming this rank.
     public func abort(code: Int32 = 1) -> Never {

@@ -1,6 +1,5 @@
 #include "MPIBridge.h"
 
-#include <limits.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +19,20 @@ int gmptl_mpi_finalize(void) { return MPI_Finalize(); }
 // MPI counts are ints: large buffers go in pieces of at most 2^30 elements.
 #define GMPTL_MPI_CHUNK ((size_t)1 << 30)
 
-int gmptl_mpi_allreduce_sum_float(float *values, size_t count) {
+/// In-place sum of `count` values of `type` (`size` bytes each), in pieces MPI's int counts can hold.
+static int allreduce_sum(void *values, size_t count, MPI_Datatype type, size_t size) {
+    char *cursor = values;
     for (size_t done = 0; done < count; done += GMPTL_MPI_CHUNK) {
         size_t part = count - done < GMPTL_MPI_CHUNK ? count - done : GMPTL_MPI_CHUNK;
-        int status = MPI_Allreduce(MPI_IN_PLACE, values + done, (int)part, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        int status = MPI_Allreduce(MPI_IN_PLACE, cursor + done * size, (int)part, type, MPI_SUM, MPI_COMM_WORLD);
         if (status != MPI_SUCCESS) return status;
     }
     return MPI_SUCCESS;
 }
 
-int gmptl_mpi_allreduce_sum_double(double *values, size_t count) {
-    for (size_t done = 0; done < count; done += GMPTL_MPI_CHUNK) {
-        size_t part = count - done < GMPTL_MPI_CHUNK ? count - done : GMPTL_MPI_CHUNK;
-        int status = MPI_Allreduce(MPI_IN_PLACE, values + done, (int)part, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        if (status != MPI_SUCCESS) return status;
-    }
-    return MPI_SUCCESS;
-}
+int gmptl_mpi_allreduce_sum_float(float *values, size_t count) { return allreduce_sum(values, count, MPI_FLOAT, sizeof(float)); }
+
+int gmptl_mpi_allreduce_sum_double(double *values, size_t count) { return allreduce_sum(values, count, MPI_DOUBLE, sizeof(double)); }
 
 int gmptl_mpi_start_sum_float(float *values, int count, void **handle) {
     MPI_Request *request = malloc(sizeof(MPI_Request));
@@ -86,16 +82,9 @@ int gmptl_mpi_broadcast(void *bytes, size_t count, int root) {
     return MPI_SUCCESS;
 }
 
-int gmptl_mpi_allgather(const void *bytes, size_t count, void *gathered) {
-    if (count > INT_MAX) return MPI_ERR_COUNT;
-    return MPI_Allgather(bytes, (int)count, MPI_BYTE, gathered, (int)count, MPI_BYTE, MPI_COMM_WORLD);
-}
-
 int gmptl_mpi_allgatherv_words(const void *words, int count, void *gathered, const int *counts, const int *offsets) {
     return MPI_Allgatherv(words, count, MPI_FLOAT, gathered, counts, offsets, MPI_FLOAT, MPI_COMM_WORLD);
 }
-
-int gmptl_mpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
 
 void gmptl_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 

@@ -137,7 +137,7 @@ struct Predict: ParsableCommand {
                 try Embed.checkLength(samples.count, file: path, graph: model.spec.graph)
                 waves.append(samples)
             }
-            let ids = part.map { String(format: "%@ %.3f-%.3f s", path, $0.start, $0.end) }
+            let ids = part.map { "\(path) \(String(format: "%.3f-%.3f s", $0.start, $0.end))" }
             let predictions = try model.evaluator.predict(Batching.pad(waves, ids: ids, labels: part.map { _ in -1 }), parameters: model.parameters)
             for (piece, prediction) in zip(part, predictions) {
                 let name = model.classes.indices.contains(prediction.emotion) ? model.classes[prediction.emotion] : "class \(prediction.emotion)"

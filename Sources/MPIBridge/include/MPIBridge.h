@@ -23,12 +23,9 @@ int gmptl_mpi_wait(void **handle);
 int gmptl_mpi_allreduce_max_long(long *values, size_t count);
 /// Bytes of rank `root` into every rank's `bytes`.
 int gmptl_mpi_broadcast(void *bytes, size_t count, int root);
-/// Every rank's `count` bytes, rank order, into `gathered` (size * count bytes) on every rank.
-int gmptl_mpi_allgather(const void *bytes, size_t count, void *gathered);
 /// Every rank's `count` 4-byte words (floats or int32s; counts may differ by rank), rank order, into `gathered` on every
 /// rank; `counts` and `offsets` (in words) give each rank's part.
 int gmptl_mpi_allgatherv_words(const void *words, int count, void *gathered, const int *counts, const int *offsets);
-int gmptl_mpi_barrier(void);
 /// Ends every process of the job with `code`.
 void gmptl_mpi_abort(int code);
 /// MPI's text for an error code, into `text` (at most `capacity` bytes, NUL-terminated).

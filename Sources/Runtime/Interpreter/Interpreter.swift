@@ -154,8 +154,8 @@ public struct Interpreter {
             if stopAtNonFinite { try NonFinite.check(results, of: node, arguments: arguments, program: program) }
             for (output, result) in zip(node.outputs, results) { values[output.index] = result }
             if let onFetched {
-                for output in node.outputs {
-                    for name in fetchedNames[output.index] ?? [] { onFetched(name, results[node.outputs.firstIndex(of: output) ?? 0]) }
+                for (output, result) in zip(node.outputs, results) {
+                    for name in fetchedNames[output.index] ?? [] { onFetched(name, result) }
                 }
             }
             for input in node.inputs {
