@@ -149,25 +149,9 @@ public enum Gemm {
         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
         epilogue: Epilogue, threads: Int
     ) {
-        // The kernel applies GELU itself; another activation runs over each rectangle after it.
-        let activation: Int32 = epilogue.activation == .gelu ? Int32(GMPTL_GEMM_ACTIVATION_GELU.rawValue) : 0
         func run(rows: Range<Int>, columns: Range<Int>) {
-            let at = rows.lowerBound, from = columns.lowerBound
-            let status = gmptl_packed_gemm(
-                transA ? 1 : 0, transB ? 1 : 0, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound, epilogue.bias, activation)
-            if status != 0 {
-                // No workspace for this thread (out of memory): OpenBLAS computes the same rectangle, then the
-                // whole epilogue.
-                openBLASMultiply(
-                    transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha,
-                    a: a + (transA ? at : at * lda), lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
-                    beta: beta, c: c + at * ldc + from, ldc: ldc, threads: 1)
-                applyEpilogue(Epilogue(bias: epilogue.bias.map { $0 + from }, activation: epilogue.activation),
-                              c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
-            } else if let other = epilogue.activation, other != .gelu {
-                applyEpilogue(Epilogue(activation: other), c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
-            }
+            packedRectangle(transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+                            c: c, ldc: ldc, rows: rows, columns: columns, epilogue: epilogue)
         }
         let tileRows = Int(GMPTL_GEMM_TILE_ROWS), tileColumns = Int(GMPTL_GEMM_TILE_COLUMNS)
         guard threads > 1, m * n * k >= parallelThreshold else {
@@ -191,6 +175,33 @@ public enum Gemm {
             Parallel.forChunks(groups, threads: threads) { range in
                 run(rows: range.lowerBound * tileRows..<min(m, range.upperBound * tileRows), columns: 0..<n)
             }
+        }
+    }
+
+    /// One rectangle of C on the packed kernel (on OpenBLAS when the thread has no packing workspace).
+    @usableFromInline
+    static func packedRectangle(
+        transA: Bool, transB: Bool, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+        ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, rows: Range<Int>, columns: Range<Int>,
+        epilogue: Epilogue
+    ) {
+        // The kernel applies GELU itself; another activation runs over the rectangle after it.
+        let activation: Int32 = epilogue.activation == .gelu ? Int32(GMPTL_GEMM_ACTIVATION_GELU.rawValue) : 0
+        let at = rows.lowerBound, from = columns.lowerBound
+        let status = gmptl_packed_gemm(
+            transA ? 1 : 0, transB ? 1 : 0, k, alpha, a, lda, b, ldb, beta, c, ldc,
+            rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound, epilogue.bias, activation)
+        if status != 0 {
+            // No workspace for this thread (out of memory): OpenBLAS computes the same rectangle, then the whole
+            // epilogue.
+            openBLASMultiply(
+                transA: transA, transB: transB, m: rows.count, n: columns.count, k: k, alpha: alpha,
+                a: a + (transA ? at : at * lda), lda: lda, b: b + (transB ? from * ldb : from), ldb: ldb,
+                beta: beta, c: c + at * ldc + from, ldc: ldc, threads: 1)
+            applyEpilogue(Epilogue(bias: epilogue.bias.map { $0 + from }, activation: epilogue.activation),
+                          c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
+        } else if let other = epilogue.activation, other != .gelu {
+            applyEpilogue(Epilogue(activation: other), c: c + at * ldc + from, m: rows.count, n: columns.count, ldc: ldc)
         }
     }
 

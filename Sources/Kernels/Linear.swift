@@ -12,6 +12,30 @@ public enum Linear {
             c: y, ldc: outFeatures, epilogue: Gemm.Epilogue(bias: bias, activation: activation))
     }
 
+    /// One layer of `forwardGroup`: its weight `[outFeatures, in]`, bias and output `[rows, outFeatures]`.
+    public struct GroupMember {
+        public var weight: UnsafePointer<Float>
+        public var bias: UnsafePointer<Float>?
+        public var y: UnsafeMutablePointer<Float>
+        public var outFeatures: Int
+
+        public init(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, outFeatures: Int) {
+            self.weight = weight
+            self.bias = bias
+            self.y = y
+            self.outFeatures = outFeatures
+        }
+    }
+
+    /// Layers that read the same `x` (the attention's q, k and v) as one product (`Gemm.multiplyGroup`): each
+    /// output bitwise what `forward` gives for its layer.
+    public static func forwardGroup(x: UnsafePointer<Float>, rows: Int, inFeatures: Int, layers: [GroupMember]) {
+        Gemm.multiplyGroup(transB: true, m: rows, k: inFeatures, a: x, lda: inFeatures, members: layers.map {
+            Gemm.GroupMember(b: $0.weight, ldb: inFeatures, n: $0.outFeatures, c: $0.y, ldc: $0.outFeatures,
+                             epilogue: Gemm.Epilogue(bias: $0.bias))
+        })
+    }
+
     /// Gradients of `forward`. Each output may be nil when not needed. With `accumulate` the weight and bias
     /// gradients are added to what the buffers hold (shared weights); `dx` is always overwritten.
     public static func backward(

@@ -170,6 +170,14 @@ public struct ONNXLowering {
             } else {
                 emit("MatMul", [inputs[0], output + ".weight_t"], output)
             }
+        case let .linearGroup(count, bias):
+            // Each member as its own linear, into the names of the node's outputs.
+            let width = bias ? 2 : 1
+            for member in 0..<count {
+                let first = 1 + member * width
+                try lower(.linear, node: node, inputs: [inputs[0]] + inputs[first..<(first + width)],
+                          output: member == 0 ? output : "\(output).\(member)")
+            }
         case let .matmul(transposeA, transposeB):
             var operands = [inputs[0], inputs[1]]
             for (index, flag) in [transposeA, transposeB].enumerated() where flag {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Compiler
 import Foundation
 import GraphIR
+import Kernels
+import Runtime
 
 /// `gmptl compile --emit plan`: the execution plan of a graph (its outputs, inference; or a stage's training step)
 /// and its memory plan for concrete sizes.
@@ -21,13 +23,14 @@ struct PlanReport {
         let training = plan.mode == .training
         let fetch = plan.fetched.map(\.name)
         let unbound = Set(plan.program.values.flatMap { $0.type.shape.flatMap(\.symbols) }).subtracting(symbols.keys).sorted()
-        guard unbound.isEmpty, let memory = MemoryPlan.make(plan, symbols: symbols) else {
+        guard unbound.isEmpty, let memory = MemoryPlan.make(plan, symbols: symbols, auxiliary: Interpreter.auxiliaryBuffers) else {
             throw ValidationError("give every symbolic dimension a size with --bind: \(unbound.isEmpty ? "a size came out negative" : unbound.joined(separator: ", "))")
         }
         func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
         let shared = memory.placements.compactMap { $0 }.filter { $0.sharesWith != nil }.count
         let simplified = plan.simplification.map { "\($0.bypassed.count) bypassed, \($0.merged.count) merged, \($0.removed) removed" } ?? "not simplified"
         let sizes = symbols.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
+        let workspaces = memory.auxiliary.joined().filter { $0.role == .workspace }
         var lines = [
             "plan            \(graph.name), \(training ? "training step" : "inference"), \(sizes)",
             "fetch           \(fetch.count <= 4 ? fetch.joined(separator: ", ") : "\(fetch.count) values (loss and gradients)")",
@@ -38,15 +41,19 @@ struct PlanReport {
             "persistent      \(mib(memory.persistentBytes)) (cached constants)",
             "outside         \(mib(memory.outsideBytes)) (fetched values and outputs kept for a gradient node: buffers of their own)",
             "shared storage  \(shared) values are views or in-place outputs of an input",
-            "not planned     kernel workspaces and the statistics saved for gradient nodes (from the interpreter's pool)",
+            "workspaces      \(workspaces.count) kernel calls, the largest \(mib(workspaces.map(\.bytes).max() ?? 0)) (in the arena, each alive during its call; sizes for \(KernelThreads.count) kernel threads)",
+            "saved           \(mib(memory.auxiliaryBytes(.saved))) of statistics forward nodes keep for their gradient nodes (in the arena)",
         ]
         // The storage alive at the peak, the largest first, by the node that makes it.
         let atPeak = memory.placements.compactMap { $0 }.filter {
             $0.sharesWith == nil && !$0.isPersistent && $0.first <= memory.peakPosition && memory.peakPosition <= $0.last
         }.sorted { ($0.bytes, $1.value) > ($1.bytes, $0.value) }
-        let largest = atPeak.prefix(12).map { "\(plan.program.producer(of: $0.value).name) \(mib($0.bytes))" }
-        lines.append("live at peak    \(memory.nodesAtPeak.count) values, the largest: " + largest.joined(separator: ", ")
-            + (atPeak.count > largest.count ? ", ..." : ""))
+        let auxiliaryAtPeak = memory.auxiliary.joined().filter { $0.first <= memory.peakPosition && memory.peakPosition <= $0.last }
+        let named = atPeak.map { (name: plan.program.producer(of: $0.value).name, bytes: $0.bytes) }
+            + auxiliaryAtPeak.map { (name: "\(plan.program.nodes[$0.node].name) (\($0.role == .saved ? "saved" : "workspace"))", bytes: $0.bytes) }
+        let largest = named.sorted { $0.bytes > $1.bytes }.prefix(12).map { "\($0.name) \(mib($0.bytes))" }
+        lines.append("live at peak    \(memory.nodesAtPeak.count) values and \(auxiliaryAtPeak.count) kernel buffers, the largest: "
+            + largest.joined(separator: ", ") + (named.count > largest.count ? ", ..." : ""))
         if !training {
             // Parameter-only nodes: computed once per parameter version and kept (the interpreter's constant cache).
             let folded = plan.program.nodes.indices.filter { plan.readsParametersOnly[$0] }.map { plan.program.nodes[$0].name }

@@ -147,4 +147,56 @@ struct FusionTests {
         #expect(fused.count == plain.count)
         for (a, b) in zip(fused, plain) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
     }
+
+    /// x -> q, k, v (linear with bias) -> attention; `train`: the loss differentiates q, k and v.
+    static func attentionGraph(train: Bool) throws -> Graph {
+        var b = GraphBuilder(name: "qkv")
+        let x = train ? b.parameter("x", shape: [2, 5, 8]) : b.input("x", .f32([2, 5, 8]))
+        let lengths = b.input("lengths", .i32([2]))
+        var projected = [ValueID]()
+        for name in ["q", "k", "v"] {
+            let w = b.parameter("\(name).w", shape: [8, 8]), bias = b.parameter("\(name).b", shape: [8])
+            projected.append(b.add(.linear, [x, w, bias], name: "layer.\(name)")[0])
+        }
+        let attention = b.add(.attention(heads: 2), projected + [lengths], name: "layer.attn")[0]
+        if train {
+            let loss = b.add(.reduce(.sum, axes: [0, 1, 2], keepDims: false), [attention], name: "loss")[0]
+            return try b.finishTraining(loss: loss) { _ in true }
+        }
+        b.setOutputs([NamedValue("out", attention)], taps: [NamedValue("keys", projected[1])])
+        return try b.finish()
+    }
+
+    @Test("q, k and v on one input become one linear_group with three outputs and the separate products' numbers")
+    func siblingLinears() throws {
+        let graph = try Self.attentionGraph(train: false)
+        let (fused, report) = Fusion.run(graph)
+        #expect(fused.verify().isEmpty)
+        let group = try #require(fused.nodes.first { if case .linearGroup = $0.op { true } else { false } })
+        #expect(group.op == .linearGroup(count: 3, bias: true))
+        #expect(group.name == "layer.q+k+v" && group.members == ["layer.q", "layer.k", "layer.v"])
+        #expect(group.outputs.count == 3 && !fused.nodes.contains { $0.op == .linear })
+        #expect(fused.nodes.first { $0.name == "layer.attn" }?.inputs.prefix(3).elementsEqual(group.outputs) == true)
+        #expect(fused.taps.first?.value == group.outputs[1], "the tapped k is the group's second output")
+        let decision = try #require(report.decisions.first { $0.pattern == "3 x linear on one input" })
+        #expect(decision.fused && decision.consumer == "layer.q, layer.k, layer.v")
+
+        var parameters = [String: HostTensor]()
+        for (index, name) in ["q", "k", "v"].enumerated() {
+            parameters["\(name).w"] = HostTensor(floats: (0..<64).map { Float(($0 * (index + 3)) % 9) * 0.1 - 0.4 }, shape: [8, 8])
+            parameters["\(name).b"] = HostTensor(floats: (0..<8).map { Float($0 + index) * 0.05 - 0.2 }, shape: [8])
+        }
+        let inputs = ["lengths": HostTensor(int32s: [5, 3], shape: [2]),
+                      "x": HostTensor(floats: (0..<80).map { Float(($0 * 13) % 11) * 0.2 - 1 }, shape: [2, 5, 8])]
+        try expectOptimizedBitwisePlain(graph, inputs: inputs, parameters: parameters, fetch: ["out", "keys"], mode: .inference)
+
+        // Training: each member's gradient node pairs with its own forward node, so the group is refused.
+        let training = try Self.attentionGraph(train: true)
+        let (unfused, trainingReport) = Fusion.run(training)
+        let refusal = try #require(trainingReport.decisions.first { $0.pattern == "3 x linear on one input" })
+        #expect(!refusal.fused && refusal.reason.hasPrefix("a member's output is read by the backward pass"))
+        #expect(refusal.otherReaders == ["grad.layer.attn"])
+        #expect(!unfused.nodes.contains { if case .linearGroup = $0.op { true } else { false } })
+    }
 }
+

@@ -2,6 +2,7 @@
 import Foundation
 import GraphIR
 import GraphSpec
+import Runtime
 import SER
 import Testing
 
@@ -36,11 +37,14 @@ struct MemoryPlanTests {
         func placement(_ value: Int, offset: Int, first: Int, last: Int) -> MemoryPlan.Placement {
             MemoryPlan.Placement(value: ValueID(value), offset: offset, bytes: 1024, first: first, last: last, sharesWith: nil, isPersistent: false)
         }
+        let workspace = MemoryPlan.AuxiliaryPlacement(node: 4, ordinal: 0, role: .workspace, offset: 512, bytes: 64, first: 4, last: 4)
         let bad = MemoryPlan(placements: [placement(0, offset: 0, first: 0, last: 2), placement(1, offset: 512, first: 2, last: 3),
                                           placement(2, offset: 0, first: 3, last: 4)],
+                             auxiliary: [[], [], [], [], [workspace]],
                              arenaBytes: 1536, naiveBytes: 3072, lowerBound: 2048, peakPosition: 2, nodesAtPeak: [], persistentBytes: 0,
                              outsideBytes: 0)
-        #expect(bad.overlaps().map { [$0.0.index, $0.1.index] } == [[0, 1], [1, 2]])
+        #expect(bad.overlaps().map { [$0.0, $0.1] } == [[.value(ValueID(0)), .value(ValueID(1))], [.value(ValueID(1)), .value(ValueID(2))],
+                                                        [.value(ValueID(2)), .auxiliary(node: 4, ordinal: 0)]])
     }
 
     @Test("an input read later is not overwritten in place")
@@ -132,7 +136,10 @@ struct MemoryPlanTests {
         #expect(plans.count >= 4)
         for plan in plans {
             for batch in [1, 3] {
-                let memory = try #require(MemoryPlan.make(plan, symbols: ["B": batch, "S": 16_000, "T": 49]))
+                let memory = try #require(MemoryPlan.make(plan, symbols: ["B": batch, "S": 16_000, "T": 49],
+                                                          auxiliary: Interpreter.auxiliaryBuffers))
+                #expect(memory.auxiliaryBytes(.workspace) > 0)
+                if plan.mode == .training { #expect(memory.auxiliaryBytes(.saved) > 0, "layer-norm statistics kept for the backward") }
                 #expect(memory.overlaps().isEmpty, "\(plan.program.name) \(plan.mode) B = \(batch)")
                 #expect(memory.arenaBytes >= memory.lowerBound)
                 #expect(Double(memory.arenaBytes) <= 1.15 * Double(memory.lowerBound), "\(plan.mode) B = \(batch): \(memory.arenaBytes) against \(memory.lowerBound)")

@@ -55,6 +55,7 @@ import Testing
                 #expect(Self.relativeError(x, y) <= 1e-4, "step \(step): \(name)")
             }
         }
+        #expect(optimized.unplannedScratch == 0, "every workspace and saved statistic of the step has its place in the arena")
 
         // Inference: every output and tap of the model whose parameters the fixture has (not stage 1's frame heads).
         let model = spec.graph
@@ -65,7 +66,9 @@ import Testing
         }
         #expect(names.contains("emotion_logits") && names.contains("hidden.1"), "\(names)")
         let modelInputs = inputs.filter { key, _ in model.inputNodes.contains { if case let .input(name) = $0.op { name == key } else { false } } }
-        let a = try Interpreter(graph: model).run(inputs: modelInputs, parameters: parameters, fetch: names)
+        let inference = Interpreter(graph: model)
+        let a = try inference.run(inputs: modelInputs, parameters: parameters, fetch: names)
+        #expect(inference.unplannedScratch == 0)
         let b = try Interpreter(graph: model, optimize: false).run(inputs: modelInputs, parameters: parameters, fetch: names)
         for name in names {
             let x = try #require(a[name]), y = try #require(b[name])

@@ -93,3 +93,38 @@ struct LinearTests {
         }, "linear")
     }
 }
+
+@Suite("Linear layers sharing their input (linear_group)")
+struct LinearGroupTests {
+    /// Three layers of different widths on one input: each output bitwise the layer's own `Linear.forward`, close to
+    /// the naive loop, with 1 and 2 threads, on the short (split by columns) and the tall (split by rows) path.
+    @Test("each member bitwise its own linear", arguments: [(199, 64), (700, 48), (5, 16)])
+    func groupMatchesSeparateProducts(rows: Int, input: Int) {
+        let widths = [96, 40, 128]
+        let x = TestBuffer(random: rows * input, seed: 11)
+        let weights = widths.enumerated().map { TestBuffer(random: $1 * input, seed: UInt64(20 + $0)) }
+        let biases = widths.enumerated().map { TestBuffer(random: $1, seed: UInt64(30 + $0)) }
+        let engines: [Gemm.Engine] = Gemm.packedSupported ? [.packed, .openBLAS] : [.openBLAS]
+        for engine in engines {
+            for threads in [1, 2] {
+                ThreadContract.withThreads(threads) {
+                    let grouped = widths.map { TestBuffer(count: rows * $0) }
+                    Gemm.multiplyGroup(transB: true, m: rows, k: input, a: x.readOnly, lda: input, members: widths.indices.map {
+                        Gemm.GroupMember(b: weights[$0].readOnly, ldb: input, n: widths[$0], c: grouped[$0].pointer, ldc: widths[$0],
+                                         epilogue: Gemm.Epilogue(bias: biases[$0].readOnly))
+                    }, engine: engine)
+                    for (index, width) in widths.enumerated() {
+                        let alone = TestBuffer(count: rows * width)
+                        Gemm.multiply(transB: true, m: rows, n: width, k: input, a: x.readOnly, lda: input, b: weights[index].readOnly,
+                                      ldb: input, c: alone.pointer, ldc: width, epilogue: Gemm.Epilogue(bias: biases[index].readOnly),
+                                      engine: engine)
+                        #expect(grouped[index].array == alone.array, "\(engine) \(threads) threads, member \(index + 1)")
+                        let expected = LinearTests.naiveLinear(x: x.doubles, w: weights[index].doubles, b: biases[index].doubles,
+                                                               rows: rows, input: input, output: width)
+                        expectClose(grouped[index].array, expected, "member \(index + 1)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -8,9 +8,10 @@ import GraphIR
 /// only reader is a pointwise activation becomes one `linear+<activation>` (`conv1d+...`, `group_norm+...`) node,
 /// the activation applied in the op's last pass over its output (the GEMM's epilogue, the norm's output loop); a
 /// residual `add` whose only reader is a `layer_norm` becomes one `add+layer_norm` node, normalising each row's sum
-/// while it is in L1. What does not, and why, is part of the report, so that the gaps are visible rather than
-/// silent: elementwise chains and merged q/k/v products have no fused kernel yet; the attention core is one kernel
-/// already. In a graph with a backward pass, a pair fuses when no backward node reads the value between them (a
+/// while it is in L1. Sibling `linear` nodes that read the same input (the attention's q, k and v) become one
+/// `linear_group` node with their outputs, one product over the weights side by side. What does not fuse, and why,
+/// is part of the report, so that the gaps are visible rather than silent: elementwise chains have no fused kernel
+/// yet; the attention core is one kernel already. In a graph with a backward pass, a pair fuses when no backward node reads the value between them (a
 /// frozen part, such as the feature encoder while the transformer trains); otherwise the activation's or the
 /// norm's gradient reads it, and the fused node does not keep it.
 public enum Fusion {
@@ -70,13 +71,70 @@ public enum Fusion {
                 }
             }
         }
-        guard !rewrites.isEmpty else { return (graph, report) }
+        let groups = siblingLinears(graph, readers: readers, taken: taken, report: &report)
+        guard !rewrites.isEmpty || !groups.isEmpty else { return (graph, report) }
         var fused = graph
         for rewrite in rewrites {
             fused = fused.replacingNode(rewrite.consumer, op: rewrite.op, inputs: rewrite.inputs, name: rewrite.name,
                                         members: rewrite.members)
         }
+        // Latest first: inserting a node renumbers the nodes after it (value ids stay).
+        for group in groups.sorted(by: { $0.last > $1.last }) {
+            let members = group.members.map { fused[$0] }
+            let bias = members[0].inputs.count > 2
+            let inputs = [members[0].inputs[0]] + members.flatMap { $0.inputs.dropFirst() }
+            let last = fused[group.last]
+            let tails = members.dropFirst().map { $0.name.split(separator: ".").last.map(String.init) ?? $0.name }
+            guard let (inserted, outputs) = fused.insertingNode(
+                .linearGroup(count: members.count, bias: bias), inputs: inputs, name: ([members[0].name] + tails).joined(separator: "+"),
+                before: last.id, scope: members[0].scope, location: members[0].location, isBackward: false,
+                members: members.map(\.name))
+            else { continue }
+            fused = inserted.replacingUses(Dictionary(uniqueKeysWithValues: zip(members.map { $0.outputs[0] }, outputs)))
+        }
         return (fused.withoutDeadCode(), report)
+    }
+
+    /// `linear` nodes that read the same input with the same bias use (the attention's q, k and v): one
+    /// `linear_group` each, decided and explained like the pairs. A member must not be fused already, no backward
+    /// node may read a member's output (each member's gradient node pairs with its own forward node through it), and
+    /// every reader of a member must come after the last member (the group runs where the last member ran).
+    static func siblingLinears(
+        _ graph: Graph, readers: [ValueID: [NodeID]], taken: [NodeID: String], report: inout Report
+    ) -> [(members: [NodeID], last: NodeID)] {
+        var groups = [(members: [NodeID], last: NodeID)]()
+        for value in graph.values.map(\.id) {
+            let linears = (readers[value] ?? []).map { graph[$0] }.filter { node in
+                if case .linear = node.op { !node.isBackward && node.inputs[0] == value && taken[node.id] == nil } else { false }
+            }
+            for bias in [true, false] {
+                let members = linears.filter { ($0.inputs.count > 2) == bias }.sorted { $0.id < $1.id }
+                guard members.count >= 2, let last = members.last else { continue }
+                var decision = Decision(
+                    producer: graph.producer(of: value).name, consumer: members.map(\.name).joined(separator: ", "),
+                    pattern: "\(members.count) x linear on one input", fused: true,
+                    reason: "one product over the members' weights side by side: the kernel threads split their columns "
+                        + "taken together in one parallel region (one fork instead of one per member), each output bitwise "
+                        + "the member's own")
+                let outputs = Set(members.map { $0.outputs[0] })
+                let backward = members.flatMap { readers[$0.outputs[0]] ?? [] }.map { graph[$0] }.first(where: \.isBackward)
+                let early = members.flatMap { readers[$0.outputs[0]] ?? [] }.filter { $0 < last.id }.map { graph[$0] }
+                    .first { !outputs.contains($0.outputs.first ?? value) }
+                if let backward {
+                    decision.fused = false
+                    decision.reason = "a member's output is read by the backward pass: each member's gradient node is "
+                        + "paired with its own forward node, and a merged product has no gradient rule"
+                    decision.otherReaders = [backward.name]
+                } else if let early {
+                    decision.fused = false
+                    decision.reason = "a member is read before the last member runs, where the merged product would run"
+                    decision.otherReaders = [early.name]
+                }
+                report.decisions.append(decision)
+                if decision.fused { groups.append((members.map(\.id), last.id)) }
+            }
+        }
+        return groups
     }
 
     /// The decision for one edge (fused, why, whether the reason is the producer's other readers), or nil when the
@@ -123,8 +181,7 @@ public enum Fusion {
             return (false, "no fused kernel yet: batched matmul takes no epilogue", false)
         case (_, .attention):
             return (false, "the attention core (scale, key mask, softmax and both products) is one kernel already; "
-                + "q, k and v stay three GEMMs (one merged product would save about 0.3 ms a layer at 199 rows, 178 "
-                + "against about 170 GFLOP/s, less than slicing it costs)", false)
+                + "its q, k and v products are merged as siblings (linear_group)", false)
         default:
             let from = producer.op.fusionCategory, to = consumer.op.fusionCategory
             if [.elementwise, .broadcast].contains(from), [.elementwise, .broadcast].contains(to) {

@@ -14,9 +14,44 @@ import GraphIR
 /// - Storage is placed greedy by size, best fit (TFLite's arena planner): the largest first, each into the smallest
 ///   gap between storage alive at the same time, else at the end. Offsets are aligned to 64 bytes.
 ///
-/// What the arena does not hold yet: kernel workspaces and the statistics forward nodes save for their gradient
-/// nodes (the interpreter still takes those from its pool).
+/// - What a kernel needs besides its outputs (`AuxiliaryBuffer`: the Runtime says how much for its kernels) is placed
+///   the same way: a workspace lives at its node only; what a forward node saves for its gradient node (layer-norm
+///   statistics, the LSTM's gates) lives from the forward node to the gradient node that reads it.
 public struct MemoryPlan: Sendable {
+    /// Storage a node's kernel takes besides its outputs, in the order the kernel asks for it.
+    public struct AuxiliaryBuffer: Sendable, Equatable {
+        public enum Role: Sendable, Equatable {
+            /// Scratch for the node's own call.
+            case workspace
+            /// Kept for the node's gradient node (a workspace when no gradient node runs).
+            case saved
+        }
+
+        public var role: Role
+        public var bytes: Int
+
+        public init(_ role: Role, bytes: Int) {
+            self.role = role
+            self.bytes = bytes
+        }
+    }
+
+    /// The auxiliary buffers of a node, given the concrete shape of each value of the program.
+    public typealias AuxiliaryBuffers = (_ node: Node, _ shape: (ValueID) -> [Int]) -> [AuxiliaryBuffer]
+
+    /// Where one auxiliary buffer of a node lives.
+    public struct AuxiliaryPlacement: Sendable, Equatable {
+        /// The node's index in the program, and which of its buffers (in the order its kernel asks).
+        public var node: Int
+        public var ordinal: Int
+        public var role: AuxiliaryBuffer.Role
+        public var offset: Int
+        public var bytes: Int
+        /// The schedule positions during which the buffer is live, both ends included.
+        public var first: Int
+        public var last: Int
+    }
+
     /// One value's storage.
     public struct Placement: Sendable, Equatable {
         public var value: ValueID
@@ -33,6 +68,8 @@ public struct MemoryPlan: Sendable {
 
     /// Placements of every value made by a node of the program (not inputs or parameters), by value index.
     public let placements: [Placement?]
+    /// The auxiliary buffers of each node (workspaces, saved statistics), by node index.
+    public let auxiliary: [[AuxiliaryPlacement]]
     /// The planned arena size.
     public let arenaBytes: Int
     /// Every value in a buffer of its own, none released: what no planning costs.
@@ -55,16 +92,22 @@ public struct MemoryPlan: Sendable {
     /// Plans `plan` for concrete symbol values (`B`, `S`, ...); nil when a shape does not evaluate. For a training
     /// step that drops layers, `layerDrop` says which nodes run and which values are other values (their readers
     /// read the other value's storage) or zeros (made where read, outside the arena).
-    public static func make(_ plan: ExecutionPlan, symbols: [String: Int], layerDrop: LayerDropPlan? = nil) -> MemoryPlan? {
+    ///
+    /// `auxiliary` says what each node's kernel needs besides its outputs (nil: nothing is planned for that).
+    public static func make(
+        _ plan: ExecutionPlan, symbols: [String: Int], layerDrop: LayerDropPlan? = nil, auxiliary: AuxiliaryBuffers? = nil
+    ) -> MemoryPlan? {
         let program = plan.program
         var bytes = [Int](repeating: 0, count: program.values.count)
+        var shapes = [[Int]](repeating: [], count: program.values.count)
         for value in program.values {
-            var count = 1
+            var shape = [Int]()
             for dim in value.type.shape {
                 guard let size = dim.evaluate(symbols), size >= 0 else { return nil }
-                count *= size
+                shape.append(size)
             }
-            bytes[value.id.index] = count * 4  // f32 and i32
+            shapes[value.id.index] = shape
+            bytes[value.id.index] = shape.reduce(1, *) * 4  // f32 and i32
         }
         let end = program.nodes.count
         let runs = layerDrop?.runs
@@ -141,6 +184,25 @@ public struct MemoryPlan: Sendable {
             let current = range[s] ?? (first[v], last[v], 0)
             range[s] = (min(current.first, first[v]), max(current.last, last[v]), max(current.bytes, bytes[v]))
         }
+        // Auxiliary buffers: storage of their own, numbered after the values. A saved buffer lives until the
+        // gradient node that reads it (to the end when that node does not run in this step).
+        var gradientNode = [Int: Int]()
+        for (index, forward) in plan.forwardNode.enumerated() where runs?[index] ?? true {
+            if let forward { gradientNode[forward.index] = index }
+        }
+        var auxiliaryStorage = [(node: Int, ordinal: Int, role: AuxiliaryBuffer.Role, storage: Int)]()
+        if let auxiliary {
+            for (index, node) in program.nodes.enumerated() where runs?[index] ?? true {
+                for (ordinal, buffer) in auxiliary(node, { shapes[$0.index] }).enumerated() {
+                    let storage = program.values.count + auxiliaryStorage.count
+                    let kept = buffer.role == .saved && plan.savesForGradient[index]
+                    range[storage] = (index, kept ? (gradientNode[index] ?? end - 1) : index, buffer.bytes)
+                    naive += buffer.bytes
+                    auxiliaryStorage.append((index, ordinal, kept ? .saved : .workspace, storage))
+                }
+            }
+        }
+
         // Lower bound and peak over the schedule (arena storage only).
         var live = [Int](repeating: 0, count: end + 1)
         for (s, r) in range where !persistent.contains(s) {
@@ -182,6 +244,12 @@ public struct MemoryPlan: Sendable {
             placements[v] = Placement(value: ValueID(v), offset: offset, bytes: bytes[v], first: r.first, last: r.last,
                                       sharesWith: s == v ? nil : ValueID(s), isPersistent: persistent.contains(s))
         }
+        var auxiliaryPlacements = [[AuxiliaryPlacement]](repeating: [], count: end)
+        for buffer in auxiliaryStorage {
+            guard let r = range[buffer.storage], let offset = offsets[buffer.storage] else { continue }
+            auxiliaryPlacements[buffer.node].append(AuxiliaryPlacement(node: buffer.node, ordinal: buffer.ordinal, role: buffer.role,
+                                                                       offset: offset, bytes: r.bytes, first: r.first, last: r.last))
+        }
         let atPeak = program.nodes.filter { node in
             node.outputs.contains { output in
                 let s = storageOf[output.index]
@@ -189,23 +257,46 @@ public struct MemoryPlan: Sendable {
                 return r.first <= peak && peak <= r.last
             }
         }.map(\.name)
-        return MemoryPlan(placements: placements, arenaBytes: arena, naiveBytes: naive, lowerBound: lowerBound, peakPosition: peak,
+        return MemoryPlan(placements: placements, auxiliary: auxiliaryPlacements, arenaBytes: arena, naiveBytes: naive, lowerBound: lowerBound, peakPosition: peak,
                           nodesAtPeak: atPeak, persistentBytes: persistentBytes, outsideBytes: outside)
     }
 
     /// Pairs of arena values alive at the same time whose bytes overlap without sharing storage: empty for a correct
     /// plan (the tests run it).
-    public func overlaps() -> [(ValueID, ValueID)] {
-        let arena = placements.compactMap { $0 }.filter { !$0.isPersistent }
-        func root(_ p: Placement) -> ValueID { p.sharesWith ?? p.value }
-        var problems = [(ValueID, ValueID)]()
+    public func overlaps() -> [(Storage, Storage)] {
+        struct Extent {
+            var storage: Storage
+            var root: Storage
+            var offset, bytes, first, last: Int
+        }
+        var arena = placements.compactMap { $0 }.filter { !$0.isPersistent }.map {
+            Extent(storage: .value($0.value), root: .value($0.sharesWith ?? $0.value), offset: $0.offset, bytes: $0.bytes,
+                   first: $0.first, last: $0.last)
+        }
+        for buffer in auxiliary.joined() {
+            let storage = Storage.auxiliary(node: buffer.node, ordinal: buffer.ordinal)
+            arena.append(Extent(storage: storage, root: storage, offset: buffer.offset, bytes: buffer.bytes, first: buffer.first,
+                                last: buffer.last))
+        }
+        var problems = [(Storage, Storage)]()
         for (i, a) in arena.enumerated() {
-            for b in arena[(i + 1)...] where root(a) != root(b) {
+            for b in arena[(i + 1)...] where a.root != b.root {
                 let together = a.first <= b.last && b.first <= a.last
                 let intersect = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes
-                if together && intersect && a.bytes > 0 && b.bytes > 0 { problems.append((a.value, b.value)) }
+                if together && intersect && a.bytes > 0 && b.bytes > 0 { problems.append((a.storage, b.storage)) }
             }
         }
         return problems
+    }
+
+    /// A value's storage or a node's auxiliary buffer, as `overlaps()` names them.
+    public enum Storage: Hashable, Sendable {
+        case value(ValueID)
+        case auxiliary(node: Int, ordinal: Int)
+    }
+
+    /// Bytes of the auxiliary buffers by role, summed over the nodes.
+    public func auxiliaryBytes(_ role: AuxiliaryBuffer.Role) -> Int {
+        auxiliary.joined().filter { $0.role == role }.reduce(0) { $0 + $1.bytes }
     }
 }

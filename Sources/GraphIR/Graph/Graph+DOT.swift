@@ -439,7 +439,7 @@ private struct DOTWriter {
     func summary(_ node: Node) -> String {
         let op = node.op
         switch op {
-        case .input, .parameter, .linear, .activated, .unary, .binary, .softmax, .logSoftmax, .reshape,
+        case .input, .parameter, .linear, .linearGroup, .activated, .unary, .binary, .softmax, .logSoftmax, .reshape,
              .maskedMeanPool, .maskPadding, .cosineSimilarity, .layerNorm, .addLayerNorm:
             return op.name
         case .kmeansAssign:

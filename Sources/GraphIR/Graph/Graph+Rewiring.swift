@@ -40,10 +40,11 @@ extension Graph {
     /// The graph with a new node that applies `op` to `inputs`, placed right before node `position` (nodes from
     /// there on are renumbered; value ids stay), and the new node's outputs. The output types come from the op's
     /// shape rule; `inputs` must be made by nodes before `position`. The primitive of rematerialisation, where a
-    /// value is computed again right before the backward pass reads it. Nil when the shape rule rejects the inputs.
+    /// value is computed again right before the backward pass reads it, and of fusions that merge sibling nodes into
+    /// one with several outputs (`members` names them). Nil when the shape rule rejects the inputs.
     public func insertingNode(
         _ op: Op, inputs: [ValueID], name: String, before position: NodeID, scope: [String] = [],
-        location: SourceLocation? = nil, isBackward: Bool, randomStream: String? = nil
+        location: SourceLocation? = nil, isBackward: Bool, randomStream: String? = nil, members: [String] = []
     ) -> (graph: Graph, outputs: [ValueID])? {
         guard case let .success(types) = op.outputTypes(inputs.map { self[$0].type }) else { return nil }
         var result = self
@@ -53,7 +54,7 @@ extension Graph {
             result.values.append(Value(id: outputs[index], type: type, producer: position, outputIndex: index))
         }
         let node = Node(id: position, op: op, inputs: inputs, outputs: outputs, name: name, scope: scope,
-                        location: location, isBackward: isBackward, randomStream: randomStream)
+                        location: location, isBackward: isBackward, members: members, randomStream: randomStream)
         result.nodes.insert(node, at: at)
         for index in (at + 1)..<result.nodes.count {
             let moved = result.nodes[index]

@@ -10,6 +10,10 @@ extension Op {
         case .linear:
             guard let x = inputs.first, let w = inputs.dropFirst().first, w.count == 2 else { return 0 }
             return 2 * product(x.dropLast()) * Double(w[0]) * Double(w[1])
+        case let .linearGroup(_, bias):
+            guard let x = inputs.first else { return 0 }
+            let weights = inputs.dropFirst().enumerated().filter { !bias || $0.offset % 2 == 0 }.map(\.element)
+            return weights.reduce(0) { $0 + (($1.count == 2) ? 2 * product(x.dropLast()) * Double($1[0]) * Double($1[1]) : 0) }
         case let .matmul(transposeA, _):
             guard let a = inputs.first, let out = outputs.first, a.count >= 2 else { return 0 }
             let k = transposeA ? a[a.count - 2] : a[a.count - 1]

@@ -31,6 +31,21 @@ extension Op {
         case let .activated(product, _):
             return try product.rule(x)
 
+        case let .linearGroup(count, bias):
+            // Each member as its own linear: x and the member's weight (and bias).
+            let width = bias ? 2 : 1
+            guard count >= 1, x.count == 1 + count * width else {
+                throw ShapeIssue("linear_group of \(count) needs x and \(count * width) weights\(bias ? " and biases" : ""), got \(x.count) inputs")
+            }
+            var types = [TensorType]()
+            for member in 0..<count {
+                let first = 1 + member * width
+                do { types += try Op.linear.rule([x[0]] + x[first..<(first + width)]) } catch {
+                    throw ShapeIssue("member \(member + 1): " + error.message, inputs: error.inputs.map { $0 == 0 ? 0 : $0 - 1 + first })
+                }
+            }
+            return types
+
         case .linear:
             let input = try x.float(0, rankAtLeast: 1, self), weight = try x.float(1, rank: 2, self)
             try same(input.shape.last, weight.shape[1], "the input's last axis", "the weight's input size", [0, 1])

@@ -8,6 +8,7 @@ extension Op {
         case .constant: "constant"
         case .linear: "linear"
         case let .activated(product, function): "\(product.name)+\(function.rawValue)"
+        case .linearGroup: "linear_group"
         case .matmul: "matmul"
         case .conv1d: "conv1d"
         case .layerNorm: "layer_norm"
@@ -47,6 +48,8 @@ extension Op {
         case .input, .parameter, .constant: []
         case .linear: ["x", "weight", "bias?"]
         case let .activated(product, _): product.inputNames
+        case let .linearGroup(count, bias):
+            ["x"] + (1...max(1, count)).flatMap { bias ? ["weight_\($0)", "bias_\($0)"] : ["weight_\($0)"] }
         case .matmul: ["a", "b"]
         case .conv1d: ["x", "weight", "bias?"]
         case .layerNorm: ["x", "weight", "bias"]
@@ -78,6 +81,7 @@ extension Op {
     public var outputNames: [String] {
         switch self {
         case .timeMask: ["", "mask"]
+        case let .linearGroup(count, _): [""] + (1..<max(1, count)).map { "y\($0 + 1)" }
         case let .gradient(forward, wrt): zip(forward.inputNames, wrt).filter(\.1).map { "d" + $0.0.replacingSuffix("?") }
         default: [""]
         }

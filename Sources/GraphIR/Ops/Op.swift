@@ -24,6 +24,12 @@ public indirect enum Op: Hashable, Sendable {
     /// output loop), saving a write and a read of the pre-activation. Inference plans only: the activation's
     /// gradient would read the pre-activation.
     case activated(Op, UnaryFunction)
+    /// `count` `linear` layers that read the same input, as one product over their weights side by side (the
+    /// attention's q, k and v): made by the compiler's fusion pass (never written in specs). Inputs: x `[..., in]`,
+    /// then each member's weight `[out_i, in]` and, when `bias`, its bias `[out_i]`; outputs: each member's
+    /// `[..., out_i]`, in order. Every element is computed as the member's own `linear` computes it. Inference plans
+    /// only: each member's gradient node is paired with its own forward node.
+    case linearGroup(count: Int, bias: Bool)
     /// Batched matrix product over equal leading dimensions, optionally transposing the last two axes.
     case matmul(transposeA: Bool, transposeB: Bool)
     /// 1-D convolution, channels last: x `[B, T, Cin]`, weight `[Cout, Cin / groups, K]`, optional bias `[Cout]`

@@ -6,7 +6,8 @@ import Kernels
 /// gradient `dy`; outputs are the gradients of the forward inputs flagged in `wrt`, in order.
 extension Interpreter {
     func executeGradient(
-        _ forward: Op, wrt: [Bool], _ node: Node, _ x: [HostTensor], shapes: [[Int]], state: RunState, allocate: OutputAllocator
+        _ forward: Op, wrt: [Bool], _ node: Node, _ x: [HostTensor], shapes: [[Int]], state: RunState, allocate: OutputAllocator,
+        scratch: ScratchAllocator
     ) throws(RunError) -> [HostTensor] {
         let count = wrt.count
         let y = x[count], dy = x[count + 1]
@@ -17,7 +18,6 @@ extension Interpreter {
             gradients[index] = allocate(position, .f32, x[index].shape)
         }
         func d(_ index: Int) -> UnsafeMutablePointer<Float>? { gradients[index]?.floats }
-        func scratch(_ count: Int) -> HostTensor { HostTensor(.f32, shape: [count], pool: pool) }
         func saved() throws(RunError) -> [HostTensor] { try state.takeSaved(of: forwardNode) }
         /// The gradient of an input the rule always differentiates (the only float input of a unary op, the logits).
         func flagged(_ index: Int) throws(RunError) -> HostTensor {
@@ -29,7 +29,7 @@ extension Interpreter {
 
         switch forward {
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup:
             throw RunError("internal: no fused gradient kernel for \(forward.name) (node '\(node.name)')")
 
         case .linear:
@@ -85,7 +85,7 @@ extension Interpreter {
             // Each operand's gradient summed over the axes it was broadcast along.
             if let da = gradients[0] {
                 if function == .multiply {
-                    let product = HostTensor(.f32, shape: y.shape, pool: pool)
+                    let product = scratch(y.count)
                     Elementwise.binary(.multiply, a: dy.floats, aShape: y.shape, b: x[1].floats, bShape: x[1].shape,
                                        out: product.floats, outShape: y.shape)
                     Reduce.sum(product.floats, shape: y.shape, into: da.floats, shape: x[0].shape)
@@ -96,7 +96,7 @@ extension Interpreter {
             if let db = gradients[1] {
                 switch function {
                 case .multiply:
-                    let product = HostTensor(.f32, shape: y.shape, pool: pool)
+                    let product = scratch(y.count)
                     Elementwise.binary(.multiply, a: dy.floats, aShape: y.shape, b: x[0].floats, bShape: x[0].shape,
                                        out: product.floats, outShape: y.shape)
                     Reduce.sum(product.floats, shape: y.shape, into: db.floats, shape: x[1].shape)

@@ -9,8 +9,9 @@ import GraphIR
 /// step), and forward nodes keep what their gradient nodes read (`RunState`).
 ///
 /// Values live in one arena at the offsets of the plan's `MemoryPlan` for the call's sizes (views and in-place
-/// outputs included); fetched values, kernel workspaces and what forward nodes save for their gradient nodes come
-/// from a pool. A training step that drops layers has a memory plan of its own, for the nodes that run.
+/// outputs included), and so do kernel workspaces and what forward nodes save for their gradient nodes
+/// (`auxiliaryBuffers(of:shape:)`); fetched values and outputs kept for a gradient node come from a pool. A training
+/// step that drops layers has a memory plan of its own, for the nodes that run.
 public struct Interpreter {
     public let graph: Graph
     /// Whether plans are simplified and run in a planned arena (`false`: the unoptimised program with every buffer
@@ -26,6 +27,10 @@ public struct Interpreter {
     let plans = PlanCache()
     /// The arena runs place their values in.
     let arenas = ArenaStore()
+    /// Scratch that optimised runs took from the pool because their memory plan had no place for it (the tests
+    /// require none).
+    public var unplannedScratch: Int { scratchMisses.count }
+    let scratchMisses = ScratchMisses()
 
     public init(graph: Graph, optimize: Bool = true) {
         self.graph = graph
@@ -116,6 +121,7 @@ public struct Interpreter {
         let arena = memory.map { arenas.take($0.arenaBytes) }
         defer { if let arena { arenas.give(arena) } }
         var current: Node?
+        var currentIndex = 0, scratchOrdinal = 0
         let allocate: OutputAllocator = { [pool] position, dtype, shape in
             if let memory, let arena, let node = current, position < node.outputs.count,
                let placement = memory.placements[node.outputs[position].index], !placement.isPersistent {
@@ -123,12 +129,25 @@ public struct Interpreter {
             }
             return HostTensor(dtype, shape: shape, pool: pool)
         }
+        let scratch: ScratchAllocator = { [pool, scratchMisses] count in
+            defer { scratchOrdinal += 1 }
+            if let memory, let arena {
+                let planned = memory.auxiliary[currentIndex]
+                if scratchOrdinal < planned.count, planned[scratchOrdinal].bytes >= count * 4 {
+                    return HostTensor(.f32, shape: [count], arena: arena, offset: planned[scratchOrdinal].offset)
+                }
+                scratchMisses.record()
+            }
+            return HostTensor(.f32, shape: [count], pool: pool)
+        }
 
         var values = [HostTensor?](repeating: nil, count: program.values.count)
         var fetchedNames = [Int: [String]]()
         if onFetched != nil { for named in plan.fetched { fetchedNames[named.value.index, default: []].append(named.name) } }
         for (index, node) in program.nodes.enumerated() where layerDrop?.runs[index] ?? true {
             current = node
+            currentIndex = index
+            scratchOrdinal = 0
             var shapes = [[Int]]()
             for output in node.outputs {
                 guard let shape = binding.shape(of: program[output].type) else {
@@ -147,7 +166,7 @@ public struct Interpreter {
                 results = cached
             } else {
                 results = try execute(node, arguments, shapes: shapes, inputs: inputs, parameters: parameters, state: state,
-                                      allocate: allocate)
+                                      allocate: allocate, scratch: scratch)
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
             profile?.record(node.op.name, clock.now - start)

@@ -5,17 +5,19 @@ import Kernels
 /// or a buffer from the pool.
 typealias OutputAllocator = (_ position: Int, _ dtype: DType, _ shape: [Int]) -> HostTensor
 
+/// Where a node's next scratch buffer of `count` floats is made (workspaces and what it saves for its gradient node,
+/// in the order of `Interpreter.auxiliaryBuffers`): at its planned offset in the run's arena, or from the pool.
+typealias ScratchAllocator = (_ count: Int) -> HostTensor
+
 /// The kernel call of each op: one exhaustive switch, so that a new op makes the compiler point here.
 extension Interpreter {
     func execute(
         _ node: Node, _ x: [HostTensor], shapes: [[Int]], inputs: [String: HostTensor], parameters: [String: HostTensor],
-        state: RunState, allocate: OutputAllocator
+        state: RunState, allocate: OutputAllocator, scratch: ScratchAllocator
     ) throws(RunError) -> [HostTensor] {
         let shape = shapes[0]
         /// The node's first output: at its planned place in the run's arena, or from the pool.
         func output(_ dtype: DType = .f32) -> HostTensor { allocate(0, dtype, shape) }
-        /// Scratch for one kernel call, from the pool.
-        func scratch(_ count: Int) -> HostTensor { HostTensor(.f32, shape: [count], pool: pool) }
         /// Kernels shared by an op and its fused form with an activation (`Op.activated`), which saves nothing for a
         /// gradient (fused nodes are inference only).
         func linear(_ function: UnaryFunction?) -> [HostTensor] {
@@ -75,7 +77,8 @@ extension Interpreter {
             return [out]
 
         case let .gradient(forward, wrt):
-            return try executeGradient(forward, wrt: wrt, node, x, shapes: shapes, state: state, allocate: allocate)
+            return try executeGradient(forward, wrt: wrt, node, x, shapes: shapes, state: state, allocate: allocate,
+                                        scratch: scratch)
 
         case .linear:
             return linear(nil)
@@ -94,6 +97,15 @@ extension Interpreter {
 
         case let .activated(.groupNorm(groups, eps), function):
             return groupNorm(groups: groups, eps: eps, function)
+
+        case let .linearGroup(count, bias):
+            let width = bias ? 2 : 1, inFeatures = x[0].shape.last ?? 1
+            let outputs = (0..<count).map { allocate($0, .f32, shapes[$0]) }
+            Linear.forwardGroup(x: x[0].floats, rows: x[0].count / max(1, inFeatures), inFeatures: inFeatures, layers: (0..<count).map {
+                Linear.GroupMember(weight: x[1 + $0 * width].floats, bias: bias ? UnsafePointer(x[2 + $0 * width].floats) : nil,
+                                   y: outputs[$0].floats, outFeatures: x[1 + $0 * width].shape[0])
+            })
+            return outputs
 
         case let .activated(product, _):
             throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear, conv1d and group_norm only, got \(product.name)")
@@ -306,8 +318,8 @@ extension Interpreter {
         case let .amSoftmax(scale, margin):
             let out = output()
             let (rows, dimension, classes) = (x[0].shape[0], x[0].shape[1], x[1].shape[0])
-            let scratch = scratch(rows * classes + rows * dimension + rows + classes * dimension + classes + rows)
-            var cursor = scratch.floats
+            let intermediates = scratch(rows * classes + rows * dimension + rows + classes * dimension + classes + rows)
+            var cursor = intermediates.floats
             func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { cursor += count }; return cursor }
             let result = AMSoftmax.forward(
                 features: x[0].floats, weight: x[1].floats, targets: x[2].int32s, scale: scale, margin: margin,
@@ -315,7 +327,7 @@ extension Interpreter {
                 normalizedWeight: take(classes * dimension), weightNorms: take(classes), logSumExp: take(rows),
                 rows: rows, dimension: dimension, classes: classes)
             out.floats[0] = result.loss
-            state.save([scratch], for: node)
+            state.save([intermediates], for: node)
             return [out]
 
         case .kmeansAssign:

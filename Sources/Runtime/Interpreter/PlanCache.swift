@@ -1,5 +1,6 @@
 import Compiler
 import GraphIR
+import Kernels
 import Synchronization
 
 /// The compiled plans of one interpreter, by fetched names and mode: a plan is compiled on the first run that asks
@@ -31,6 +32,8 @@ final class PlanCache: Sendable {
         var symbols: [String: Int]
         /// The `layer_drop` nodes a training step drops (their indices in the program).
         var dropped: [Int]
+        /// Some kernels' workspaces grow with the kernel thread count.
+        var threads: Int
     }
 
     private let memoryPlans = Mutex<[MemoryKey: MemoryPlan]>([:])
@@ -41,9 +44,11 @@ final class PlanCache: Sendable {
         of plan: ExecutionPlan, fetch: [String], mode: ExecutionPlan.Mode, symbols: [String: Int],
         layerDrop: LayerDropPlan?
     ) -> MemoryPlan? {
-        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols, dropped: layerDrop?.dropped ?? [])
+        let key = MemoryKey(plan: Key(fetch: fetch, mode: mode), symbols: symbols, dropped: layerDrop?.dropped ?? [],
+                            threads: KernelThreads.count)
         if let memory = memoryPlans.withLock({ $0[key] }) { return memory }
-        guard let memory = MemoryPlan.make(plan, symbols: symbols, layerDrop: layerDrop) else { return nil }
+        guard let memory = MemoryPlan.make(plan, symbols: symbols, layerDrop: layerDrop, auxiliary: Interpreter.auxiliaryBuffers)
+        else { return nil }
         memoryPlans.withLock { plans in
             if plans.count >= 64 { plans.removeAll() }
             plans[key] = memory

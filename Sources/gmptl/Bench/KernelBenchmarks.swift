@@ -61,6 +61,23 @@ enum KernelBenchmarks {
                             b: w.pointer, ldb: inFeatures, c: y.pointer, ldc: outFeatures, engine: engine)
                     })
                 }
+                // q, k and v as the fusion pass runs them in inference: three 768-column members of one
+                // `linear_group` (separate weights and outputs), against the one product above.
+                if label == "q/k/v" {
+                    for engine in engines {
+                        let members = (0..<3).map { part in
+                            Gemm.GroupMember(b: w.pointer + part * 768 * inFeatures, ldb: inFeatures, n: 768,
+                                             c: y.pointer + part * rows * 768, ldc: 768)
+                        }
+                        list.append(KernelBenchmark(
+                            name: "linear q/k/v group (\(engine.rawValue))", shape: "\(rows)x\(inFeatures) -> 3 x 768",
+                            flops: Gemm.flops(m: rows, n: outFeatures, k: inFeatures)
+                        ) {
+                            Gemm.multiplyGroup(transB: true, m: rows, k: inFeatures, a: x.pointer, lda: inFeatures, members: members,
+                                               engine: engine)
+                        })
+                    }
+                }
                 // The input gradient dy W and the weight gradient dy^T x (the training step's other products per
                 // layer), per engine.
                 let dx = BenchBuffer(rows * inFeatures, seed: 5)
