@@ -178,6 +178,14 @@ public struct ONNXLowering {
                 try lower(.linear, node: node, inputs: [inputs[0]] + inputs[first..<(first + width)],
                           output: member == 0 ? output : "\(output).\(member)")
             }
+        case let .chain(ops):
+            // Each member in turn, the last into the node's output.
+            var source = inputs[0]
+            for (index, member) in ops.enumerated() {
+                let target = index == ops.count - 1 ? output : "\(output).step\(index)"
+                try lower(member, node: node, inputs: [source], output: target)
+                source = target
+            }
         case let .matmul(transposeA, transposeB):
             var operands = [inputs[0], inputs[1]]
             for (index, flag) in [transposeA, transposeB].enumerated() where flag {

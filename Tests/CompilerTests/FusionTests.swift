@@ -10,7 +10,7 @@ import TestSupport
 @Suite("Fusion")
 struct FusionTests {
     /// x -> linear -> gelu (fusible); x -> linear -> relu with the pre-activation also tapped (refused);
-    /// x -> linear -> tanh with a second reader (refused); gelu -> scale (an elementwise chain, refused).
+    /// x -> linear -> tanh with a second reader (refused); gelu -> scale (left to the elementwise-chain pass).
     static func graph() throws -> Graph {
         var b = GraphBuilder(name: "fusion")
         let x = b.input("x", .f32(["B", 8]))
@@ -39,8 +39,7 @@ struct FusionTests {
         #expect(byPair["tapped->tapped_act"]?.reason == "the pre-activation is a graph output or tap")
         #expect(byPair["shared->shared_act"]?.fused == false)
         #expect(byPair["shared->shared_act"]?.otherReaders == ["out"])
-        #expect(byPair["ff_act->half"]?.fused == false)
-        #expect(byPair["ff_act->half"]?.reason.contains("elementwise chain") == true)
+        #expect(byPair["ff_act->half"] == nil, "pointwise chains are the chain pass's, which sees linear+gelu -> scale")
         #expect(report.fusedCount == 1)
         let node = try #require(fused.nodes.first { $0.op == .activated(.linear, .gelu) })
         #expect(node.members == ["ff_in", "ff_act"] && node.name == "ff_in+gelu")
@@ -197,6 +196,58 @@ struct FusionTests {
         #expect(!refusal.fused && refusal.reason.hasPrefix("a member's output is read by the backward pass"))
         #expect(refusal.otherReaders == ["grad.layer.attn"])
         #expect(!unfused.nodes.contains { if case .linearGroup = $0.op { true } else { false } })
+    }
+
+    @Test("pointwise ops that feed one another run as one chain node: the same bits, one random stream, gradient pairings kept")
+    func elementwiseChains() throws {
+        // Inference: tanh -> scale -> gelu on an input, the scale also tapped in a second graph.
+        for tapped in [false, true] {
+            var b = GraphBuilder(name: "chain")
+            let x = b.input("x", .f32(["B", 6]))
+            let a = b.add(.unary(.tanh), [x], name: "a")[0]
+            let scaled = b.add(.scale(1.5), [a], name: "scaled")[0]
+            let out = b.add(.unary(.gelu), [scaled], name: "out")[0]
+            b.setOutputs([NamedValue("out", out)], taps: tapped ? [NamedValue("scaled", scaled)] : [])
+            let graph = try b.finish()
+            let plan = try ExecutionPlan.compile(graph, fetch: ["out"], mode: .inference)
+            let chains = plan.program.nodes.filter { if case .chain = $0.op { true } else { false } }
+            if tapped {
+                #expect(chains.map(\.name) == ["a+scale"])
+                #expect(plan.fusion?.decisions.first { $0.producer == "scaled" }?.reason == "the intermediate is a graph output or tap")
+            } else {
+                #expect(chains.map(\.name) == ["a+scale+gelu"] && chains.first?.members == ["a", "scaled", "out"])
+                #expect(chains.first?.op == .chain([.unary(.tanh), .scale(1.5), .unary(.gelu)]))
+            }
+            let input = HostTensor(floats: (0..<30_000).map { Float(($0 * 37) % 101) * 0.04 - 2 }, shape: [5_000, 6])
+            try expectOptimizedBitwisePlain(graph, inputs: ["x": input], parameters: [:], fetch: ["out"], mode: .inference)
+        }
+
+        // Training: linear -> gelu -> dropout -> linear. The forward pair stays apart (GELU's gradient node pairs
+        // with it through its output); the pair recomputed for the backward pass is one chain drawing the dropout's
+        // stream: loss and gradients bitwise the unoptimised plan's.
+        var b = GraphBuilder(name: "chain_training")
+        let x = b.input("x", .f32([40, 64]))
+        let w1 = b.parameter("w1", shape: [96, 64]), w2 = b.parameter("w2", shape: [8, 96])
+        let pre = b.add(.linear, [x, w1], name: "ff_in")[0]
+        let act = b.add(.unary(.gelu), [pre], name: "ff_act")[0]
+        let dropped = b.add(.dropout(probability: 0.3), [act], name: "ff_drop")[0]
+        let out = b.add(.linear, [dropped, w2], name: "ff_out")[0]
+        let loss = b.add(.reduce(.sum, axes: [0, 1], keepDims: false), [out], name: "loss")[0]
+        let graph = try b.finishTraining(loss: loss) { _ in true }
+        let fetch = ["loss", "grad.w1", "grad.w2"]
+        let mode = RunMode.training(seed: 3, step: 5)
+        let plan = try Interpreter(graph: graph).plan(fetch: fetch, mode: mode)
+        let chains = plan.program.nodes.filter { if case .chain = $0.op { true } else { false } }
+        #expect(chains.map(\.name) == ["ff_act.recomputed+dropout"])
+        #expect(chains.first?.isBackward == true && chains.first?.streamName == "ff_drop")
+        let forward = try #require(plan.fusion?.decisions.first { $0.producer == "ff_act" && $0.consumer == "ff_drop" })
+        #expect(!forward.fused && forward.otherReaders == ["grad.ff_act"])
+        let parameters = [
+            "w1": HostTensor(floats: (0..<(96 * 64)).map { Float(($0 * 7) % 23) * 0.01 - 0.1 }, shape: [96, 64]),
+            "w2": HostTensor(floats: (0..<(8 * 96)).map { Float(($0 * 5) % 17) * 0.02 - 0.15 }, shape: [8, 96]),
+        ]
+        let inputs = ["x": HostTensor(floats: (0..<(40 * 64)).map { Float(($0 * 13) % 29) * 0.1 - 1.4 }, shape: [40, 64])]
+        try expectOptimizedBitwisePlain(graph, inputs: inputs, parameters: parameters, fetch: fetch, mode: mode)
     }
 }
 

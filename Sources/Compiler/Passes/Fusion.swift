@@ -183,10 +183,12 @@ public enum Fusion {
             return (false, "the attention core (scale, key mask, softmax and both products) is one kernel already; "
                 + "its q, k and v products are merged as siblings (linear_group)", false)
         default:
+            // Chains of single-input pointwise ops are the elementwise-chain pass's (after rematerialisation).
+            if ElementwiseChains.isChainable(producer.op), ElementwiseChains.isChainable(consumer.op) { return nil }
             let from = producer.op.fusionCategory, to = consumer.op.fusionCategory
             if [.elementwise, .broadcast].contains(from), [.elementwise, .broadcast].contains(to) {
-                return (false, "no fused kernel yet: an elementwise chain (\(from.rawValue) then \(to.rawValue)) runs "
-                    + "as one pass over memory per op", false)
+                return (false, "no fused kernel: chains fuse single-input pointwise ops (\(from.rawValue) then "
+                    + "\(to.rawValue) here: the second reads another tensor too)", false)
             }
             return nil
         }

@@ -74,6 +74,12 @@ public struct ExecutionPlan: Sendable {
                 rematerialization = decided
                 return recomputing
             }))
+            // After rematerialisation: the recomputed GELU -> dropout pairs of the backward pass chain too.
+            passes.append(("elementwise chains", { graph in
+                let (chained, decided) = ElementwiseChains.run(graph)
+                fusion?.decisions += decided
+                return chained
+            }))
         }
         let program: Graph
         do { program = try PassManager.run(graph, passes) } catch { throw CompileError(error.description) }

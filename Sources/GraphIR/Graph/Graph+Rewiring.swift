@@ -27,13 +27,16 @@ extension Graph {
     /// The graph in which node `id` applies `op` to `inputs` and is named `name`, computing the same outputs (same
     /// types: `verify()` checks): the primitive of fusion, where the last node of a group takes over the group's
     /// work and the others become dead code. `inputs` must be made by earlier nodes; `members` names the nodes the
-    /// new one computes.
-    public func replacingNode(_ id: NodeID, op: Op, inputs: [ValueID], name: String, members: [String]) -> Graph {
+    /// new one computes; `randomStream`, when given, the stream the new node draws (a random member's).
+    public func replacingNode(
+        _ id: NodeID, op: Op, inputs: [ValueID], name: String, members: [String], randomStream: String? = nil
+    ) -> Graph {
         var rewired = self
         rewired.nodes[id.index].op = op
         rewired.nodes[id.index].inputs = inputs
         rewired.nodes[id.index].name = name
         rewired.nodes[id.index].members = members
+        if let randomStream { rewired.nodes[id.index].randomStream = randomStream }
         return rewired
     }
 

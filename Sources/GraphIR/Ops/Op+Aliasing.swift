@@ -14,7 +14,7 @@ extension Op {
     public var aliasing: Aliasing {
         switch self {
         case .reshape: .view(of: 0)
-        case .unary, .scale, .softmax, .logSoftmax, .layerNorm, .groupNorm, .dropout, .maskPadding, .timeMask:
+        case .unary, .scale, .softmax, .logSoftmax, .layerNorm, .groupNorm, .dropout, .maskPadding, .timeMask, .chain:
             .inPlace(candidates: [0])
         case .addLayerNorm: .inPlace(candidates: [0, 1])
         // A fused node writes its output as its op does (a norm in place; the activation reads what it overwrites).
@@ -64,7 +64,7 @@ extension Op {
         case .crossEntropy, .amSoftmax: read(0..<n)
         // No fused gradient kernel (these differentiate through other ops): everything, to be safe.
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain:
             read(0..<inputCount)
         }
         return reads

@@ -31,6 +31,11 @@ extension Op {
         case let .activated(product, _):
             return try product.rule(x)
 
+        case let .chain(ops):
+            var types = [x[0]]
+            for op in ops { types = try op.rule(types) }
+            return types
+
         case let .linearGroup(count, bias):
             // Each member as its own linear: x and the member's weight (and bias).
             let width = bias ? 2 : 1

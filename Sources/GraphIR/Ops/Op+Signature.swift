@@ -9,6 +9,7 @@ extension Op {
         case .linear: "linear"
         case let .activated(product, function): "\(product.name)+\(function.rawValue)"
         case .linearGroup: "linear_group"
+        case let .chain(ops): ops.map(\.name).joined(separator: "+")
         case .matmul: "matmul"
         case .conv1d: "conv1d"
         case .layerNorm: "layer_norm"
@@ -56,7 +57,7 @@ extension Op {
         case .addLayerNorm: ["a", "b", "weight", "bias"]
         case .groupNorm: ["x", "weight", "bias", "lengths"]
         case .weightNorm: ["v", "g"]
-        case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout: ["x"]
+        case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout, .chain: ["x"]
         case .binary: ["a", "b"]
         case .layerDrop: ["skip", "layer"]
         case .concat: ["*x"]
@@ -100,6 +101,7 @@ extension Op {
     public var isRandom: Bool {
         switch self {
         case .dropout, .timeMask, .layerDrop: true
+        case let .chain(ops): ops.contains(where: \.isRandom)
         default: false
         }
     }

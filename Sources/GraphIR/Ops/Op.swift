@@ -30,6 +30,12 @@ public indirect enum Op: Hashable, Sendable {
     /// `[..., out_i]`, in order. Every element is computed as the member's own `linear` computes it. Inference plans
     /// only: each member's gradient node is paired with its own forward node.
     case linearGroup(count: Int, bias: Bool)
+    /// Pointwise ops applied one after the other (`gelu` then `dropout`), each a single-input op of the
+    /// `elementwise` category (unary activations, `scale`, `dropout`): made by the compiler's elementwise-chain pass
+    /// (never written in specs). One pass over memory, block by block while each block is in L1, instead of one pass
+    /// per op; each element gets the ops' own operations in order (a dropout member draws its node's stream at the
+    /// element's index). Input and output are the chain's first input and last output.
+    case chain([Op])
     /// Batched matrix product over equal leading dimensions, optionally transposing the last two axes.
     case matmul(transposeA: Bool, transposeB: Bool)
     /// 1-D convolution, channels last: x `[B, T, Cin]`, weight `[Cout, Cin / groups, K]`, optional bias `[Cout]`

@@ -107,6 +107,22 @@ extension Interpreter {
             })
             return outputs
 
+        case let .chain(ops):
+            let out = output()
+            let offset = state.elementOffset(rows: shape.first ?? 1, count: out.count)
+            let steps: [PointwiseChain.Step] = try ops.map { op throws(RunError) in
+                switch op {
+                case let .unary(function): .activation(activation(function))
+                case let .scale(factor): .scale(factor)
+                // The node draws its dropout member's stream (`Node.randomStream`); outside training, the identity.
+                case let .dropout(probability):
+                    state.mode.isTraining ? .dropout(probability: probability, stream: state.stream(for: node), offset: offset) : .identity
+                default: throw RunError("internal: '\(node.name)' chains \(op.name), which is not a single-input pointwise op")
+                }
+            }
+            PointwiseChain.run(x[0].floats, out.floats, count: out.count, steps: steps)
+            return [out]
+
         case let .activated(product, _):
             throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear, conv1d and group_norm only, got \(product.name)")
 
