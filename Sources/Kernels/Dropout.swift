@@ -41,15 +41,44 @@ public enum Dropout {
         // Stream blocks of four elements covering offset ..< offset + count.
         let firstBlock = offset >> 2
         let blocks = ((offset + count + 3) >> 2) - firstBlock
+        /// Element `offset + index`'s word decides `y[index]`.
+        @inline(__always) func keep(_ word: UInt32, _ index: Int) {
+            guard index >= 0, index < count else { return }
+            y[index] = Philox.unit(word) >= probability ? x[index] * scale : 0
+        }
+        // unit(word) >= p exactly when word >> 8 >= ceil(p * 2^24) (both sides hold 24-bit integers exactly).
+        let threshold = SIMD8<UInt32>(repeating: UInt32((probability * 0x1p24).rounded(.up)))
+        let scales = SIMD8<Float>(repeating: scale), zeros = SIMD8<Float>(repeating: 0)
         Parallel.forChunks(blocks, grain: 4_096) { range in
-            for block in range {
+            var block = range.lowerBound
+            // A first block that starts before the tensor (an offset inside a stream block) goes one by one.
+            if block < range.upperBound, (firstBlock + block) * 4 < offset {
                 let words = stream.block(UInt32(truncatingIfNeeded: firstBlock + block))
-                for lane in 0..<4 {
-                    let index = (firstBlock + block) * 4 + lane - offset
-                    guard index >= 0 else { continue }
-                    guard index < count else { break }
-                    y[index] = Philox.unit(words[lane]) >= probability ? x[index] * scale : 0
+                let base = (firstBlock + block) * 4 - offset
+                for lane in 0..<4 { keep(words[lane], base + lane) }
+                block += 1
+            }
+            // Eight stream blocks (32 elements) at a time, eight elements to a vector, where all 32 are in the
+            // tensor; the rest one by one: the same words, and the same test, either way.
+            while block + 8 <= range.upperBound {
+                let base = (firstBlock + block) * 4 - offset
+                guard base >= 0, base + 32 <= count else { break }
+                let (w0, w1, w2, w3) = stream.blocks8(from: UInt32(truncatingIfNeeded: firstBlock + block))
+                for pair in 0..<4 {
+                    // Elements in order: element 4 * lane + j is word j of block `lane`.
+                    let a = 2 * pair, b = 2 * pair + 1
+                    let words = SIMD8<UInt32>(w0[a], w1[a], w2[a], w3[a], w0[b], w1[b], w2[b], w3[b])
+                    let at = base + 8 * pair
+                    let kept = UnsafeRawPointer(x + at).loadUnaligned(as: SIMD8<Float>.self) * scales
+                    UnsafeMutableRawPointer(y + at).storeBytes(
+                        of: zeros.replacing(with: kept, where: (words &>> 8) .>= threshold), as: SIMD8<Float>.self)
                 }
+                block += 8
+            }
+            for block in block..<range.upperBound {
+                let words = stream.block(UInt32(truncatingIfNeeded: firstBlock + block))
+                let base = (firstBlock + block) * 4 - offset
+                for lane in 0..<4 { keep(words[lane], base + lane) }
             }
         }
     }

@@ -43,6 +43,30 @@ public struct Philox: Sendable, Hashable {
         return SIMD4(c0, c1, c2, c3)
     }
 
+    /// Blocks `first ..< first + 8` at once (counters wrap like `block`'s): lane `i` of the four vectors holds the
+    /// four words of block `first + i`, the same bits as `block(first + i)`. The rounds run on eight lanes (the
+    /// 32 x 32 -> 64-bit products as AVX2's `vpmuludq`), about six times the throughput of eight `block` calls:
+    /// dropout draws one word per element, forward and backward.
+    @inlinable
+    public func blocks8(from first: UInt32) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
+        var c0 = SIMD8<UInt32>(repeating: first) &+ SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
+        var c1 = SIMD8<UInt32>(repeating: step0), c2 = SIMD8<UInt32>(repeating: step1), c3 = SIMD8<UInt32>(repeating: node)
+        var k0 = key0, k1 = key1
+        for _ in 0..<10 {
+            let product0 = SIMD8<UInt64>(truncatingIfNeeded: c0) &* SIMD8<UInt64>(repeating: 0xD251_1F53)
+            let product1 = SIMD8<UInt64>(truncatingIfNeeded: c2) &* SIMD8<UInt64>(repeating: 0xCD9E_8D57)
+            let hi0 = SIMD8<UInt32>(truncatingIfNeeded: product0 &>> 32), lo0 = SIMD8<UInt32>(truncatingIfNeeded: product0)
+            let hi1 = SIMD8<UInt32>(truncatingIfNeeded: product1 &>> 32), lo1 = SIMD8<UInt32>(truncatingIfNeeded: product1)
+            c0 = hi1 ^ c1 ^ SIMD8<UInt32>(repeating: k0)
+            c1 = lo1
+            c2 = hi0 ^ c3 ^ SIMD8<UInt32>(repeating: k1)
+            c3 = lo0
+            k0 = k0 &+ 0x9E37_79B9
+            k1 = k1 &+ 0xBB67_AE85
+        }
+        return (c0, c1, c2, c3)
+    }
+
     /// Element `index` as a uniform Float in [0, 1) (24 random bits).
     @inlinable
     public func uniform(at index: Int) -> Float {

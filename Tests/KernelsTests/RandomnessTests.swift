@@ -12,6 +12,29 @@ struct RandomnessTests {
         #expect(pi.block(0x243F_6A88) == SIMD4(0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1))
     }
 
+    @Test("eight blocks at once are eight single blocks, across the counter's wrap")
+    func eightBlocks() {
+        let stream = Philox(seed: 0x1234_5678_9ABC, step: 77, node: Philox.key("layers.3.ff_drop"))
+        for first: UInt32 in [0, 1, 12_345, .max - 3] {
+            let (w0, w1, w2, w3) = stream.blocks8(from: first)
+            for lane in 0..<8 {
+                #expect(SIMD4(w0[lane], w1[lane], w2[lane], w3[lane]) == stream.block(first &+ UInt32(lane)), "block \(first) + \(lane)")
+            }
+        }
+    }
+
+    @Test("dropout is the per-element rule: element offset + i kept when its uniform is at least p, at any offset and length")
+    func dropoutMatchesItsDefinition() {
+        let stream = Philox(seed: 9, step: 2, node: 5)
+        let p: Float = 0.25
+        for (offset, count) in [(0, 1), (0, 33), (3, 70), (5, 20_003), (1_000_001, 4_099)] {
+            let x = TestBuffer(random: count, seed: 3, low: -1, high: 1), y = TestBuffer(count: count)
+            Dropout.forward(x.readOnly, y.pointer, count: count, probability: p, stream: stream, offset: offset)
+            let expected = (0..<count).map { stream.uniform(at: offset + $0) >= p ? x[$0] * (1 / (1 - p)) : 0 }
+            #expect(y.array == expected, "offset \(offset), count \(count)")
+        }
+    }
+
     @Test("uniforms: mean, range, and independence of streams")
     func uniforms() {
         let count = 40_000
