@@ -28,7 +28,7 @@ extension Autodiff {
         case .input, .parameter, .constant, .windowLengths, .kmeansAssign:
             return []
 
-        case .activated, .addLayerNorm, .linearGroup, .chain:
+        case .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain:
             // Made by the fusion pass in inference plans only, after any differentiation.
             throw CompileError("internal: '\(node.name)' is a fused \(node.op.name), which has no gradient rule; "
                 + "fusion runs on inference plans only")

@@ -371,7 +371,7 @@ public struct ONNXLowering {
             emit("Identity", [inputs[0]], output)
         case .kmeansAssign:
             throw refuse(node, "has no ONNX rule (pseudo-labels are a training-time tap)")
-        case .crossEntropy, .amSoftmax, .gradient:
+        case .crossEntropy, .amSoftmax, .gradient, .gradientChain:
             throw refuse(node, "belongs to training graphs, which are not exported")
         }
     }

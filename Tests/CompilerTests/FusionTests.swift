@@ -224,7 +224,7 @@ struct FusionTests {
 
         // Training: linear -> gelu -> dropout -> linear. The forward pair stays apart (GELU's gradient node pairs
         // with it through its output); the pair recomputed for the backward pass is one chain drawing the dropout's
-        // stream: loss and gradients bitwise the unoptimised plan's.
+        // stream, and so are the two gradients: loss and gradients bitwise the unoptimised plan's.
         var b = GraphBuilder(name: "chain_training")
         let x = b.input("x", .f32([40, 64]))
         let w1 = b.parameter("w1", shape: [96, 64]), w2 = b.parameter("w2", shape: [8, 96])
@@ -240,6 +240,11 @@ struct FusionTests {
         let chains = plan.program.nodes.filter { if case .chain = $0.op { true } else { false } }
         #expect(chains.map(\.name) == ["ff_act.recomputed+dropout"])
         #expect(chains.first?.isBackward == true && chains.first?.streamName == "ff_drop")
+        // The gradients chain too: the dropout's (regenerating the mask from the forward's stream), then GELU's.
+        let gradients = plan.program.nodes.filter { if case .gradientChain = $0.op { true } else { false } }
+        #expect(gradients.map(\.name) == ["grad.ff_drop+gelu_grad"] && gradients.first?.streamName == "ff_drop")
+        #expect(gradients.first?.op == .gradientChain([.dropout(probability: 0.3), .unary(.gelu)]))
+        #expect(gradients.first?.members == ["grad.ff_drop", "grad.ff_act"])
         let forward = try #require(plan.fusion?.decisions.first { $0.producer == "ff_act" && $0.consumer == "ff_drop" })
         #expect(!forward.fused && forward.otherReaders == ["grad.ff_act"])
         let parameters = [

@@ -8,15 +8,22 @@ import Testing
 /// A training step skips the layers `layer_drop` drops: their forward nodes and the backward nodes of their (zero)
 /// gradients do not run, and the loss and gradients are those of the network without them.
 @Suite struct LayerDropSkipTests {
+    /// A parameter node of `shape` and its tensor, normal with `std` from `seed`.
+    static func randomParameter(
+        _ name: String, _ shape: [Int], seed: UInt64, std: Float, builder: inout GraphBuilder, parameters: inout [String: HostTensor]
+    ) -> ValueID {
+        let tensor = HostTensor(.f32, shape: shape)
+        Philox(seed: seed).fillNormal(tensor.floats, count: tensor.count, std: std)
+        parameters[name] = tensor
+        return builder.parameter(name, shape: shape.map { Dim($0) })
+    }
+
     @Test func droppedLayersDoNotRunAndTheNumbersAreThoseWithoutThem() throws {
         let (rows, width, layers) = (3, 5, 8)
         var builder = GraphBuilder(name: "t")
         var parameters = [String: HostTensor]()
         func parameter(_ name: String, _ shape: [Int], seed: UInt64) -> ValueID {
-            let tensor = HostTensor(.f32, shape: shape)
-            Philox(seed: seed).fillNormal(tensor.floats, count: tensor.count, std: 0.5)
-            parameters[name] = tensor
-            return builder.parameter(name, shape: shape.map { Dim($0) })
+            Self.randomParameter(name, shape, seed: seed, std: 0.5, builder: &builder, parameters: &parameters)
         }
         var x = parameter("x", [rows, width], seed: 1)
         for layer in 0..<layers {
@@ -69,4 +76,44 @@ import Testing
         }
         #expect(sawDropped && sawKept, "p = 0.5 over 8 layers and 6 steps drops some layers and keeps others")
     }
+
+    /// Layers of linear -> gelu -> dropout: the optimised plan (recomputed chains, chained gradients) runs only the
+    /// kept layers' chains and gives the unoptimised plan's loss and gradients, bit for bit, step after step.
+    @Test func chainedGradientsOfDroppedLayersDoNotRun() throws {
+        let (rows, width, layers) = (4, 24, 6)
+        var builder = GraphBuilder(name: "chains")
+        var parameters = [String: HostTensor]()
+        func parameter(_ name: String, _ shape: [Int], seed: UInt64) -> ValueID {
+            Self.randomParameter(name, shape, seed: seed, std: 0.3, builder: &builder, parameters: &parameters)
+        }
+        var x = parameter("x", [rows, width], seed: 1)
+        for layer in 0..<layers {
+            let w = parameter("w\(layer)", [width, width], seed: UInt64(20 + layer))
+            let pre = builder.add(.linear, [x, w], name: "linear\(layer)")[0]
+            let act = builder.add(.unary(.gelu), [pre], name: "gelu\(layer)")[0]
+            let dropped = builder.add(.dropout(probability: 0.2), [act], name: "dropout\(layer)")[0]
+            x = builder.add(.layerDrop(probability: 0.4), [x, dropped], name: "drop\(layer)")[0]
+        }
+        let loss = builder.add(.reduce(.sum, axes: [0, 1], keepDims: false), [x], name: "loss")[0]
+        let gradients = try Autodiff.appendGradients(of: loss, to: &builder) { _ in true }
+        builder.setOutputs([NamedValue("loss", loss)] + gradients.map { NamedValue("grad.\($0.name)", $0.gradient) }, taps: [])
+        let graph = try builder.finish()
+        let fetch = ["loss"] + gradients.map { "grad.\($0.name)" }
+        let optimized = Interpreter(graph: graph), plain = Interpreter(graph: graph, optimize: false)
+        var sawDropped = false
+        for step in 0..<8 {
+            let mode = RunMode.training(seed: 5, step: UInt64(step))
+            let profile = OpProfile()
+            let a = try optimized.run(inputs: [:], parameters: parameters, fetch: fetch, mode: mode, profile: profile)
+            let b = try plain.run(inputs: [:], parameters: parameters, fetch: fetch, mode: mode)
+            for name in fetch { #expect(a[name]?.floatArray == b[name]?.floatArray, "step \(step): \(name)") }
+            let kept = profile.calls["linear", default: 0]
+            sawDropped = sawDropped || kept < layers
+            #expect(profile.calls["dropout_grad+gelu_grad", default: 0] == kept, "step \(step): one chained gradient per kept layer")
+            #expect(profile.calls["gelu_grad", default: 0] == 0 && profile.calls["dropout_grad", default: 0] == 0)
+        }
+        #expect(sawDropped)
+        #expect(optimized.unplannedScratch == 0)
+    }
 }
+

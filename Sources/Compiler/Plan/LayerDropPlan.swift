@@ -40,7 +40,7 @@ public struct LayerDropPlan: Sendable {
                 for (output, index) in zip(node.outputs, flagged) {
                     sources[output] = (index == 0) == dropped ? inputs[wrt.count + 1] : .zeros
                 }
-            } else if case .gradient = node.op, inputs.last == .zeros {
+            } else if node.isBackward, Self.isGradient(node.op), inputs.last == .zeros {
                 for output in node.outputs { sources[output] = .zeros }
             } else if node.isBackward, Self.isLinear(node.op), inputs.contains(.zeros) {
                 for output in node.outputs { sources[output] = .zeros }
@@ -55,6 +55,14 @@ public struct LayerDropPlan: Sendable {
             runs[index] = isNeeded
             guard isNeeded else { continue }
             for input in node.inputs { if case let .value(value) = source(of: input) { needed.insert(value) } }
+        }
+    }
+
+    /// Gradient nodes, single or chained: linear in their incoming gradient (the last input), so zero for zeros.
+    static func isGradient(_ op: Op) -> Bool {
+        switch op {
+        case .gradient, .gradientChain: true
+        default: false
         }
     }
 

@@ -467,7 +467,7 @@ private struct DOTWriter {
         case let .attention(heads): return "attention \(Self.plural(heads, "head"))"
         case let .lstm(hidden): return "lstm hidden \(hidden)"
         case let .dropout(probability): return "dropout p=\(Self.number(probability))"
-        case .chain: return op.name
+        case .chain, .gradientChain: return op.name
         case let .layerDrop(probability): return "layer_drop p=\(Self.number(probability))"
         case let .timeMask(probability, spanLength, minimumSpans):
             return "time_mask p=\(Self.number(probability)) span=\(spanLength) min=\(minimumSpans)"

@@ -24,7 +24,7 @@ extension Op {
         case .binary,
              .input, .parameter, .constant, .linear, .linearGroup, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
              .attention, .lstm, .maskedMeanPool, .windowLengths, .layerDrop, .crossEntropy, .amSoftmax, .cosineSimilarity,
-             .kmeansAssign, .gradient:
+             .kmeansAssign, .gradient, .gradientChain:
             .none
         }
     }
@@ -41,6 +41,20 @@ extension Op {
     /// The memory planner ends a value's life at its last real read, so the two must agree: a read missing here is
     /// a read of memory another value may already hold.
     public func readsElements(inputCount: Int) -> [Bool] {
+        if case let .gradientChain(ops) = self {
+            // Per member (x, y): GELU and ReLU read x, tanh and sigmoid y, dropout and scale neither; then dy.
+            var reads = [Bool](repeating: false, count: inputCount)
+            for (index, op) in ops.enumerated() where 2 * index + 1 < inputCount {
+                if case let .unary(function) = op {
+                    switch function {
+                    case .gelu, .relu: reads[2 * index] = true
+                    case .tanh, .sigmoid: reads[2 * index + 1] = true
+                    }
+                }
+            }
+            if inputCount > 0 { reads[inputCount - 1] = true }
+            return reads
+        }
         guard case let .gradient(forward, wrt) = self else { return [Bool](repeating: true, count: inputCount) }
         let n = wrt.count, y = n
         var reads = [Bool](repeating: false, count: inputCount)
@@ -64,7 +78,7 @@ extension Op {
         case .crossEntropy, .amSoftmax: read(0..<n)
         // No fused gradient kernel (these differentiate through other ops): everything, to be safe.
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain:
             read(0..<inputCount)
         }
         return reads

@@ -8,7 +8,7 @@ extension Op {
         case .linear, .softmax, .logSoftmax, .maskedMeanPool, .maskPadding, .cosineSimilarity, .unary, .binary, .kmeansAssign: []
         case let .activated(product, function): product.attributes + [("activation", function.rawValue)]
         case let .linearGroup(count, bias): [("count", "\(count)"), ("bias", "\(bias)")]
-        case let .chain(ops): ops.flatMap { op in op.attributes.map { (name: "\(op.name).\($0.name)", value: $0.value) } }
+        case let .chain(ops), let .gradientChain(ops): ops.flatMap { op in op.attributes.map { (name: "\(op.name).\($0.name)", value: $0.value) } }
         case let .matmul(a, b): [("transpose_a", "\(a)"), ("transpose_b", "\(b)")]
         case let .conv1d(stride, padding, groups): [("stride", "\(stride)"), ("padding", "\(padding)"), ("groups", "\(groups)")]
         case let .layerNorm(eps), let .addLayerNorm(eps): [("eps", number(eps))]

@@ -43,7 +43,7 @@ extension Op {
             return forwardFlops * Double(products)
         case .input, .parameter, .constant, .layerNorm, .addLayerNorm, .groupNorm, .weightNorm, .unary, .binary, .scale, .softmax, .logSoftmax,
              .reduce, .reshape, .transpose, .slice, .concat, .maskedMeanPool, .maskPadding, .windowLengths, .dropout, .layerDrop,
-             .timeMask, .crossEntropy, .chain:
+             .timeMask, .crossEntropy, .chain, .gradientChain:
             return 0
         }
     }

@@ -22,7 +22,7 @@ extension Op {
     public var fusionCategory: FusionCategory {
         switch self {
         case .input, .parameter, .constant: .source
-        case .unary, .scale, .dropout, .chain: .elementwise
+        case .unary, .scale, .dropout, .chain, .gradientChain: .elementwise
         case .binary: .broadcast
         case .reshape, .transpose, .slice, .concat, .maskPadding, .timeMask, .layerDrop: .injective
         case .reduce, .softmax, .logSoftmax, .layerNorm, .addLayerNorm, .groupNorm, .weightNorm, .maskedMeanPool: .reduction

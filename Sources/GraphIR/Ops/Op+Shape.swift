@@ -36,6 +36,14 @@ extension Op {
             for op in ops { types = try op.rule(types) }
             return types
 
+        case .gradientChain:
+            // Pointwise members: every x and y has dy's type, which is the output's.
+            guard let dy = x.last else { throw ShapeIssue("a gradient chain needs its incoming gradient") }
+            for (index, type) in x.enumerated() where type != dy {
+                throw ShapeIssue("a gradient chain's inputs share one type, got \(type) and \(dy)", inputs: [index, x.count - 1])
+            }
+            return [dy]
+
         case let .linearGroup(count, bias):
             // Each member as its own linear: x and the member's weight (and bias).
             let width = bias ? 2 : 1

@@ -10,6 +10,7 @@ extension Op {
         case let .activated(product, function): "\(product.name)+\(function.rawValue)"
         case .linearGroup: "linear_group"
         case let .chain(ops): ops.map(\.name).joined(separator: "+")
+        case let .gradientChain(ops): ops.map { "\($0.name)_grad" }.joined(separator: "+")
         case .matmul: "matmul"
         case .conv1d: "conv1d"
         case .layerNorm: "layer_norm"
@@ -58,6 +59,7 @@ extension Op {
         case .groupNorm: ["x", "weight", "bias", "lengths"]
         case .weightNorm: ["v", "g"]
         case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout, .chain: ["x"]
+        case let .gradientChain(ops): ops.indices.flatMap { ["x\($0 + 1)", "y\($0 + 1)"] } + ["dy"]
         case .binary: ["a", "b"]
         case .layerDrop: ["skip", "layer"]
         case .concat: ["*x"]
@@ -101,7 +103,7 @@ extension Op {
     public var isRandom: Bool {
         switch self {
         case .dropout, .timeMask, .layerDrop: true
-        case let .chain(ops): ops.contains(where: \.isRandom)
+        case let .chain(ops), let .gradientChain(ops): ops.contains(where: \.isRandom)
         default: false
         }
     }

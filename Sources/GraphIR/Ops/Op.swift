@@ -36,6 +36,13 @@ public indirect enum Op: Hashable, Sendable {
     /// per op; each element gets the ops' own operations in order (a dropout member draws its node's stream at the
     /// element's index). Input and output are the chain's first input and last output.
     case chain([Op])
+    /// The gradient nodes of pointwise ops that feed one another in the backward pass (`dropout_grad` then
+    /// `gelu_grad`), as one node: made by the elementwise-chain pass (never written in specs). `ops` are the forward
+    /// ops in the order their gradients run (the last forward op's first). Inputs: each member's forward input `x`
+    /// and output `y` in that order, then the incoming gradient `dy`; output: the gradient of the last member's `x`.
+    /// One pass over memory, block by block, each block through every member's gradient kernel (a dropout member
+    /// regenerates its mask from the node's stream).
+    case gradientChain([Op])
     /// Batched matrix product over equal leading dimensions, optionally transposing the last two axes.
     case matmul(transposeA: Bool, transposeB: Bool)
     /// 1-D convolution, channels last: x `[B, T, Cin]`, weight `[Cout, Cin / groups, K]`, optional bias `[Cout]`

@@ -29,7 +29,7 @@ extension Interpreter {
 
         switch forward {
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain:
             throw RunError("internal: no fused gradient kernel for \(forward.name) (node '\(node.name)')")
 
         case .linear:

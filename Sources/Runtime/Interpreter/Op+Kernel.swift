@@ -123,6 +123,26 @@ extension Interpreter {
             PointwiseChain.run(x[0].floats, out.floats, count: out.count, steps: steps)
             return [out]
 
+        case let .gradientChain(ops):
+            // Inputs: (x, y) per member in the order the gradients run, then dy.
+            let out = output()
+            let dy = x[x.count - 1]
+            let offset = state.elementOffset(rows: shape.first ?? 1, count: out.count)
+            let steps: [PointwiseChain.GradientStep] = try ops.enumerated().map { index, op throws(RunError) in
+                switch op {
+                case let .unary(function):
+                    let kernel = activation(function)
+                    return .activation(kernel, saved: UnsafePointer(x[2 * index + (kernel.backwardUsesOutput ? 1 : 0)].floats))
+                case let .scale(factor): return .scale(factor)
+                // The node draws its dropout member's forward stream (`Node.randomStream`).
+                case let .dropout(probability):
+                    return .dropout(probability: probability, stream: state.stream(for: node), offset: offset)
+                default: throw RunError("internal: '\(node.name)' chains the gradient of \(op.name), which is not a single-input pointwise op")
+                }
+            }
+            PointwiseChain.runGradients(dy: dy.floats, dx: out.floats, count: out.count, steps: steps)
+            return [out]
+
         case let .activated(product, _):
             throw RunError("internal: no fused kernel for \(node.op.name) (node '\(node.name)'): the fusion pass fuses linear, conv1d and group_norm only, got \(product.name)")
 
