@@ -196,6 +196,8 @@ public struct StageRunner {
         func saveCheckpoint() throws {
             guard writes else { return }
             let encoder = JSONEncoder()
+            // Keys in a fixed order: the same run writes the same bytes (runs compare with cmp or diff).
+            encoder.outputFormatting = [.sortedKeys]
             let lossLog = String(decoding: (try? encoder.encode(losses)) ?? Data("[]".utf8), as: UTF8.self)
             try TrainingCheckpoint.write(to: checkpointFolder, parameters: parameters, optimizer: optimizer, progress: progress,
                                          extras: ["losses.json": lossLog])
