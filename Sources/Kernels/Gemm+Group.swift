@@ -51,9 +51,7 @@ extension Gemm {
         // The same split as one product of the summed width (`packedMultiply`).
         let panelCounts = members.map { ($0.n + tileColumns - 1) / tileColumns }
         let panels = panelCounts.reduce(0, +)
-        let tall = m > Int(GMPTL_GEMM_TALL_ROWS)
-        let byRows = tall && m * k / threads + width * k < m * k + width * k / threads
-        if panels >= 2 * threads && !byRows {
+        if splitsByColumns(m: m, n: width, k: k, panels: panels, threads: threads) {
             Parallel.forChunks(panels, threads: threads) { range in
                 // The members' panels in order: member i owns panels [start, start + panelCounts[i]).
                 var start = 0

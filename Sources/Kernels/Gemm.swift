@@ -164,9 +164,7 @@ public enum Gemm {
         // that packs less: HuBERT's feature encoder 8-14 % faster (6,399 x 1,536 A against a 512 x 1,536 B), the
         // 1,592-row linear products and their gradients up to 15 %.
         let panels = (n + tileColumns - 1) / tileColumns
-        let tall = m > Int(GMPTL_GEMM_TALL_ROWS)
-        let byRows = tall && m * k / threads + n * k < m * k + n * k / threads
-        if panels >= 2 * threads && !byRows {
+        if splitsByColumns(m: m, n: n, k: k, panels: panels, threads: threads) {
             Parallel.forChunks(panels, threads: threads) { range in
                 run(rows: 0..<m, columns: range.lowerBound * tileColumns..<min(n, range.upperBound * tileColumns))
             }
@@ -176,6 +174,16 @@ public enum Gemm {
                 run(rows: range.lowerBound * tileRows..<min(m, range.upperBound * tileRows), columns: 0..<n)
             }
         }
+    }
+
+    /// Whether the packed engine splits a product across `threads` by columns (`panels` of 16 each) rather than by
+    /// rows: by columns while there are panels for every thread and the product is short, or tall but packing
+    /// less that way (`packedMultiply`, `multiplyGroup`).
+    @usableFromInline
+    static func splitsByColumns(m: Int, n: Int, k: Int, panels: Int, threads: Int) -> Bool {
+        let tall = m > Int(GMPTL_GEMM_TALL_ROWS)
+        let byRows = tall && m * k / threads + n * k < m * k + n * k / threads
+        return panels >= 2 * threads && !byRows
     }
 
     /// One rectangle of C on the packed kernel (on OpenBLAS when the thread has no packing workspace).

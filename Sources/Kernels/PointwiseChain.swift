@@ -12,8 +12,8 @@ public enum PointwiseChain {
         case identity
     }
 
-    /// Elements per block: 16 KiB in and 16 KiB out stay in L1 (32 KiB) while the steps pass. A multiple of 4, so a
-    /// dropout step's stream blocks of four are never split between blocks.
+    /// Elements per block (16 KiB): the block and its scratch stay in L1 and L2 while the steps pass. A multiple of 4,
+    /// so a dropout step's stream blocks of four are never split between blocks.
     static let block = 4_096
 
     /// `y = step_n(... step_1(x))`; `y` may be `x`.
