@@ -76,7 +76,7 @@ public enum Conv1d {
         public var workspaceCount: Int {
             let packed = outChannels * patchSize
             let patches = groupSlots * outLength * tapsPerBlock * inPerGroup
-            return 2 * packed + (readsInputInPlace ? 0 : max(patches, regroupedCount))
+            return 2 * packed + (readsInputInPlace ? Conv1d.winogradCount(self) : max(patches, regroupedCount))
         }
 
         /// Floats of one sequence regrouped group-major with its padding (`[groups, inLength + 2 padding,
@@ -131,6 +131,11 @@ public enum Conv1d {
         if shape.usesDirectForward {
             directForward(shape, x: x, packed: workspace, hasBias: bias != nil, y: y)
             return false
+        }
+        if Conv1d.usesWinograd(shape) {
+            winogradForward(shape, x: x, packed: packed, biasBeta: biasBeta, y: y,
+                            workspace: workspace + outChannels * shape.patchSize, activation: activation)
+            return true
         }
         if shape.readsInputInPlace {
             let rowStride = shape.stride * shape.inChannels

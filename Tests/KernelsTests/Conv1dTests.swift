@@ -42,6 +42,22 @@ struct Conv1dTests {
         .init(batch: 1, inChannels: 9, outChannels: 6, inLength: 14, kernel: 5, stride: 3, padding: 2, groups: 3),
     ]
 
+    /// Stride 2, three taps and enough frames for the F(3, 2) path (`Conv1d.usesWinograd`): 33 tiles and two outputs
+    /// past them; 1,025 tiles over two chunks and two outputs past them; a whole number of tiles.
+    static let winogradShapes: [Conv1d.Geometry] = [
+        .init(batch: 2, inChannels: 16, outChannels: 20, inLength: 203, kernel: 3, stride: 2),
+        .init(batch: 1, inChannels: 16, outChannels: 20, inLength: 6_155, kernel: 3, stride: 2),
+        .init(batch: 1, inChannels: 24, outChannels: 17, inLength: 2 * 98 + 3, kernel: 3, stride: 2),
+    ]
+
+    @Test("the F(3, 2) path serves stride-2, three-tap convolutions of at least 96 outputs, and no others")
+    func winogradSelection() {
+        for shape in Self.winogradShapes { #expect(Conv1d.usesWinograd(shape), "\(shape.testDescription)") }
+        for shape in Self.shapes { #expect(!Conv1d.usesWinograd(shape), "\(shape.testDescription)") }
+        #expect(Self.winogradShapes[1].outLength / 3 > Conv1d.tilesPerChunk, "the long shape spans two chunks")
+        #expect(Self.winogradShapes[2].outLength % 3 == 0)
+    }
+
     func run(_ s: Conv1d.Geometry, x: TestBuffer, w: TestBuffer, bias: TestBuffer?) -> TestBuffer {
         let y = TestBuffer(count: s.batch * s.outLength * s.outChannels, value: .nan)
         let workspace = TestBuffer(count: s.workspaceCount)
@@ -49,7 +65,7 @@ struct Conv1dTests {
         return y
     }
 
-    @Test("forward against a naive loop", arguments: shapes)
+    @Test("forward against a naive loop", arguments: shapes + winogradShapes)
     func forward(shape: Conv1d.Geometry) {
         let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 1)
         let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 2)
@@ -58,7 +74,8 @@ struct Conv1dTests {
         expectClose(run(shape, x: x, w: w, bias: nil).array, Self.naive(shape, x: x.doubles, w: w.doubles, bias: nil), "conv without bias")
     }
 
-    @Test("a fused activation (the fusion pass's conv1d+gelu) gives the convolution, then the GELU", arguments: shapes)
+    @Test("a fused activation (the fusion pass's conv1d+gelu) gives the convolution, then the GELU",
+          arguments: shapes + winogradShapes)
     func fusedActivation(shape: Conv1d.Geometry) {
         let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 4)
         let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 5)
