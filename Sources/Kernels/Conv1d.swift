@@ -76,7 +76,9 @@ public enum Conv1d {
         public var workspaceCount: Int {
             let packed = outChannels * patchSize
             let patches = groupSlots * outLength * tapsPerBlock * inPerGroup
-            return 2 * packed + (readsInputInPlace ? Conv1d.winogradCount(self) : max(patches, regroupedCount))
+            return 2 * packed
+                + (readsInputInPlace ? Conv1d.winogradCount(self)
+                    : max(patches, regroupedCount, Conv1d.spectralWorkspaceCount(self)))
         }
 
         /// Floats of one sequence regrouped group-major with its padding (`[groups, inLength + 2 padding,
@@ -96,12 +98,20 @@ public enum Conv1d {
     /// `y = conv(x, weight) + bias`, then `activation` when given: in the GEMM's epilogue when the convolution is
     /// one product (the packed engine's in-place path), else as a pass over `y` afterwards. `packedWeight`, when
     /// given, is `packWeight`'s result for this weight (a caller that keeps it across calls saves a pass over the
-    /// weight; the direct forward ignores it).
+    /// weight; the direct forward ignores it). `spectralWeight`, when given for a `usesSpectral` geometry, is
+    /// `spectralWeight`'s result for this weight, and the convolution runs through FFTs (`Conv1d+Spectral.swift`).
     public static func forward(
         _ geometry: Geometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         y: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, activation: Activation? = nil,
-        packedWeight: UnsafePointer<Float>? = nil
+        packedWeight: UnsafePointer<Float>? = nil, spectralWeight: UnsafePointer<Float>? = nil
     ) {
+        if let spectralWeight, usesSpectral(geometry) {
+            if geometry.batch > 0 && geometry.outLength > 0 {
+                spectralForward(geometry, x: x, spectrum: spectralWeight, bias: bias, y: y, workspace: workspace,
+                                activation: activation)
+            }
+            return
+        }
         let applied = product(geometry, x: x, weight: weight, bias: bias, y: y, workspace: workspace, activation: activation,
                               packedWeight: packedWeight)
         if let activation, !applied, geometry.isValid {

@@ -53,9 +53,37 @@ struct Conv1dTests {
     @Test("the F(3, 2) path serves stride-2, three-tap convolutions of at least 96 outputs, and no others")
     func winogradSelection() {
         for shape in Self.winogradShapes { #expect(Conv1d.usesWinograd(shape), "\(shape.testDescription)") }
-        for shape in Self.shapes { #expect(!Conv1d.usesWinograd(shape), "\(shape.testDescription)") }
+        for shape in Self.shapes + Self.spectralShapes { #expect(!Conv1d.usesWinograd(shape), "\(shape.testDescription)") }
+        for shape in Self.shapes + Self.winogradShapes { #expect(!Conv1d.usesSpectral(shape), "\(shape.testDescription)") }
         #expect(Self.winogradShapes[1].outLength / 3 > Conv1d.tilesPerChunk, "the long shape spans two chunks")
         #expect(Self.winogradShapes[2].outLength % 3 == 0)
+    }
+
+    /// Long kernels for the FFT path (`Conv1d.usesSpectral`): the positional conv in small (4 groups, even kernel,
+    /// padding kernel / 2, three overlap-save blocks); one group with channel counts that leave lane tails.
+    static let spectralShapes: [Conv1d.Geometry] = [
+        .init(batch: 2, inChannels: 8, outChannels: 8, inLength: 150, kernel: 64, stride: 1, padding: 32, groups: 4),
+        .init(batch: 1, inChannels: 20, outChannels: 18, inLength: 100, kernel: 70, stride: 1),
+    ]
+
+    @Test("the FFT path from the weight's spectrum against a naive loop, with and without bias and GELU",
+          arguments: spectralShapes)
+    func spectral(shape: Conv1d.Geometry) {
+        #expect(Conv1d.usesSpectral(shape))
+        let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 21)
+        let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 22)
+        let bias = TestBuffer(random: shape.outChannels, seed: 23)
+        let spectrum = TestBuffer(count: Conv1d.spectralWeightCount(shape))
+        Conv1d.spectralWeight(shape, weight: w.readOnly, into: spectrum.pointer)
+        for (withBias, activation) in [(true, Activation?.none), (false, .gelu)] {
+            let y = TestBuffer(count: shape.batch * shape.outLength * shape.outChannels, value: .nan)
+            let workspace = TestBuffer(count: shape.workspaceCount, value: .nan)
+            Conv1d.forward(shape, x: x.readOnly, weight: w.readOnly, bias: withBias ? bias.readOnly : nil, y: y.pointer,
+                           workspace: workspace.pointer, activation: activation, spectralWeight: spectrum.readOnly)
+            var expected = Self.naive(shape, x: x.doubles, w: w.doubles, bias: withBias ? bias.doubles : nil)
+            if activation != nil { expected = expected.map { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) } }
+            expectClose(y.array, expected, "spectral conv, bias \(withBias), \(String(describing: activation))")
+        }
     }
 
     func run(_ s: Conv1d.Geometry, x: TestBuffer, w: TestBuffer, bias: TestBuffer?) -> TestBuffer {

@@ -33,16 +33,25 @@ extension Interpreter {
             let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
                                            inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
             let workspace = scratch(geometry.workspaceCount)
-            // In inference, a constant weight is repacked once (per tensor and version), not on every call.
-            var packed: HostTensor?
+            // In inference, a constant weight is repacked once (per tensor and version), not on every call: tap-major
+            // for the products, or as its spectrum for a long kernel (the FFT path).
+            var packed: HostTensor?, spectrum: HostTensor?
             if state.mode == .inference, !geometry.usesDirectForward, state.readsConstant(node, input: 1) {
-                packed = packedWeights.packed(of: node.name, weight: x[1], count: Conv1d.packedWeightCount(geometry)) { target in
-                    Conv1d.packWeight(geometry, weight: x[1].floats, into: target.floats)
+                if Conv1d.usesSpectral(geometry) {
+                    spectrum = packedWeights.packed(of: node.name + " spectrum", weight: x[1],
+                                                    count: Conv1d.spectralWeightCount(geometry)) { target in
+                        Conv1d.spectralWeight(geometry, weight: x[1].floats, into: target.floats)
+                    }
+                } else {
+                    packed = packedWeights.packed(of: node.name, weight: x[1], count: Conv1d.packedWeightCount(geometry)) { target in
+                        Conv1d.packWeight(geometry, weight: x[1].floats, into: target.floats)
+                    }
                 }
             }
             Conv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 2 ? UnsafePointer(x[2].floats) : nil,
                            y: out.floats, workspace: workspace.floats, activation: function.map(activation),
-                           packedWeight: packed.map { UnsafePointer($0.floats) })
+                           packedWeight: packed.map { UnsafePointer($0.floats) },
+                           spectralWeight: spectrum.map { UnsafePointer($0.floats) })
             return [out]
         }
         func groupNorm(groups: Int, eps: Float, _ function: UnaryFunction?) -> [HostTensor] {

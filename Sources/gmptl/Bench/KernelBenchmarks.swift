@@ -120,6 +120,7 @@ enum KernelBenchmarks {
         }
         let positional = Conv1d.Geometry(batch: 1, inChannels: 768, outChannels: 768, inLength: length, kernel: 128, stride: 1, padding: 64, groups: 16)
         list.append(convolution("pos conv", positional))
+        list.append(convolution("pos conv (FFT)", positional, spectral: true))
         list.append(convolutionBackward("pos conv backward", positional))
         return list
     }
@@ -128,11 +129,16 @@ enum KernelBenchmarks {
         "\(g.inChannels)->\(g.outChannels) k\(g.kernel) s\(g.stride)\(g.padding > 0 ? " p\(g.padding)" : "")\(g.groups > 1 ? " g\(g.groups)" : "") T=\(g.outLength)"
     }
 
-    static func convolution(_ name: String, _ g: Conv1d.Geometry) -> KernelBenchmark {
+    /// The forward pass; `spectral`: through FFTs from the weight's spectrum, made once as inference keeps it (the
+    /// FLOPs counted are still the direct product's, so GFLOP/s compare times).
+    static func convolution(_ name: String, _ g: Conv1d.Geometry, spectral: Bool = false) -> KernelBenchmark {
         let x = BenchBuffer(g.batch * g.inLength * g.inChannels), w = BenchBuffer(g.outChannels * g.patchSize, seed: 2)
         let y = BenchBuffer(g.batch * g.outLength * g.outChannels), workspace = BenchBuffer(g.workspaceCount)
+        let spectrum = spectral ? BenchBuffer(Conv1d.spectralWeightCount(g)) : nil
+        if let spectrum { Conv1d.spectralWeight(g, weight: w.pointer, into: spectrum.pointer) }
         return KernelBenchmark(name: name, shape: describe(g), flops: g.flops) {
-            Conv1d.forward(g, x: x.pointer, weight: w.pointer, bias: nil, y: y.pointer, workspace: workspace.pointer)
+            Conv1d.forward(g, x: x.pointer, weight: w.pointer, bias: nil, y: y.pointer, workspace: workspace.pointer,
+                           spectralWeight: spectrum.map { UnsafePointer($0.pointer) })
         }
     }
 
