@@ -30,10 +30,11 @@ extension Conv1d {
         2 * (spectralLength(shape) / 2 + 1) * shape.outChannels * shape.inPerGroup
     }
 
-    /// Floats of workspace the spectral forward needs: the transforms of one sequence's blocks (inputs and outputs).
+    /// Floats of workspace the spectral forward needs: the transforms of every block of every sequence (inputs and
+    /// outputs), so that each bin's weights are read once for the whole batch (6.3 MB a sequence for HuBERT base).
     static func spectralWorkspaceCount(_ shape: Geometry) -> Int {
         guard usesSpectral(shape) else { return 0 }
-        return 2 * spectralBlocks(shape) * spectralLength(shape) * (shape.inChannels + shape.outChannels)
+        return 2 * shape.batch * spectralBlocks(shape) * spectralLength(shape) * (shape.inChannels + shape.outChannels)
     }
 
     static func spectralBlocks(_ shape: Geometry) -> Int {
@@ -87,66 +88,71 @@ extension Conv1d {
         // Per block: input planes [N, channels] (real, imaginary), then output planes [N, outChannels].
         let inputPlane = length * channels, outputPlane = length * outChannels
         let blockFloats = 2 * (inputPlane + outputPlane)
-        for b in 0..<shape.batch {
-            let input = x + b * shape.inLength * channels, output = y + b * outLength * outChannels
-            // Each block's padded input, transformed; lanes split across threads in runs of 16.
-            Parallel.forChunks(blocks * ((channels + 15) / 16)) { range in
-                for item in range {
-                    let block = item % blocks, lane0 = (item / blocks) * 16, lanes = min(16, channels - lane0)
-                    let real = workspace + block * blockFloats, imaginary = real + inputPlane
-                    let start = block * outputsPerBlock - shape.padding
-                    for n in 0..<length {
-                        let position = start + n, row = real + n * channels + lane0
-                        if position >= 0 && position < shape.inLength {
-                            row.update(from: input + position * channels + lane0, count: lanes)
-                        } else {
-                            row.update(repeating: 0, count: lanes)
-                        }
-                        (imaginary + n * channels + lane0).update(repeating: 0, count: lanes)
+        // Signals: block `j` of sequence `b` is signal `b * blocks + j`, with its planes at `signal * blockFloats`.
+        let signals = shape.batch * blocks
+        // Each signal's padded input, transformed; lanes split across threads in runs of 16.
+        let inputRuns = (channels + 15) / 16
+        Parallel.forChunks(signals * inputRuns) { range in
+            for item in range {
+                let signal = item % signals, lane0 = (item / signals) * 16, lanes = min(16, channels - lane0)
+                let b = signal / blocks, block = signal % blocks
+                let input = x + b * shape.inLength * channels
+                let real = workspace + signal * blockFloats, imaginary = real + inputPlane
+                let start = block * outputsPerBlock - shape.padding
+                for n in 0..<length {
+                    let position = start + n, row = real + n * channels + lane0
+                    if position >= 0 && position < shape.inLength {
+                        row.update(from: input + position * channels + lane0, count: lanes)
+                    } else {
+                        row.update(repeating: 0, count: lanes)
                     }
-                    fft.forward(real: real + lane0, imaginary: imaginary + lane0, lanes: lanes, stride: channels)
+                    (imaginary + n * channels + lane0).update(repeating: 0, count: lanes)
                 }
+                fft.forward(real: real + lane0, imaginary: imaginary + lane0, lanes: lanes, stride: channels)
             }
-            // Per bin and group: Y[o] = sum_c W[c][o] X[c] (complex), for every block while the bin's weights are in
-            // cache; the upper bins are the conjugates of the lower ones.
-            Parallel.forChunks(bins) { range in
-                for f in range {
-                    for block in 0..<blocks {
-                        let xr = workspace + block * blockFloats + f * channels, xi = xr + inputPlane
-                        let yr = workspace + block * blockFloats + 2 * inputPlane + f * outChannels, yi = yr + outputPlane
-                        for g in 0..<groups {
-                            let wr = spectrum + f * pairs + g * inPer * outPer
-                            let wi = wr + bins * pairs
-                            spectralProduct(wr: wr, wi: wi, xr: xr + g * inPer, xi: xi + g * inPer,
-                                            yr: yr + g * outPer, yi: yi + g * outPer, inPer: inPer, outPer: outPer)
-                        }
-                        if f > 0 && f < length - f {
-                            let mirror = length - f
-                            let mr = workspace + block * blockFloats + 2 * inputPlane + mirror * outChannels
-                            let mi = mr + outputPlane
-                            for o in 0..<outChannels {
-                                mr[o] = yr[o]
-                                mi[o] = -yi[o]
-                            }
-                        }
+        }
+        // Per bin and group: Y[o] = sum_c W[c][o] X[c] (complex), for every signal while the bin's weights are in
+        // cache; the upper bins are the conjugates of the lower ones.
+        Parallel.forChunks(bins) { range in
+            for f in range {
+                for g in 0..<groups {
+                    let wr = spectrum + f * pairs + g * inPer * outPer
+                    let wi = wr + bins * pairs
+                    for signal in 0..<signals {
+                        let xr = workspace + signal * blockFloats + f * channels, xi = xr + inputPlane
+                        let yr = workspace + signal * blockFloats + 2 * inputPlane + f * outChannels, yi = yr + outputPlane
+                        spectralProduct(wr: wr, wi: wi, xr: xr + g * inPer, xi: xi + g * inPer,
+                                        yr: yr + g * outPer, yi: yi + g * outPer, inPer: inPer, outPer: outPer)
                     }
                 }
+                guard f > 0 && f < length - f else { continue }
+                for signal in 0..<signals {
+                    let yr = workspace + signal * blockFloats + 2 * inputPlane, yi = yr + outputPlane
+                    let mirror = length - f
+                    for o in 0..<outChannels {
+                        yr[mirror * outChannels + o] = yr[f * outChannels + o]
+                        yi[mirror * outChannels + o] = -yi[f * outChannels + o]
+                    }
+                }
             }
-            // Inverse transforms; the real parts at positions K - 1 ..< N are the block's outputs.
-            Parallel.forChunks(blocks * ((outChannels + 15) / 16)) { range in
-                for item in range {
-                    let block = item % blocks, lane0 = (item / blocks) * 16, lanes = min(16, outChannels - lane0)
-                    let real = workspace + block * blockFloats + 2 * inputPlane, imaginary = real + outputPlane
-                    fft.inverse(real: real + lane0, imaginary: imaginary + lane0, lanes: lanes, stride: outChannels)
-                    for n in (taps - 1)..<length {
-                        let t = block * outputsPerBlock + n - (taps - 1)
-                        guard t < outLength else { break }
-                        let source = real + n * outChannels + lane0, target = output + t * outChannels + lane0
-                        if let bias {
-                            for lane in 0..<lanes { target[lane] = source[lane] + bias[lane0 + lane] }
-                        } else {
-                            target.update(from: source, count: lanes)
-                        }
+        }
+        // Inverse transforms; the real parts at positions K - 1 ..< N are the block's outputs.
+        let outputRuns = (outChannels + 15) / 16
+        Parallel.forChunks(signals * outputRuns) { range in
+            for item in range {
+                let signal = item % signals, lane0 = (item / signals) * 16, lanes = min(16, outChannels - lane0)
+                let b = signal / blocks, block = signal % blocks
+                let output = y + b * outLength * outChannels
+                let real = workspace + signal * blockFloats + 2 * inputPlane, imaginary = real + outputPlane
+                fft.inverse(real: real + lane0, imaginary: imaginary + lane0, lanes: lanes, stride: outChannels)
+                for n in (taps - 1)..<length {
+                    let t = block * outputsPerBlock + n - (taps - 1)
+                    guard t < outLength else { break }
+                    let source = real + n * outChannels + lane0, target = output + t * outChannels + lane0
+                    if let bias {
+                        for lane in 0..<lanes { target[lane] = source[lane] + bias[lane0 + lane] }
+                    } else {
+                        target.update(from: source, count: lanes)
                     }
                 }
             }

@@ -5,11 +5,13 @@
 // inner dimension, pack that block of B (KC x NC, 192 KiB: stays in L2) into panels of 16 columns, then for each
 // group of 6 rows of A run the micro-kernel over every panel: 12 YMM accumulators, per step 2 loads of B, 6
 // broadcasts of A and 12 FMAs. The first block of K writes C (alpha * AB + beta * C + bias), the others add to it,
-// the last one applies the activation. KC = 384 and NC = 128 measured best on Zen 2 (L1 32 KiB, L2 512 KiB) among
-// KC 128-512 and NC 128-512; the micro-kernel alone runs at 92 % of the FMA peak, the whole GEMM at 83 %. A depth of
-// at most KC_ONE_BLOCK = 512 is one block (not 384 + 128): C is read and written once instead of twice, which the
-// feature encoder's F(3, 2) products of depth 512 run 5-7 % faster with (Conv1d+Winograd.swift); other depths keep
-// blocks of 384 (depths above 512: their results are unchanged).
+// the last one applies the activation. The micro-kernel alone runs at 92 % of the FMA peak.
+//
+// KC = 768 and NC = 64 (2026-12-04, Zen 2, 2 threads, alternating in one sitting; were 384 and 128, chosen on square
+// products): a depth up to 768 is one block, so C is read and written once, not two or three times. HuBERT base's
+// 199-row linear products 4 % faster in the forward (221-224 -> 212-213 ms), its 1,592-row ones (tall path) 3 % (the
+// forward at batch 8 2,604-2,614 -> 2,517-2,531 ms), the feature encoder's F(3, 2) products of depth 512 5-7 %. The
+// B panel (768 x 16, 48 KiB) no longer fits L1 with A's six rows, but streams from L2 at the micro-kernel's pace.
 
 #include "PackedGemm.h"
 
@@ -19,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MR = GMPTL_GEMM_TILE_ROWS, NR = GMPTL_GEMM_TILE_COLUMNS, KC = 384, KC_ONE_BLOCK = 512, NC = 128 };
+enum { MR = GMPTL_GEMM_TILE_ROWS, NR = GMPTL_GEMM_TILE_COLUMNS, KC = 768, NC = 64 };
 
 #ifndef TALL_MC
 #define TALL_MC 96
@@ -27,9 +29,10 @@ enum { MR = GMPTL_GEMM_TILE_ROWS, NR = GMPTL_GEMM_TILE_COLUMNS, KC = 384, KC_ONE
 #ifndef TALL_NC
 #define TALL_NC 512
 #endif
-// Tall products (more than TALL_ROWS rows in a rectangle) pack A too: blocks of MC rows x KC (147 KiB, in L2) as
-// MR-row micro-panels, B in blocks of KC x TALL_NC (768 KiB, in L3), each 16-column panel of it (24 KiB) staying in
-// L1 while the block's micro-panels pass. A is then read from memory once per block of K, not once per 128 columns.
+// Tall products (more than TALL_ROWS rows in a rectangle) pack A too: blocks of MC rows x KC (295 KiB, in L2) as
+// MR-row micro-panels, B in blocks of KC x TALL_NC (1.5 MiB, in L3), each 16-column panel of it (48 KiB) staying in
+// L2 next to the A block while the block's micro-panels pass. A is then read from memory once per block of K, not
+// once per NC columns.
 enum { TALL_ROWS = GMPTL_GEMM_TALL_ROWS, MC = TALL_MC, NCT = TALL_NC };
 
 #define AVX2_FMA __attribute__((target("avx2,fma")))
@@ -51,7 +54,7 @@ int gmptl_packed_gemm_supported(void) {
 // One workspace per thread, kept for the thread's life: a packed block of B (the tall path's, the larger), then a
 // packed block of A (and 8 floats of slack for the packing's overlapping stores).
 static _Thread_local float *thread_workspace;
-enum { WORKSPACE_B = KC_ONE_BLOCK * NCT, WORKSPACE_A = MC * KC_ONE_BLOCK + 8 };
+enum { WORKSPACE_B = KC * NCT, WORKSPACE_A = MC * KC + 8 };
 
 static float *workspace(void) {
     if (!thread_workspace) thread_workspace = aligned_alloc(64, (size_t)(WORKSPACE_B + WORKSPACE_A) * sizeof(float));
@@ -60,8 +63,6 @@ static float *workspace(void) {
 
 static inline long min_long(long a, long b) { return a < b ? a : b; }
 
-// The depth of a block of K: all of it up to KC_ONE_BLOCK, else KC.
-static inline long depth_block(long k) { return k <= KC_ONE_BLOCK ? k : KC; }
 
 // Eight vectors of eight floats stored transposed: row k of the output (at out + k * outStride) holds element k
 // of each input vector. Stores go in order, so rows narrower than eight (outStride < 8) overlap harmlessly.
@@ -272,11 +273,10 @@ AVX2_FMA static void tall_gemm(
     int transA, int transB, long k, float alpha, const float *a, long lda, const float *b, long ldb, float beta,
     float *c, long ldc, long m0, long m1, long n0, long n1, const float *bias, int activation, float *packedB,
     float *packedA) {
-    long depth = depth_block(k);
     for (long j0 = n0; j0 < n1; j0 += NCT) {
         long nc = min_long(NCT, n1 - j0);
-        for (long k0 = 0; k0 < k; k0 += depth) {
-            long kc = min_long(depth, k - k0);
+        for (long k0 = 0; k0 < k; k0 += KC) {
+            long kc = min_long(KC, k - k0);
             pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
             tile_store s = {alpha, beta, k0 == 0, k0 + kc >= k, 0, activation};
             for (long i0 = m0; i0 < m1; i0 += MC) {
@@ -305,11 +305,10 @@ AVX2_FMA int gmptl_packed_gemm(
                   packedB + WORKSPACE_B);
         return 0;
     }
-    long depth = depth_block(k);
     for (long j0 = n0; j0 < n1; j0 += NC) {
         long nc = min_long(NC, n1 - j0);
-        for (long k0 = 0; k0 < k; k0 += depth) {
-            long kc = min_long(depth, k - k0);
+        for (long k0 = 0; k0 < k; k0 += KC) {
+            long kc = min_long(KC, k - k0);
             pack_b(transB, b, ldb, k0, kc, j0, nc, packedB);
             tile_store s = {alpha, beta, k0 == 0, k0 + kc >= k, 0, activation};
             for (long i0 = m0; i0 < m1; i0 += MR) {
