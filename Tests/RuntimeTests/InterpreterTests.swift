@@ -232,4 +232,40 @@ struct ConstantCacheStalenessTests {
         #expect(updated[0] != first[0] && updated[1] != first[1])
         #expect(updated == (try run(.evaluation)))
     }
+    @Test("a long-kernel convolution with a constant weight runs through FFTs in inference: the direct numbers, and an updated weight is transformed again")
+    func spectralConvolution() throws {
+        var b = GraphBuilder(name: "spectral_conv")
+        let x = b.input("x", .f32(["B", 40, 4]))
+        let v = b.parameter("v", shape: [4, 2, 64]), g = b.parameter("g", shape: [1, 1, 64])
+        let w = b.add(.weightNorm(axis: 2), [v, g], name: "wn")[0]  // HuBERT's positional conv in small
+        let y = b.add(.conv1d(stride: 1, padding: 32, groups: 2), [x, w], name: "pos_conv")[0]
+        b.setOutputs([NamedValue("y", y)], taps: [])
+        let graph = try b.finish()
+        let geometry = Conv1d.Geometry(batch: 2, inChannels: 4, outChannels: 4, inLength: 40, kernel: 64, padding: 32, groups: 2)
+        #expect(Conv1d.usesSpectral(geometry))
+        let parameters = [
+            "v": HostTensor(floats: (0..<512).map { Float(($0 * 7) % 11) * 0.1 - 0.5 }, shape: [4, 2, 64]),
+            "g": HostTensor(floats: (0..<64).map { 0.5 + Float($0 % 5) * 0.25 }, shape: [1, 1, 64]),
+        ]
+        let input = ["x": HostTensor(floats: (0..<320).map { Float(($0 * 3) % 13) * 0.1 - 0.6 }, shape: [2, 40, 4])]
+        let interpreter = Interpreter(graph: graph)
+        func run(_ mode: RunMode) throws -> [Float] {
+            try interpreter.run(inputs: input, parameters: parameters, fetch: ["y"], mode: mode)["y"]!.floatArray
+        }
+        func expectNear(_ a: [Float], _ b: [Float], _ what: String) {
+            #expect(a.count == b.count)
+            let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+            #expect(worst <= 1e-5, "\(what): \(worst)")
+        }
+        // Inference transforms the constant weight once (FFTs); evaluation runs the direct product.
+        let first = try run(.inference), again = try run(.inference), evaluated = try run(.evaluation)
+        #expect(first == again)
+        expectNear(first, evaluated, "FFT against direct")
+        let tensor = parameters["v"]!
+        for i in 0..<tensor.count { tensor.floats[i] *= -1.5 }
+        tensor.markModified()
+        let updated = try run(.inference)
+        #expect(updated != first)
+        expectNear(updated, try run(.evaluation), "after an update")
+    }
 }
