@@ -93,14 +93,18 @@ extension Conv1d {
                 transformOutput(products, tiles: count, outChannels: outChannels, into: rows, activation: activation)
                 first += count
             }
-            // The last 0-2 outputs, directly (all three taps in one product over overlapping rows).
+            // The last 0-2 outputs, directly: the input in place, at most `stride` taps a product (OpenBLAS takes no
+            // leading dimension below the depth), then the activation.
             let done = 3 * tiles
             if done < outLength {
-                Gemm.multiply(
-                    transB: true, m: outLength - done, n: outChannels, k: patch,
-                    a: input + 2 * done * channels, lda: 2 * channels, b: packed, ldb: patch,
-                    beta: biasBeta, c: output + done * outChannels, ldc: outChannels,
-                    epilogue: Gemm.Epilogue(activation: activation))
+                let rows = output + done * outChannels
+                forEachTapChunk(shape) { firstTap, taps, isFirst in
+                    Gemm.multiply(
+                        transB: true, m: outLength - done, n: outChannels, k: taps * channels,
+                        a: input + (2 * done + firstTap) * channels, lda: 2 * channels, b: packed + firstTap * channels,
+                        ldb: patch, beta: isFirst ? biasBeta : 1, c: rows, ldc: outChannels)
+                }
+                activation?.forward(rows, rows, count: (outLength - done) * outChannels)
             }
         }
     }
