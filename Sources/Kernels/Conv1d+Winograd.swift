@@ -35,8 +35,8 @@ extension Conv1d {
     public static let winogradEnabled = ProcessInfo.processInfo.environment["GMPTL_CONV"]?.lowercased() != "direct"
 
     /// Whether `forward` takes this path: one group, no padding, stride 2, three taps, rows wide enough to read in
-    /// place, and at least 32 tiles (HuBERT's layers 1-4 on 0.1 s of audio and more; shorter inputs keep the one
-    /// direct product, whose single call costs less than the path's six).
+    /// place, and at least 32 tiles (HuBERT's layers 1-4 on 0.1 s of audio and more; a threshold chosen, not
+    /// measured: shorter inputs keep the one direct product instead of the path's six calls and transforms).
     public static func usesWinograd(_ shape: Geometry) -> Bool {
         winogradEnabled && shape.groups == 1 && shape.padding == 0 && shape.stride == 2 && shape.kernel == 3
             && shape.readsInputInPlace && shape.outLength >= 3 * 32

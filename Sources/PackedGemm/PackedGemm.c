@@ -63,7 +63,6 @@ static float *workspace(void) {
 
 static inline long min_long(long a, long b) { return a < b ? a : b; }
 
-
 // Eight vectors of eight floats stored transposed: row k of the output (at out + k * outStride) holds element k
 // of each input vector. Stores go in order, so rows narrower than eight (outStride < 8) overlap harmlessly.
 AVX2_FMA INLINE void store_transposed(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5, __m256 r6,
