@@ -111,7 +111,17 @@ public struct LaneFFT: Sendable {
 
     @inline(__always)
     private func swapRows(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ lanes: Int) {
-        for lane in 0..<lanes { (a[lane], b[lane]) = (b[lane], a[lane]) }
+        var lane = 0
+        while lane + 16 <= lanes {
+            let x = load(a + lane), y = load(b + lane)
+            store(y, a + lane)
+            store(x, b + lane)
+            lane += 16
+        }
+        while lane < lanes {
+            (a[lane], b[lane]) = (b[lane], a[lane])
+            lane += 1
+        }
     }
 
     @inline(__always)
