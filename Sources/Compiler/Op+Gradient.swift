@@ -28,7 +28,7 @@ extension Autodiff {
         case .input, .parameter, .constant, .windowLengths, .kmeansAssign:
             return []
 
-        case .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain:
+        case .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain, .normalizedConv1d:
             // Made by the fusion pass in inference plans only, after any differentiation.
             throw CompileError("internal: '\(node.name)' is a fused \(node.op.name), which has no gradient rule; "
                 + "fusion runs on inference plans only")

@@ -32,12 +32,16 @@ extension Conv1d {
 
     /// Floats of workspace the spectral forward needs: the spectra (bins `0 ... N/2`) of every block of every sequence,
     /// inputs and outputs, so that each bin's weights are read once for the whole batch (3.2 MB a sequence for HuBERT
-    /// base).
+    /// base), then one transform scratch per kernel thread (sized by the thread count at the call).
     static func spectralWorkspaceCount(_ shape: Geometry) -> Int {
         guard usesSpectral(shape) else { return 0 }
-        let bins = spectralLength(shape) / 2 + 1
+        let length = spectralLength(shape), bins = length / 2 + 1
         return 2 * shape.batch * spectralBlocks(shape) * bins * (shape.inChannels + shape.outChannels)
+            + KernelThreads.count * 2 * length * spectralRun
     }
+
+    /// Channels transformed at a time, in a contiguous `[N, spectralRun]` scratch.
+    static let spectralRun = 16
 
     static func spectralBlocks(_ shape: Geometry) -> Int {
         let length = spectralLength(shape), outputs = length - shape.kernel + 1
@@ -50,7 +54,7 @@ extension Conv1d {
         let length = spectralLength(shape), bins = length / 2 + 1, taps = shape.kernel
         let inPer = shape.inPerGroup, outPer = shape.outPerGroup, pairs = shape.outChannels * inPer
         let imaginaryPlane = spectrum + bins * pairs
-        let fft = LaneFFT(length: length)
+        let fft = LaneFFT.shared(length: length)
         // Lanes in the spectrum's order (group, input channel, output channel), 1,024 at a time per thread.
         let chunk = 1_024
         Parallel.forChunks((pairs + chunk - 1) / chunk) { range in
@@ -91,21 +95,20 @@ extension Conv1d {
         let channels = shape.inChannels, outChannels = shape.outChannels, outLength = shape.outLength
         let inPer = shape.inPerGroup, outPer = shape.outPerGroup, groups = shape.groups
         let pairs = outChannels * inPer
-        let fft = LaneFFT(length: length)
+        let fft = LaneFFT.shared(length: length)
         // Signals: block `j` of sequence `b` is signal `b * blocks + j`. The spectra are bin-major, so that one bin of
         // every signal is contiguous for the products: input planes `[bins, signals, channels]` (real, imaginary),
         // then output planes `[bins, signals, outChannels]`.
         let signals = shape.batch * blocks
         let inputPlane = bins * signals * channels, outputPlane = bins * signals * outChannels
         let outputSpectra = workspace + 2 * inputPlane
-        let run = 16
+        let run = spectralRun
         // Each signal's padded input, transformed 16 channels at a time in a contiguous scratch.
         let inputRuns = (channels + run - 1) / run
-        Parallel.forChunks(signals * inputRuns) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * length * run)
-            defer { scratch.deallocate() }
+        let scratchSlots = workspace + 2 * (inputPlane + outputPlane)
+        forEachItem(signals * inputRuns, length: length, scratch: scratchSlots) { item, scratch in
             let scratchImaginary = scratch + length * run
-            for item in range {
+            do {
                 let signal = item % signals, lane0 = (item / signals) * run, lanes = min(run, channels - lane0)
                 let b = signal / blocks, block = signal % blocks
                 let input = x + b * shape.inLength * channels
@@ -146,11 +149,9 @@ extension Conv1d {
         // Inverse transforms, 16 channels at a time in the scratch (the upper bins the conjugates of the lower ones);
         // the real parts at positions K - 1 ..< N are the block's outputs.
         let outputRuns = (outChannels + run - 1) / run
-        Parallel.forChunks(signals * outputRuns) { range in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * length * run)
-            defer { scratch.deallocate() }
+        forEachItem(signals * outputRuns, length: length, scratch: scratchSlots) { item, scratch in
             let scratchImaginary = scratch + length * run
-            for item in range {
+            do {
                 let signal = item % signals, lane0 = (item / signals) * run, lanes = min(run, outChannels - lane0)
                 let b = signal / blocks, block = signal % blocks
                 let output = y + b * outLength * outChannels
@@ -180,6 +181,20 @@ extension Conv1d {
             }
         }
         if let activation { activation.forward(y, y, count: shape.batch * outLength * outChannels) }
+    }
+
+    /// Runs `body` for items `0..<count` on the kernel threads, each thread with its own transform scratch (slot s of
+    /// `scratch`, `2 * length * spectralRun` floats) and items s, s + slots, ...
+    private static func forEachItem(
+        _ count: Int, length: Int, scratch: UnsafeMutablePointer<Float>,
+        _ body: (_ item: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let slots = min(KernelThreads.count, count)
+        Parallel.forChunks(slots) { slotRange in
+            for slot in slotRange {
+                for item in stride(from: slot, to: count, by: slots) { body(item, scratch + slot * 2 * length * spectralRun) }
+            }
+        }
     }
 
     /// `y[o] = sum_c w[c, o] x[c]` over complex numbers in split planes, `w` row-major `[inPer, outPer]`.

@@ -96,7 +96,8 @@ public enum Conv1d {
     }
 
     /// `y = conv(x, weight) + bias`, then `activation` when given: in the GEMM's epilogue when the convolution is
-    /// one product (the packed engine's in-place path), else as a pass over `y` afterwards. `packedWeight`, when
+    /// one product (the packed engine's in-place path), on each frame in the direct loop, else as a pass over `y`
+    /// afterwards. `packedWeight`, when
     /// given, is `packWeight`'s result for this weight (a caller that keeps it across calls saves a pass over the
     /// weight; the direct forward ignores it). `spectralWeight`, when given for a `usesSpectral` geometry, is
     /// `spectralWeight`'s result for this weight, and the convolution runs through FFTs (`Conv1d+Spectral.swift`).
@@ -132,16 +133,16 @@ public enum Conv1d {
         let ownPacking = packedWeight == nil || shape.usesDirectForward
         if ownPacking { packWeight(shape, weight: weight, into: workspace) }
         let packed: UnsafePointer<Float> = ownPacking ? UnsafePointer(workspace) : packedWeight!
+        if shape.usesDirectForward {
+            directForward(shape, x: x, packed: workspace, bias: bias, y: y, activation: activation)
+            return true
+        }
         let outputRows = shape.batch * outLength
         if let bias {
             for row in 0..<outputRows { (y + row * outChannels).update(from: bias, count: outChannels) }
         }
         let biasBeta: Float = bias == nil ? 0 : 1
         let inSequence = shape.inLength * shape.inChannels, outSequence = outLength * outChannels
-        if shape.usesDirectForward {
-            directForward(shape, x: x, packed: workspace, hasBias: bias != nil, y: y)
-            return false
-        }
         if Conv1d.usesWinograd(shape) {
             winogradForward(shape, x: x, packed: packed, biasBeta: biasBeta, y: y,
                             workspace: workspace + outChannels * shape.patchSize, activation: activation)
@@ -333,8 +334,8 @@ public enum Conv1d {
     /// at a time in vector registers, parallel over frames. Reads the packed weight transposed (`[patch, out]`),
     /// which it builds in the second packed slot of the workspace.
     static func directForward(
-        _ shape: Geometry, x: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>, hasBias: Bool,
-        y: UnsafeMutablePointer<Float>
+        _ shape: Geometry, x: UnsafePointer<Float>, packed: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, activation: Activation?
     ) {
         let outChannels = shape.outChannels, patch = shape.patchSize, channels = shape.inChannels
         let transposed = packed + outChannels * patch
@@ -377,33 +378,37 @@ public enum Conv1d {
                             a2.addProduct(v, rawWeights.loadUnaligned(fromByteOffset: base + 128, as: SIMD16<Float>.self))
                             a3.addProduct(v, rawWeights.loadUnaligned(fromByteOffset: base + 192, as: SIMD16<Float>.self))
                         }
-                        store(a0, a1, a2, a3, to: out + o, adding: hasBias)
+                        store(a0, a1, a2, a3, to: out + o, adding: bias.map { $0 + o })
                         o += 64
                     }
                     while o < outChannels {
-                        var total: Float = hasBias ? out[o] : 0
+                        var total: Float = bias?[o] ?? 0
                         for j in 0..<patch { total += values[j] * transposed[j * outChannels + o] }
                         out[o] = total
                         o += 1
                     }
+                    // The activation on the frame while it is in L1 (a pass afterwards would read the output again).
+                    activation?.forward(out, out, count: outChannels)
                 }
             }
         }
     }
 
-    /// Stores (or adds, when the output already holds the bias) 64 accumulated outputs.
+    /// Stores 64 accumulated outputs, plus the bias at `adding` when given (read from the bias vector, so the
+    /// output is written once and never read).
     @inline(__always)
     static func store(
         _ a0: SIMD16<Float>, _ a1: SIMD16<Float>, _ a2: SIMD16<Float>, _ a3: SIMD16<Float>,
-        to out: UnsafeMutablePointer<Float>, adding: Bool
+        to out: UnsafeMutablePointer<Float>, adding bias: UnsafePointer<Float>?
     ) {
         let raw = UnsafeMutableRawPointer(out)
         var vectors = (a0, a1, a2, a3)
-        if adding {
-            vectors.0 += raw.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
-            vectors.1 += raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
-            vectors.2 += raw.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
-            vectors.3 += raw.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
+        if let bias {
+            let source = UnsafeRawPointer(bias)
+            vectors.0 += source.loadUnaligned(fromByteOffset: 0, as: SIMD16<Float>.self)
+            vectors.1 += source.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+            vectors.2 += source.loadUnaligned(fromByteOffset: 128, as: SIMD16<Float>.self)
+            vectors.3 += source.loadUnaligned(fromByteOffset: 192, as: SIMD16<Float>.self)
         }
         raw.storeBytes(of: vectors.0, toByteOffset: 0, as: SIMD16<Float>.self)
         raw.storeBytes(of: vectors.1, toByteOffset: 64, as: SIMD16<Float>.self)

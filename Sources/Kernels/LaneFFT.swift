@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Complex radix-2 FFTs of many signals at once, laid out as the sequences of this project are: position-major,
 /// `[n, lanes]` (a channels-last sequence's channels are its lanes), real and imaginary parts in two planes. Every
@@ -13,6 +14,19 @@ public struct LaneFFT: Sendable {
     private let cosines: [Float]
     private let sines: [Float]
     private let reversed: [Int]
+
+    /// The transform of `length` points, made once per length and process (its tables are a few KB; building them
+    /// allocates, which the kernels that call this per call must not).
+    public static func shared(length: Int) -> LaneFFT {
+        cache.withLock { transforms in
+            if let transform = transforms[length] { return transform }
+            let transform = LaneFFT(length: length)
+            transforms[length] = transform
+            return transform
+        }
+    }
+
+    private static let cache = Mutex<[Int: LaneFFT]>([:])
 
     /// A transform of `length` points; `length` must be a power of two of at least 2.
     public init(length: Int) {

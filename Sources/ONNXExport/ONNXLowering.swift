@@ -205,6 +205,10 @@ public struct ONNXLowering {
         case let .addLayerNorm(eps):
             emit("Add", [inputs[0], inputs[1]], output + ".sum")
             emit("LayerNormalization", [output + ".sum"] + inputs.dropFirst(2), output, [.init("axis", .int(-1)), .init("epsilon", .float(eps))])
+        case let .normalizedConv1d(stride, padding, groups, normGroups, eps):
+            try lower(.conv1d(stride: stride, padding: padding, groups: groups), node: node,
+                      inputs: Array(inputs.prefix(2)) + inputs.dropFirst(5), output: output + ".conv")
+            try lower(.groupNorm(groups: normGroups, eps: eps), node: node, inputs: [output + ".conv"] + inputs[2...4], output: output)
         case let .activated(inner, function):
             try lower(inner, node: node, inputs: inputs, output: output + ".pre")
             unary(function, input: output + ".pre", output: output)
@@ -285,7 +289,8 @@ public struct ONNXLowering {
             emit("Div", [output + ".sum", output + ".divisor"], output)
         case let .groupNorm(groups, eps):
             // Statistics over each sequence's valid frames and each group's channels; padded frames written as 0.
-            guard let channels = graph[node.inputs[0]].type.shape.last?.constantValue, groups > 0, channels % groups == 0 else {
+            // (The channels are the node's output's: a fused convolution's input has others.)
+            guard let channels = graph[node.outputs[0]].type.shape.last?.constantValue, groups > 0, channels % groups == 0 else {
                 throw refuse(node, "needs a constant channel count divisible by the groups")
             }
             let width = channels / groups

@@ -147,6 +147,90 @@ struct FusionTests {
         for (a, b) in zip(fused, plain) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b))) }
     }
 
+    /// wave -> conv (1 channel, 10 taps, stride 5) -> group norm -> gelu (fusible, three into one); the GELU's
+    /// output -> conv2 (8 channels, 3 taps: 24 values) -> norm2, conv2 tapped (refused); -> conv3 (8 x 5 = 40 values)
+    /// -> norm3 (refused: too large a patch).
+    static func normalizedGraph() throws -> Graph {
+        var b = GraphBuilder(name: "normalized_conv")
+        let x = b.input("x", .f32(["B", 64, 1])), lengths = b.input("lengths", .i32(["B"]))
+        func norm(_ input: ValueID, channels: Int, groups: Int, _ name: String) -> ValueID {
+            let gamma = b.parameter("\(name).gamma", shape: [Dim(channels)]), beta = b.parameter("\(name).beta", shape: [Dim(channels)])
+            return b.add(.groupNorm(groups: groups, eps: 1e-5), [input, gamma, beta, lengths], name: name)[0]
+        }
+        let w = b.parameter("w", shape: [8, 1, 10])
+        let conv = b.add(.conv1d(stride: 5, padding: 0, groups: 1), [x, w], name: "conv")[0]
+        let act = b.add(.unary(.gelu), [norm(conv, channels: 8, groups: 8, "norm")], name: "act")[0]
+        let w2 = b.parameter("w2", shape: [4, 8, 3]), bias2 = b.parameter("b2", shape: [4])
+        let conv2 = b.add(.conv1d(stride: 2, padding: 1, groups: 1), [act, w2, bias2], name: "conv2")[0]
+        let normed2 = norm(conv2, channels: 4, groups: 2, "norm2")
+        let w3 = b.parameter("w3", shape: [4, 8, 5])
+        let conv3 = b.add(.conv1d(stride: 2, padding: 1, groups: 1), [act, w3], name: "conv3")[0]
+        let normed3 = norm(conv3, channels: 4, groups: 4, "norm3")
+        b.setOutputs([NamedValue("out2", normed2), NamedValue("out3", normed3)], taps: [NamedValue("pre2", conv2)])
+        return try b.finish()
+    }
+
+    @Test("a conv1d whose only reader is a group norm folds the norm in, then takes its GELU; refusals name why")
+    func normalizedConvolution() throws {
+        let graph = try Self.normalizedGraph()
+        let (fused, report) = Fusion.run(graph)
+        #expect(fused.verify().isEmpty)
+        let byPair = Dictionary(uniqueKeysWithValues: report.decisions.map { ("\($0.producer)->\($0.consumer)", $0) })
+        #expect(byPair["conv->norm"]?.fused == true)
+        #expect(byPair["conv+norm->act"]?.fused == true)
+        #expect(byPair["conv2->norm2"]?.reason == "the convolution's output is a graph output or tap")
+        #expect(byPair["conv3->norm3"]?.fused == false)
+        #expect(byPair["conv3->norm3"]?.reason.contains("at most 32 values (here 1 group, 40 values)") == true)
+        let node = try #require(fused.nodes.first {
+            $0.op == .activated(.normalizedConv1d(stride: 5, padding: 0, groups: 1, normGroups: 8, eps: 1e-5), .gelu)
+        })
+        #expect(node.name == "conv+norm+gelu" && node.members == ["conv", "norm", "act"])
+        expectSnapshot(fused.text, named: "fusion.normalized_conv.txt")
+
+        // The numbers of the unfused plan (the norm's statistics from the patches' moments in Float64 rather than
+        // Float32 sums of the outputs): within 1e-5, padded frames 0.
+        var parameters = [String: HostTensor]()
+        for (index, value) in graph.values.enumerated() {
+            guard case let .parameter(name, _) = graph.producer(of: value.id).op else { continue }
+            let count = value.type.shape.reduce(1) { $0 * ($1.constantValue ?? 1) }
+            let isScale = name.hasSuffix(".gamma")
+            parameters[name] = HostTensor(
+                floats: (0..<count).map { Float(($0 * 7 + index) % 11) * (isScale ? 0.05 : 0.1) + (isScale ? 0.7 : -0.5) },
+                shape: value.type.shape.map { $0.constantValue ?? 1 })
+        }
+        let inputs = [
+            "x": HostTensor(floats: (0..<128).map { Float(($0 * 13) % 17) * 0.1 - 0.7 }, shape: [2, 64, 1]),
+            "lengths": HostTensor(int32s: [12, 9], shape: [2]),
+        ]
+        let fetch = ["out2", "out3"]
+        let plain = try Interpreter(graph: graph, optimize: false).run(inputs: inputs, parameters: parameters, fetch: fetch)
+        let optimized = try Interpreter(graph: graph).run(inputs: inputs, parameters: parameters, fetch: fetch)
+        #expect(try Interpreter(graph: graph).plan(fetch: fetch, mode: .inference).program.nodes.contains { $0.name == "conv+norm+gelu" })
+        for name in fetch {
+            let a = optimized[name]!.floatArray, b = plain[name]!.floatArray
+            #expect(a.count == b.count)
+            for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * max(1, abs(y)), "\(name)") }
+        }
+    }
+
+    @Test("a training step keeps the convolution and its norm apart, frozen or not (bitwise the unfused plan)")
+    func normalizedConvolutionTraining() throws {
+        for trainsConvolution in [false, true] {
+            var b = GraphBuilder(name: "normalized_training")
+            let x = b.input("x", .f32([2, 64, 1])), lengths = b.input("lengths", .i32([2]))
+            let w = b.parameter("w", shape: [8, 1, 10]), gamma = b.parameter("gamma", shape: [8]), beta = b.parameter("beta", shape: [8])
+            let v = b.parameter("v", shape: [3, 8])
+            let conv = b.add(.conv1d(stride: 5, padding: 0, groups: 1), [x, w], name: "conv")[0]
+            let normed = b.add(.groupNorm(groups: 8, eps: 1e-5), [conv, gamma, beta, lengths], name: "norm")[0]
+            let projected = b.add(.linear, [normed, v], name: "proj")[0]
+            let loss = b.add(.reduce(.sum, axes: [0, 1, 2], keepDims: false), [projected], name: "loss")[0]
+            let trained = try b.finishTraining(loss: loss) { $0 == "v" || (trainsConvolution && $0 == "w") }
+            let decision = Fusion.run(trained).report.decisions.first { $0.producer == "conv" }
+            #expect(decision?.fused == false)
+            #expect(decision?.reason.hasPrefix("a training step keeps the norm apart") == true)
+        }
+    }
+
     /// x -> q, k, v (linear with bias) -> attention; `train`: the loss differentiates q, k and v.
     static func attentionGraph(train: Bool) throws -> Graph {
         var b = GraphBuilder(name: "qkv")

@@ -44,6 +44,37 @@ struct KernelAllocationTests {
         }
     }
 
+    @Test("the convolution with its group norm folded in")
+    func normalizedConv1d() {
+        let shape = Conv1d.Geometry(batch: 2, inChannels: 1, outChannels: 70, inLength: 60, kernel: 10, stride: 5)
+        let x = TestBuffer(random: shape.batch * shape.inLength, seed: 1), w = TestBuffer(random: shape.outChannels * 10, seed: 2)
+        let gamma = TestBuffer(random: shape.outChannels, seed: 3), beta = TestBuffer(random: shape.outChannels, seed: 4)
+        let y = TestBuffer(count: shape.batch * shape.outLength * shape.outChannels)
+        let workspace = TestBuffer(count: NormalizedConv1d.workspaceCount(shape))
+        let lengths: [Int32] = [Int32(shape.outLength), 3]
+        lengths.withUnsafeBufferPointer { lengthPointer in
+            expectNoAllocations("normalized conv1d forward") {
+                NormalizedConv1d.forward(shape, x: x.readOnly, weight: w.readOnly, bias: gamma.readOnly, gamma: gamma.readOnly,
+                                         beta: beta.readOnly, lengths: lengthPointer.baseAddress, groups: 35, eps: 1e-5,
+                                         y: y.pointer, workspace: workspace.pointer, activation: .gelu)
+            }
+        }
+    }
+
+    @Test("the FFT path of a long-kernel convolution (given the weight's spectrum)")
+    func spectralConv1d() {
+        let shape = Conv1d.Geometry(batch: 2, inChannels: 32, outChannels: 32, inLength: 70, kernel: 64, padding: 32, groups: 4)
+        let x = TestBuffer(random: shape.batch * shape.inLength * shape.inChannels, seed: 1)
+        let w = TestBuffer(random: shape.outChannels * shape.patchSize, seed: 2), bias = TestBuffer(count: shape.outChannels)
+        let spectrum = TestBuffer(count: Conv1d.spectralWeightCount(shape))
+        Conv1d.spectralWeight(shape, weight: w.readOnly, into: spectrum.pointer)
+        let y = TestBuffer(count: shape.batch * shape.outLength * shape.outChannels), workspace = TestBuffer(count: shape.workspaceCount)
+        expectNoAllocations("spectral conv1d forward") {
+            Conv1d.forward(shape, x: x.readOnly, weight: w.readOnly, bias: bias.readOnly, y: y.pointer, workspace: workspace.pointer,
+                           activation: .gelu, spectralWeight: spectrum.readOnly)
+        }
+    }
+
     @Test("norms, activations, softmax, weight norm, broadcasting, reductions")
     func pointwiseAndNorms() {
         let (rows, columns) = (12, 32)

@@ -7,6 +7,9 @@ import GraphIR
 /// (`Op.fusionCategory`) and the kernels that exist. What fuses today: a `linear`, `conv1d` or `group_norm` whose
 /// only reader is a pointwise activation becomes one `linear+<activation>` (`conv1d+...`, `group_norm+...`) node,
 /// the activation applied in the op's last pass over its output (the GEMM's epilogue, the norm's output loop); a
+/// `conv1d` with small patches whose only reader is a `group_norm` becomes one `conv1d+group_norm` node (the norm's
+/// statistics from the input patches' moments, folded into the weight and bias), itself then fused with its
+/// activation; a
 /// residual `add` whose only reader is a `layer_norm` becomes one `add+layer_norm` node, normalising each row's sum
 /// while it is in L1. Sibling `linear` nodes that read the same input (the attention's q, k and v) become one
 /// `linear_group` node with their outputs, one product over the weights side by side. What does not fuse, and why,
@@ -35,8 +38,9 @@ public enum Fusion {
     }
 
     /// The fused graph and the decisions.
-    public static func run(_ graph: Graph) -> (graph: Graph, report: Report) {
+    public static func run(_ input: Graph) -> (graph: Graph, report: Report) {
         var report = Report()
+        let graph = normalizedConvolutions(input, report: &report)
         let readers = graph.users()
         let named = Set((graph.outputs + graph.taps).map(\.value))
         var rewrites = [(consumer: NodeID, op: Op, inputs: [ValueID], name: String, members: [String])]()
@@ -62,8 +66,9 @@ public enum Fusion {
                     taken[consumer.id] = consumer.name
                 }
                 if fuses, case let .unary(function) = consumer.op {
+                    let members = producer.members.isEmpty ? [producer.name] : producer.members
                     rewrites.append((consumer.id, .activated(producer.op, function), producer.inputs,
-                                     "\(producer.name)+\(function.rawValue)", [producer.name, consumer.name]))
+                                     "\(producer.name)+\(function.rawValue)", members + [consumer.name]))
                 }
                 if fuses, case let .layerNorm(eps) = consumer.op {
                     rewrites.append((consumer.id, .addLayerNorm(eps: eps), producer.inputs + consumer.inputs.dropFirst(),
@@ -93,6 +98,64 @@ public enum Fusion {
             fused = inserted.replacingUses(Dictionary(uniqueKeysWithValues: zip(members.map { $0.outputs[0] }, outputs)))
         }
         return (fused.withoutDeadCode(), report)
+    }
+
+    /// A `conv1d` whose only reader is a `group_norm` (HuBERT's first layer and its norm over time): one
+    /// `conv1d+group_norm` node (`Op.normalizedConv1d`), decided and explained like the pairs. Runs before the other
+    /// fusions, so that the norm's activation then fuses into the merged node. Inference graphs only: the fused
+    /// statistics differ from the norm's by rounding, and a training step's fusions keep it bitwise the unfused
+    /// plan's (gradients that are zero in exact arithmetic, such as a key projection's bias, are rounding noise whose
+    /// every bit moves with the forward's).
+    static func normalizedConvolutions(_ graph: Graph, report: inout Report) -> Graph {
+        let training = graph.nodes.contains(where: \.isBackward)
+        let readers = graph.users()
+        let named = Set((graph.outputs + graph.taps).map(\.value))
+        var rewrites = [(norm: NodeID, op: Op, inputs: [ValueID], name: String, members: [String])]()
+        for norm in graph.nodes where !norm.isBackward {
+            guard case let .groupNorm(normGroups, eps) = norm.op, let value = norm.inputs.first else { continue }
+            let convolution = graph.producer(of: value)
+            guard case let .conv1d(stride, padding, groups) = convolution.op, convolution.inputs.count >= 2 else { continue }
+            let others = (readers[value] ?? []).filter { $0 != norm.id }.map { graph[$0] }
+            let weight = graph[convolution.inputs[1]].type.shape.map(\.constantValue)
+            let patch = weight.count == 3 ? (weight[1] ?? .max) * (weight[2] ?? 1) : .max
+            var decision = Decision(
+                producer: convolution.name, consumer: norm.name, pattern: "conv1d -> group_norm", fused: false, reason: "")
+            if named.contains(value) {
+                decision.reason = "the convolution's output is a graph output or tap"
+            } else if training {
+                decision.reason = "a training step keeps the norm apart: the fused statistics (Float64 moments of the "
+                    + "input patches) differ from the norm's by rounding, and the step stays bitwise the unfused plan's"
+            } else if let backward = others.first(where: \.isBackward) {
+                decision.reason = "the convolution's output is read by the backward pass (its gradient or the norm's reads "
+                    + "it), and a fused node does not keep it"
+                decision.otherReaders = [backward.name]
+            } else if !others.isEmpty {
+                decision.reason = "the convolution's output is also read by other nodes"
+                decision.otherReaders = others.map(\.name)
+            } else if groups != 1 || patch > Op.normalizedConv1dMaximumPatch {
+                decision.reason = "the norm's statistics would come from the input patches' covariance, which the fused "
+                    + "kernel takes for one group and patches of at most \(Op.normalizedConv1dMaximumPatch) values (here "
+                    + "\(groups) group\(groups == 1 ? "" : "s"), \(patch == .max ? "unknown" : "\(patch)") values)"
+            } else {
+                decision.fused = true
+                decision.reason = "the norm's statistics come from the input patches' mean and covariance (\(patch) values a "
+                    + "patch), so the norm folds into the convolution's weight and bias: the output is written once, "
+                    + "normalised, not written, read twice for the statistics, then read and written again"
+            }
+            report.decisions.append(decision)
+            guard decision.fused else { continue }
+            let inputs = Array(convolution.inputs.prefix(2)) + norm.inputs.dropFirst() + convolution.inputs.dropFirst(2)
+            rewrites.append((norm.id, .normalizedConv1d(stride: stride, padding: padding, groups: groups,
+                                                        normGroups: normGroups, eps: eps),
+                             inputs, "\(convolution.name)+\(norm.name)", [convolution.name, norm.name]))
+        }
+        guard !rewrites.isEmpty else { return graph }
+        var fused = graph
+        for rewrite in rewrites {
+            fused = fused.replacingNode(rewrite.norm, op: rewrite.op, inputs: rewrite.inputs, name: rewrite.name,
+                                        members: rewrite.members)
+        }
+        return fused.withoutDeadCode()
     }
 
     /// `linear` nodes that read the same input with the same bias use (the attention's q, k and v): one
@@ -146,7 +209,8 @@ public enum Fusion {
         let others = readers.filter { $0 != consumer.id }
         let alsoRead = others.contains { graph[$0].isBackward } ? "also read by the backward pass" : "also read by other nodes"
         switch (producer.op, consumer.op) {
-        case let (.linear, .unary(function)), let (.conv1d, .unary(function)), let (.groupNorm, .unary(function)):
+        case let (.linear, .unary(function)), let (.conv1d, .unary(function)), let (.groupNorm, .unary(function)),
+             let (.normalizedConv1d, .unary(function)):
             if isNamed { return (false, "the pre-activation is a graph output or tap", false) }
             if others.contains(where: { graph[$0].isBackward }) {
                 return (false, "the pre-activation is read by the backward pass (the \(function.rawValue) gradient reads it), "
@@ -156,6 +220,10 @@ public enum Fusion {
             if case .groupNorm = producer.op {
                 return (true, "the \(function.rawValue) runs in the normalisation's output pass: one write and one read "
                     + "of the normalised values fewer", false)
+            }
+            if case .normalizedConv1d = producer.op {
+                return (true, "the \(function.rawValue) runs on each frame as the normalised convolution writes it, while "
+                    + "the frame is in L1", false)
             }
             if case .conv1d = producer.op {
                 return (true, "the \(function.rawValue) runs in the GEMM's epilogue on the packed engine (one product a "

@@ -457,6 +457,7 @@ private struct DOTWriter {
         case let .windowLengths(kernel, stride, padding):
             return "window_lengths k\(kernel) s\(stride)" + (padding != 0 ? " p\(padding)" : "")
         case let .groupNorm(groups, _): return "group_norm \(Self.plural(groups, "group"))"
+        case .normalizedConv1d: return op.name
         case let .weightNorm(axis): return "weight_norm axis \(axis)"
         case let .scale(factor): return "scale \(Self.number(factor))"
         case let .constant(value): return "constant \(Self.number(value))"

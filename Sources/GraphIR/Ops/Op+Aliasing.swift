@@ -22,7 +22,7 @@ extension Op {
         // Binary ops could write over an operand of the output's full shape (never a broadcast one), but the
         // broadcasting kernel's loops then take the compiler's scalar fallback for overlapping pointers (3x slower).
         case .binary,
-             .input, .parameter, .constant, .linear, .linearGroup, .matmul, .conv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
+             .input, .parameter, .constant, .linear, .linearGroup, .matmul, .conv1d, .normalizedConv1d, .weightNorm, .reduce, .transpose, .slice, .concat,
              .attention, .lstm, .maskedMeanPool, .windowLengths, .layerDrop, .crossEntropy, .amSoftmax, .cosineSimilarity,
              .kmeansAssign, .gradient, .gradientChain:
             .none
@@ -78,7 +78,8 @@ extension Op {
         case .crossEntropy, .amSoftmax: read(0..<n)
         // No fused gradient kernel (these differentiate through other ops): everything, to be safe.
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain,
+             .normalizedConv1d:
             read(0..<inputCount)
         }
         return reads

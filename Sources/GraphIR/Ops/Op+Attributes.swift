@@ -13,6 +13,9 @@ extension Op {
         case let .conv1d(stride, padding, groups): [("stride", "\(stride)"), ("padding", "\(padding)"), ("groups", "\(groups)")]
         case let .layerNorm(eps), let .addLayerNorm(eps): [("eps", number(eps))]
         case let .groupNorm(groups, eps): [("groups", "\(groups)"), ("eps", number(eps))]
+        case let .normalizedConv1d(stride, padding, groups, normGroups, eps):
+            Op.conv1d(stride: stride, padding: padding, groups: groups).attributes
+                + [("norm_groups", "\(normGroups)"), ("eps", number(eps))]
         case let .weightNorm(axis): [("axis", "\(axis)")]
         case let .scale(factor): [("factor", number(factor))]
         case let .reduce(_, axes, keepDims): [("axes", "\(axes)"), ("keep_dims", "\(keepDims)")]

@@ -18,7 +18,7 @@ extension Op {
             guard let a = inputs.first, let out = outputs.first, a.count >= 2 else { return 0 }
             let k = transposeA ? a[a.count - 2] : a[a.count - 1]
             return 2 * product(out) * Double(k)
-        case .conv1d:
+        case .conv1d, .normalizedConv1d:
             guard let w = inputs.dropFirst().first, let out = outputs.first, w.count == 3 else { return 0 }
             return 2 * product(out) * Double(w[1]) * Double(w[2])
         case let .attention(heads):

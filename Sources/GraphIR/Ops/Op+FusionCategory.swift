@@ -26,7 +26,7 @@ extension Op {
         case .binary: .broadcast
         case .reshape, .transpose, .slice, .concat, .maskPadding, .timeMask, .layerDrop: .injective
         case .reduce, .softmax, .logSoftmax, .layerNorm, .addLayerNorm, .groupNorm, .weightNorm, .maskedMeanPool: .reduction
-        case .linear, .linearGroup, .matmul, .conv1d: .product
+        case .linear, .linearGroup, .matmul, .conv1d, .normalizedConv1d: .product
         case let .activated(op, _): op.fusionCategory
         case .attention, .lstm, .windowLengths, .crossEntropy, .amSoftmax, .cosineSimilarity, .kmeansAssign, .gradient:
             .opaque

@@ -31,6 +31,11 @@ extension Op {
         case let .activated(product, _):
             return try product.rule(x)
 
+        case let .normalizedConv1d(stride, padding, groups, normGroups, eps):
+            let convolved = try Op.conv1d(stride: stride, padding: padding, groups: groups)
+                .rule(Array(x.prefix(2)) + (x.count > 5 ? [x[5]] : []))
+            return try Op.groupNorm(groups: normGroups, eps: eps).rule(convolved + Array(x[2...4]))
+
         case let .chain(ops):
             var types = [x[0]]
             for op in ops { types = try op.rule(types) }

@@ -16,6 +16,7 @@ extension Op {
         case .layerNorm: "layer_norm"
         case .addLayerNorm: "add+layer_norm"
         case .groupNorm: "group_norm"
+        case .normalizedConv1d: "conv1d+group_norm"
         case .weightNorm: "weight_norm"
         case let .unary(function): function.rawValue
         case let .binary(function): function.rawValue
@@ -57,6 +58,7 @@ extension Op {
         case .layerNorm: ["x", "weight", "bias"]
         case .addLayerNorm: ["a", "b", "weight", "bias"]
         case .groupNorm: ["x", "weight", "bias", "lengths"]
+        case .normalizedConv1d: ["x", "weight", "norm_weight", "norm_bias", "lengths", "bias?"]
         case .weightNorm: ["v", "g"]
         case .unary, .scale, .softmax, .logSoftmax, .reduce, .reshape, .transpose, .slice, .dropout, .chain: ["x"]
         case let .gradientChain(ops): ops.indices.flatMap { ["x\($0 + 1)", "y\($0 + 1)"] } + ["dy"]

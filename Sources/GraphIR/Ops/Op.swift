@@ -5,6 +5,10 @@
 /// at every place that must learn it. Each op maps onto the kernels of the `Kernels` module; the layouts are the
 /// kernels' (row-major, channels last, PyTorch parameter layouts).
 public indirect enum Op: Hashable, Sendable {
+    /// The largest patch (kernel x input channels) a `normalizedConv1d` takes: its kernel's limit
+    /// (`NormalizedConv1d.maximumPatch` in the Kernels module), which the fusion pass decides by.
+    public static let normalizedConv1dMaximumPatch = 32
+
     // MARK: Sources
 
     /// A graph input, bound per call (`wave: f32[B, S]`).
@@ -60,6 +64,15 @@ public indirect enum Op: Hashable, Sendable {
     /// Over time and each group's channels, valid frames only: x `[B, T, C]`, weight `[C]`, bias `[C]`, lengths
     /// i32 `[B]`.
     case groupNorm(groups: Int, eps: Float)
+    /// A `conv1d` whose only reader is a `group_norm` over time (HuBERT's first layer), as one node: made by the
+    /// compiler's fusion pass (never written in specs) for convolutions with one group and patches of at most 32
+    /// values. Inputs: x `[B, T, Cin]`, weight `[Cout, Cin, K]`, the norm's weight `[Cout]` and bias `[Cout]`,
+    /// lengths i32 `[B]` (of the output frames), then the convolution's optional bias `[Cout]`; output: the norm's.
+    /// The norm's statistics come from the moments of the input patches (a convolution output's mean over time is the
+    /// weight times the patches' mean, its variance the weight's quadratic form in their covariance), so the
+    /// normalisation folds into the convolution's weight and bias and the output is written once. Inference plans
+    /// only.
+    case normalizedConv1d(stride: Int, padding: Int, groups: Int, normGroups: Int, eps: Float)
     /// `g * v / ||v||`, the norm over every axis but `axis`: v, g (`axis`'s length elements, any shape with that
     /// many) -> v's shape.
     case weightNorm(axis: Int)

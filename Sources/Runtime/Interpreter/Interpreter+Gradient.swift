@@ -29,7 +29,8 @@ extension Interpreter {
 
         switch forward {
         case .input, .parameter, .constant, .matmul, .scale, .reshape, .transpose, .maskPadding, .windowLengths,
-             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain:
+             .cosineSimilarity, .kmeansAssign, .gradient, .activated, .addLayerNorm, .linearGroup, .chain, .gradientChain,
+             .normalizedConv1d:
             throw RunError("internal: no fused gradient kernel for \(forward.name) (node '\(node.name)')")
 
         case .linear:

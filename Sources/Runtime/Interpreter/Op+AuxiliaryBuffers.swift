@@ -24,6 +24,9 @@ extension Interpreter {
         switch node.op {
         case let .conv1d(stride, padding, groups), let .activated(.conv1d(stride, padding, groups), _):
             return [workspace(geometry(stride: stride, padding: padding, groups: groups).workspaceCount)]
+        case let .normalizedConv1d(stride, padding, groups, _, _),
+             let .activated(.normalizedConv1d(stride, padding, groups, _, _), _):
+            return [workspace(NormalizedConv1d.workspaceCount(geometry(stride: stride, padding: padding, groups: groups)))]
         case let .groupNorm(groups, _):
             return [saved(2 * x[0][0] * groups), workspace(GroupNorm.workspaceCount(channels: x[0][2]))]
         case let .activated(.groupNorm(groups, _), _):

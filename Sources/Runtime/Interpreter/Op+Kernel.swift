@@ -54,6 +54,22 @@ extension Interpreter {
                            spectralWeight: spectrum.map { UnsafePointer($0.floats) })
             return [out]
         }
+        func normalizedConvolution(
+            stride: Int, padding: Int, groups: Int, normGroups: Int, eps: Float, _ function: UnaryFunction?
+        ) throws(RunError) -> [HostTensor] {
+            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
+                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+            guard NormalizedConv1d.applies(geometry) else {
+                throw RunError("internal: '\(node.name)' fuses a convolution with \(geometry.groups) groups and patches of "
+                    + "\(geometry.patchSize) values into its norm; the fused kernel takes one group and at most \(NormalizedConv1d.maximumPatch)")
+            }
+            let out = output()
+            let workspace = scratch(NormalizedConv1d.workspaceCount(geometry))
+            NormalizedConv1d.forward(geometry, x: x[0].floats, weight: x[1].floats, bias: x.count > 5 ? UnsafePointer(x[5].floats) : nil,
+                                     gamma: x[2].floats, beta: x[3].floats, lengths: x[4].int32s, groups: normGroups, eps: eps,
+                                     y: out.floats, workspace: workspace.floats, activation: function.map(activation))
+            return [out]
+        }
         func groupNorm(groups: Int, eps: Float, _ function: UnaryFunction?) -> [HostTensor] {
             let out = output()
             let (batch, frames, channels) = (shape[0], shape[1], shape[2])
@@ -106,6 +122,12 @@ extension Interpreter {
 
         case let .activated(.groupNorm(groups, eps), function):
             return groupNorm(groups: groups, eps: eps, function)
+
+        case let .normalizedConv1d(stride, padding, groups, normGroups, eps):
+            return try normalizedConvolution(stride: stride, padding: padding, groups: groups, normGroups: normGroups, eps: eps, nil)
+
+        case let .activated(.normalizedConv1d(stride, padding, groups, normGroups, eps), function):
+            return try normalizedConvolution(stride: stride, padding: padding, groups: groups, normGroups: normGroups, eps: eps, function)
 
         case let .linearGroup(count, bias):
             let width = bias ? 2 : 1, inFeatures = x[0].shape.last ?? 1
