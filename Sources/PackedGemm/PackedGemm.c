@@ -157,13 +157,13 @@ AVX2_FMA static void pack_a(int transA, const float *a, long lda, long i0, long 
     }
 }
 
-// GELU x/2 + (x/2) erf(x / sqrt 2) with FastMath.erf's rational approximation, operation for operation (the same
-// fused multiply-adds in the same order as the Swift code), so fused and unfused GELU agree bit for bit.
+// GELU x * 0.5 * (1 + erf(x / sqrt 2)) with FastMath.erf's rational approximation, operation for operation
+// (separate multiplies and adds, as the Swift code compiles), so fused and unfused GELU agree.
 AVX2_FMA INLINE __m256 gelu8(__m256 value) {
     __m256 x = _mm256_mul_ps(value, _mm256_set1_ps(0.70710678118654752f));
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
     __m256 x2 = _mm256_mul_ps(x, x);
-#define STEP(acc, c) acc = _mm256_fmadd_ps(acc, x2, _mm256_set1_ps(c))
+#define STEP(acc, c) acc = _mm256_add_ps(_mm256_mul_ps(acc, x2), _mm256_set1_ps(c))
     __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
     STEP(p, 2.77068142495902e-08f);
     STEP(p, -2.10102402082508e-06f);
@@ -180,7 +180,7 @@ AVX2_FMA INLINE __m256 gelu8(__m256 value) {
 #undef STEP
     __m256 erf = _mm256_div_ps(p, q);
     __m256 half_x = _mm256_mul_ps(_mm256_set1_ps(0.5f), value);
-    return _mm256_fmadd_ps(half_x, erf, half_x);
+    return _mm256_mul_ps(half_x, _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
 }
 
 typedef struct {
