@@ -236,6 +236,23 @@ struct CommandLineTests {
         #expect(unknown.status == 1 && unknown.error.contains("--format"))
     }
 
+    @Test("bench forward --profile prints the time per op kind and the slowest nodes, fused ones by their fused name")
+    func benchProfile() throws {
+        let tiny = ["--set", "features.channels=16", "--set", "encoder.hidden=32", "--set", "encoder.heads=2",
+                    "--set", "encoder.intermediate=64", "--set", "encoder.layers=1", "--set", "encoder.pos_kernel=16",
+                    "--set", "encoder.pos_groups=4"]
+        let bench = try Self.run(["bench", "forward", "--seconds", "0.5", "--threads", "1", "--time", "0.01", "--profile"] + tiny)
+        #expect(bench.status == 0, "\(bench.error)")
+        #expect(bench.output.contains("op ") && bench.output.contains("calls"))
+        let lines = bench.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("conv1d+group_norm+gelu ") }, "the fused op kind: \(bench.output)")
+        // The second table: the 12 slowest nodes, each with its op kind (the fused layer 0 under its fused name).
+        let header = try #require(lines.firstIndex { $0.hasPrefix("slowest nodes") }, "\(bench.output)")
+        let rows = lines[(header + 2)...].prefix { !$0.isEmpty }
+        #expect(rows.count == 12, "\(bench.output)")
+        #expect(bench.output.contains("conv0+norm0+gelu"), "\(bench.output)")
+    }
+
     @Test("corpus synth writes the demo corpus and prints a summary; a folder it cannot write exits with 1")
     func corpusSynth() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gmptl-synth-\(UUID().uuidString)")

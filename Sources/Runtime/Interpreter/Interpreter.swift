@@ -169,7 +169,7 @@ public struct Interpreter {
                                       allocate: allocate, scratch: scratch)
                 if constantInputs { constants.store(results, of: node.name, for: arguments) }
             }
-            profile?.record(node.op.name, clock.now - start)
+            profile?.record(node.op.name, node: node.name, clock.now - start)
             if stopAtNonFinite { try NonFinite.check(results, of: node, arguments: arguments, program: program) }
             for (output, result) in zip(node.outputs, results) { values[output.index] = result }
             if let onFetched {

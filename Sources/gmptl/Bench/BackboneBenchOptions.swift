@@ -19,7 +19,7 @@ struct BackboneBenchOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value of the spec.", valueName: "key=value"))
     var overrides: [String] = []
 
-    @Flag(help: "Also print the time per op kind (one extra run).")
+    @Flag(help: "Also print the time per op kind and the slowest nodes (one extra run).")
     var profile = false
 
     @Flag(name: .customLong("no-optimize"), help: "Run the unoptimised plans (no simplification), for comparison.")

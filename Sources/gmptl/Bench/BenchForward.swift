@@ -53,14 +53,20 @@ struct BenchForward: ParsableCommand {
         return parameters
     }
 
-    /// A table of the time per op kind of one profiled run.
-    static func profileTable(_ record: OpProfile) -> String {
+    /// Tables of one profiled run: the time per op kind, then the `slowest` nodes (where one layer stands out).
+    static func profileTable(_ record: OpProfile, slowest: Int = 12) -> String {
         let total = record.seconds.values.reduce(0, +)
+        func share(_ seconds: Double) -> String { formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %" }
         var ops = TextTable(header: ["op", "calls", "ms", "share"])
         for (name, seconds) in record.seconds.sorted(by: { $0.value > $1.value }) {
-            ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), formatFixed(100 * seconds / max(total, 1e-12), digits: 1) + " %"])
+            ops.add([name, "\(record.calls[name] ?? 0)", formatFixed(seconds * 1e3, digits: 1), share(seconds)])
         }
-        return ops.render()
+        var nodes = TextTable(header: ["slowest nodes", "op", "ms", "share"])
+        let ranked = record.nodeSeconds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        for (name, seconds) in ranked.prefix(slowest) {
+            nodes.add([name, record.nodeOps[name] ?? "", formatFixed(seconds * 1e3, digits: 1), share(seconds)])
+        }
+        return ops.render() + "\n\n" + nodes.render()
     }
 
     /// The products' FLOPs of a graph for concrete symbol values.
