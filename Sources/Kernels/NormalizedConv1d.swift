@@ -51,8 +51,7 @@ public enum NormalizedConv1d {
         let patch = shape.patchSize, outChannels = shape.outChannels, outLength = shape.outLength
         let scaledWeight = workspace + single.workspaceCount, scaledBias = scaledWeight + outChannels * patch
         let raw = UnsafeMutableRawPointer(scaledBias + outChannels).alignedUp(for: Double.self)
-        let doubles = momentBlocks * (patch + patch * patch) + patch + patch * patch + 2 * outChannels + patch
-        let moments = raw.bindMemory(to: Double.self, capacity: doubles)
+        let moments = raw.assumingMemoryBound(to: Double.self)  // the arena's raw storage, viewed as the tensors view it
         let partials = moments, mean = partials + momentBlocks * (patch + patch * patch)
         let covariance = mean + patch, channelMean = covariance + patch * patch, channelVariance = channelMean + outChannels
         let tapMajor = channelVariance + outChannels
