@@ -108,26 +108,24 @@ extension Conv1d {
         let scratchSlots = workspace + 2 * (inputPlane + outputPlane)
         forEachItem(signals * inputRuns, length: length, scratch: scratchSlots) { item, scratch in
             let scratchImaginary = scratch + length * run
-            do {
-                let signal = item % signals, lane0 = (item / signals) * run, lanes = min(run, channels - lane0)
-                let b = signal / blocks, block = signal % blocks
-                let input = x + b * shape.inLength * channels
-                let start = block * outputsPerBlock - shape.padding
-                for n in 0..<length {
-                    let position = start + n, row = scratch + n * run
-                    if position >= 0 && position < shape.inLength {
-                        row.update(from: input + position * channels + lane0, count: lanes)
-                    } else {
-                        row.update(repeating: 0, count: lanes)
-                    }
+            let signal = item % signals, lane0 = (item / signals) * run, lanes = min(run, channels - lane0)
+            let b = signal / blocks, block = signal % blocks
+            let input = x + b * shape.inLength * channels
+            let start = block * outputsPerBlock - shape.padding
+            for n in 0..<length {
+                let position = start + n, row = scratch + n * run
+                if position >= 0 && position < shape.inLength {
+                    row.update(from: input + position * channels + lane0, count: lanes)
+                } else {
+                    row.update(repeating: 0, count: lanes)
                 }
-                scratchImaginary.update(repeating: 0, count: length * run)
-                fft.forward(real: scratch, imaginary: scratchImaginary, lanes: lanes, stride: run)
-                for f in 0..<bins {
-                    let real = workspace + (f * signals + signal) * channels + lane0
-                    real.update(from: scratch + f * run, count: lanes)
-                    (real + inputPlane).update(from: scratchImaginary + f * run, count: lanes)
-                }
+            }
+            scratchImaginary.update(repeating: 0, count: length * run)
+            fft.forward(real: scratch, imaginary: scratchImaginary, lanes: lanes, stride: run)
+            for f in 0..<bins {
+                let real = workspace + (f * signals + signal) * channels + lane0
+                real.update(from: scratch + f * run, count: lanes)
+                (real + inputPlane).update(from: scratchImaginary + f * run, count: lanes)
             }
         }
         // Per bin and group: Y[o] = sum_c W[c][o] X[c] (complex), for every signal while the bin's weights are in
@@ -151,32 +149,30 @@ extension Conv1d {
         let outputRuns = (outChannels + run - 1) / run
         forEachItem(signals * outputRuns, length: length, scratch: scratchSlots) { item, scratch in
             let scratchImaginary = scratch + length * run
-            do {
-                let signal = item % signals, lane0 = (item / signals) * run, lanes = min(run, outChannels - lane0)
-                let b = signal / blocks, block = signal % blocks
-                let output = y + b * outLength * outChannels
-                for f in 0..<bins {
-                    let real = outputSpectra + (f * signals + signal) * outChannels + lane0
-                    (scratch + f * run).update(from: real, count: lanes)
-                    (scratchImaginary + f * run).update(from: real + outputPlane, count: lanes)
+            let signal = item % signals, lane0 = (item / signals) * run, lanes = min(run, outChannels - lane0)
+            let b = signal / blocks, block = signal % blocks
+            let output = y + b * outLength * outChannels
+            for f in 0..<bins {
+                let real = outputSpectra + (f * signals + signal) * outChannels + lane0
+                (scratch + f * run).update(from: real, count: lanes)
+                (scratchImaginary + f * run).update(from: real + outputPlane, count: lanes)
+            }
+            for f in 1..<(length - bins + 1) {
+                let source = f * run, mirror = (length - f) * run
+                for lane in 0..<lanes {
+                    scratch[mirror + lane] = scratch[source + lane]
+                    scratchImaginary[mirror + lane] = -scratchImaginary[source + lane]
                 }
-                for f in 1..<(length - bins + 1) {
-                    let source = f * run, mirror = (length - f) * run
-                    for lane in 0..<lanes {
-                        scratch[mirror + lane] = scratch[source + lane]
-                        scratchImaginary[mirror + lane] = -scratchImaginary[source + lane]
-                    }
-                }
-                fft.inverse(real: scratch, imaginary: scratchImaginary, lanes: lanes, stride: run)
-                for n in (taps - 1)..<length {
-                    let t = block * outputsPerBlock + n - (taps - 1)
-                    guard t < outLength else { break }
-                    let source = scratch + n * run, target = output + t * outChannels + lane0
-                    if let bias {
-                        for lane in 0..<lanes { target[lane] = source[lane] + bias[lane0 + lane] }
-                    } else {
-                        target.update(from: source, count: lanes)
-                    }
+            }
+            fft.inverse(real: scratch, imaginary: scratchImaginary, lanes: lanes, stride: run)
+            for n in (taps - 1)..<length {
+                let t = block * outputsPerBlock + n - (taps - 1)
+                guard t < outLength else { break }
+                let source = scratch + n * run, target = output + t * outChannels + lane0
+                if let bias {
+                    for lane in 0..<lanes { target[lane] = source[lane] + bias[lane0 + lane] }
+                } else {
+                    target.update(from: source, count: lanes)
                 }
             }
         }
