@@ -7,9 +7,9 @@ import GraphIR
 /// (`Op.fusionCategory`) and the kernels that exist. What fuses today: a `linear`, `conv1d` or `group_norm` whose
 /// only reader is a pointwise activation becomes one `linear+<activation>` (`conv1d+...`, `group_norm+...`) node,
 /// the activation applied in the op's last pass over its output (the GEMM's epilogue, the norm's output loop); a
-/// `conv1d` with small patches whose only reader is a `group_norm` becomes one `conv1d+group_norm` node (the norm's
-/// statistics from the input patches' moments, folded into the weight and bias), itself then fused with its
-/// activation; a
+/// `conv1d` with small patches whose only reader is a `group_norm` becomes one `conv1d+group_norm` node in inference
+/// graphs (the norm's statistics from the input patches' moments, folded into the weight and bias), itself then
+/// fused with its activation; a
 /// residual `add` whose only reader is a `layer_norm` becomes one `add+layer_norm` node, normalising each row's sum
 /// while it is in L1. Sibling `linear` nodes that read the same input (the attention's q, k and v) become one
 /// `linear_group` node with their outputs, one product over the weights side by side. What does not fuse, and why,
@@ -125,10 +125,6 @@ public enum Fusion {
             } else if training {
                 decision.reason = "a training step keeps the norm apart: the fused statistics (Float64 moments of the "
                     + "input patches) differ from the norm's by rounding, and the step stays bitwise the unfused plan's"
-            } else if let backward = others.first(where: \.isBackward) {
-                decision.reason = "the convolution's output is read by the backward pass (its gradient or the norm's reads "
-                    + "it), and a fused node does not keep it"
-                decision.otherReaders = [backward.name]
             } else if !others.isEmpty {
                 decision.reason = "the convolution's output is also read by other nodes"
                 decision.otherReaders = others.map(\.name)
