@@ -181,6 +181,7 @@ struct FusionTests {
         #expect(byPair["conv2->norm2"]?.reason == "the convolution's output is a graph output or tap")
         #expect(byPair["conv3->norm3"]?.fused == false)
         #expect(byPair["conv3->norm3"]?.reason.contains("at most 32 values (here 1 group, 40 values)") == true)
+        #expect(Op.normalizedConv1dMaximumPatch == NormalizedConv1d.maximumPatch, "the pass decides by the kernel's limit")
         let node = try #require(fused.nodes.first {
             $0.op == .activated(.normalizedConv1d(stride: 5, padding: 0, groups: 1, normGroups: 8, eps: 1e-5), .gelu)
         })

@@ -28,10 +28,14 @@ extension Interpreter {
                            activation: function.map(activation))
             return [out]
         }
+        /// A convolution's sizes from its input `[B, T, Cin]` and weight `[Cout, Cin / groups, K]` (plain or fused).
+        func convolutionGeometry(stride: Int, padding: Int, groups: Int) -> Conv1d.Geometry {
+            Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
+                            inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+        }
         func convolution(stride: Int, padding: Int, groups: Int, _ function: UnaryFunction?) -> [HostTensor] {
             let out = output()
-            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
-                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+            let geometry = convolutionGeometry(stride: stride, padding: padding, groups: groups)
             let workspace = scratch(geometry.workspaceCount)
             // In inference, a constant weight is repacked once (per tensor and version), not on every call: tap-major
             // for the products, or as its spectrum for a long kernel (the FFT path).
@@ -57,8 +61,7 @@ extension Interpreter {
         func normalizedConvolution(
             stride: Int, padding: Int, groups: Int, normGroups: Int, eps: Float, _ function: UnaryFunction?
         ) throws(RunError) -> [HostTensor] {
-            let geometry = Conv1d.Geometry(batch: x[0].shape[0], inChannels: x[0].shape[2], outChannels: x[1].shape[0],
-                                           inLength: x[0].shape[1], kernel: x[1].shape[2], stride: stride, padding: padding, groups: groups)
+            let geometry = convolutionGeometry(stride: stride, padding: padding, groups: groups)
             guard NormalizedConv1d.applies(geometry) else {
                 throw RunError("internal: '\(node.name)' fuses a convolution with \(geometry.groups) groups and patches of "
                     + "\(geometry.patchSize) values into its norm; the fused kernel takes one group and at most \(NormalizedConv1d.maximumPatch)")
